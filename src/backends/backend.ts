@@ -1,0 +1,52 @@
+/**
+ * The one seam between the launch pipeline and an isolation technology (backends spec §1).
+ * Backends never import providers, never read host credentials, never resolve tokens.
+ */
+import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
+
+export type Availability = { ok: true } | { ok: false; reason: string; fix: string };
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningBottle {
+  readonly slug: string;
+  exec(argv: readonly string[], opts?: { user?: string; env?: Record<string, string>; stdin?: string; cwd?: string }): Promise<ExecResult>;
+  /** Interactive (tty) or streamed session; resolves with the exit code (signal n -> 128+n). */
+  attach(argv: readonly string[], opts: { tty: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void }): Promise<number>;
+  copyIn(hostPath: string, guestPath: string): Promise<void>;
+  logs(): Promise<{ sidecar: string; agent: string }>;
+  /** Idempotent; reverse-order teardown of everything launch created. */
+  close(): Promise<void>;
+}
+
+export interface ActiveBottle {
+  slug: string;
+  agent: string;
+  label: string;
+  color: string;
+  backend: string;
+  bottles: string[];
+  sidecars: string[];
+  headless: boolean;
+  startedAt: string;
+}
+
+export interface CleanupPlan {
+  backend: string;
+  resources: Array<{ kind: string; name: string; slug: string | null }>;
+}
+
+export interface Backend {
+  readonly name: string;
+  available(): Promise<Availability>;
+  launch(plan: BottlePlan, secrets: SidecarSecrets, hooks: { onProgress(step: string): void; signal?: AbortSignal }): Promise<RunningBottle>;
+  listActive(): Promise<ActiveBottle[]>;
+  reloadEgress(slug: string): Promise<void>;
+  commit?(slug: string): Promise<{ image?: string; homeDir?: string }>;
+  cleanupPlan(liveSlugs: ReadonlySet<string>): Promise<CleanupPlan>;
+  cleanup(plan: CleanupPlan): Promise<void>;
+}

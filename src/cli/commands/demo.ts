@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+// Placeholder until this command lands; registers nothing so the CLI never pretends to do it.
+export function registerDemo(_program: Command): void {}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { BottleError, EXIT } from '../errors.js';
+import { printError } from './output.js';
+import { COMMANDS } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('bot-bottle');
+  program
+    .description('Run AI coding agents inside a throw-away sandbox whose only ways out are policed sidecars.')
+    .version(VERSION, '-V, --version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      // Commander's own usage errors become the spec's one-line form.
+      outputError: (s, write) => write(`bot-bottle: ${s.replace(/^error: /, 'error: ').trimEnd()}\n`),
+    });
+  for (const register of COMMANDS) register(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return EXIT.ok;
+      }
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    printError(err);
+    return err instanceof BottleError ? err.exitCode : EXIT.error;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /[\\/]cli[\\/]main\.[cm]?[jt]s$/.test(process.argv[1]);
+const viaBin = process.argv[1] !== undefined && /bot-bottle(\.mjs)?$/.test(process.argv[1]);
+if (invokedDirectly || viaBin) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      printError(err);
+      process.exitCode = EXIT.error;
+    },
+  );
+}
