@@ -1,0 +1,123 @@
+/**
+ * On-demand leaf certificates for intercepted hosts (egress spec §4): SAN = CONNECT host,
+ * EKU serverAuth, valid now−1 h … min(now+7 d, CA expiry). One P-256 leaf key per process (minting
+ * is then one signature); an LRU of SecureContexts by host; concurrent first requests share a mint.
+ */
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import * as x509 from '@peculiar/x509';
+import { EC_ALG, randomSerial, toPem, type LoadedCa } from './ca.js';
+
+const HOUR = 3600_000;
+const LEAF_MS = 7 * 24 * HOUR;
+
+export interface Leaf {
+  context: tls.SecureContext;
+  certPem: string;
+  notAfter: number;
+}
+
+export interface LeafCacheOptions {
+  ca: LoadedCa;
+  max?: number;
+  now?: () => number;
+}
+
+export class LeafCache {
+  private readonly ca: LoadedCa;
+  private readonly max: number;
+  private readonly now: () => number;
+  private readonly leaves = new Map<string, Leaf>();
+  private readonly pending = new Map<string, Promise<Leaf>>();
+  private keyPair: Promise<{ keys: webcrypto.CryptoKeyPair; pem: string }> | undefined;
+  mints = 0;
+
+  constructor(opts: LeafCacheOptions) {
+    this.ca = opts.ca;
+    this.max = opts.max ?? 512;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Sync hit for the hot path; undefined when absent or due for re-mint. */
+  peek(host: string): Leaf | undefined {
+    const leaf = this.leaves.get(host);
+    if (!leaf) return undefined;
+    if (leaf.notAfter - this.now() < HOUR) {
+      this.leaves.delete(host);
+      return undefined;
+    }
+    // LRU: re-insert moves it to the newest end.
+    this.leaves.delete(host);
+    this.leaves.set(host, leaf);
+    return leaf;
+  }
+
+  get(host: string): Promise<Leaf> {
+    const hit = this.peek(host);
+    if (hit) return Promise.resolve(hit);
+    let p = this.pending.get(host);
+    if (!p) {
+      p = this.mint(host).then(
+        (leaf) => {
+          this.pending.delete(host);
+          this.leaves.set(host, leaf);
+          while (this.leaves.size > this.max) {
+            const oldest = this.leaves.keys().next().value as string;
+            this.leaves.delete(oldest);
+          }
+          return leaf;
+        },
+        (err: unknown) => {
+          this.pending.delete(host);
+          throw err;
+        },
+      );
+      this.pending.set(host, p);
+    }
+    return p;
+  }
+
+  get size(): number {
+    return this.leaves.size;
+  }
+
+  private leafKey(): Promise<{ keys: webcrypto.CryptoKeyPair; pem: string }> {
+    this.keyPair ??= (async () => {
+      const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+      const pem = toPem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+      return { keys, pem };
+    })();
+    return this.keyPair;
+  }
+
+  private async mint(host: string): Promise<Leaf> {
+    this.mints += 1;
+    const { keys, pem } = await this.leafKey();
+    const t = this.now();
+    const notAfter = Math.min(t + LEAF_MS, this.ca.notAfter.getTime());
+    const ip = isIP(host) !== 0;
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: randomSerial(),
+      subject: [{ CN: [host.length <= 64 ? host : 'bot-bottle egress leaf'] }],
+      issuer: this.ca.cert.subject,
+      notBefore: new Date(t - HOUR),
+      notAfter: new Date(notAfter),
+      signingKey: this.ca.signingKey,
+      publicKey: keys.publicKey,
+      signingAlgorithm: EC_ALG,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension([ip ? { type: 'ip', value: host } : { type: 'dns', value: host }]),
+        await x509.AuthorityKeyIdentifierExtension.create(this.ca.cert),
+      ],
+    });
+    const certPem = cert.toString('pem') + '\n';
+    // Chain includes the CA so clients that only trust the bundle root still build the path.
+    const context = tls.createSecureContext({ cert: certPem + this.ca.certPem, key: pem, minVersion: 'TLSv1.2' });
+    return { context, certPem, notAfter };
+  }
+}
