@@ -1,0 +1,31 @@
+/** `~/.codex/config.toml` (providers spec §3): trust the workdir, register supervise over MCP. */
+
+/** TOML basic string: quotes, backslashes and control characters escaped. */
+export function tomlString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || c === 0x7f) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+export function codexConfigToml(workdir: string, superviseMcpUrl: string): string {
+  return [
+    'cli_auth_credentials_store = "file"',
+    '',
+    `[projects.${tomlString(workdir)}]`,
+    'trust_level = "trusted"',
+    '',
+    '[mcp_servers.supervise]',
+    `url = ${tomlString(superviseMcpUrl)}`,
+    'tool_timeout_sec = 660',
+    '',
+  ].join('\n');
+}

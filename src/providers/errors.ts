@@ -1,0 +1,27 @@
+import { BottleError } from '../errors.js';
+
+/** Bad `agent_provider` settings or an invalid provision plan; names provider and key. */
+export class ProviderConfigError extends BottleError {
+  readonly provider: string;
+  constructor(provider: string, message: string, fix?: string) {
+    super('PROVIDER_CONFIG', `${provider}: ${message}`, fix === undefined ? {} : { fix });
+    this.name = 'ProviderConfigError';
+    this.provider = provider;
+  }
+}
+
+export type ProviderAuthCode = 'CODEX_AUTH_MISSING' | 'CODEX_AUTH_MALFORMED' | 'CODEX_AUTH_API_KEY_MODE' | 'CODEX_AUTH_EXPIRED';
+
+/**
+ * A host credential a provider must read is missing or unusable. `code` is `PROVIDER_AUTH` (the
+ * programmatic API's code, cli spec §16); `reason` is the specific, stable cause
+ * (`CODEX_AUTH_*`, providers spec §3.1). Messages show paths with `~` and never any value.
+ */
+export class ProviderAuthError extends BottleError {
+  readonly reason: ProviderAuthCode;
+  constructor(reason: ProviderAuthCode, message: string) {
+    super('PROVIDER_AUTH', message, { data: { reason } });
+    this.name = 'ProviderAuthError';
+    this.reason = reason;
+  }
+}
