@@ -16,6 +16,9 @@ export const BUILTIN_PROVIDERS: Readonly<Record<string, AgentProvider>> = {
   pi: piProvider,
 };
 
+/** Fixed synthetic references of all built-ins: reserved for their owner alone (plan validation). */
+export const ALL_FIXED_SYNTHETIC_REFS: readonly string[] = [...CODEX_SYNTHETIC_REFS];
+
 export interface ResolvedProvider {
   readonly provider: AgentProvider;
   readonly builtin: boolean;
