@@ -1,11 +1,75 @@
-import type { Finding } from './types.js';
+import { createScanner } from './scanner.js';
+import type { DetectorName, Finding, Scanner } from './types.js';
 
-// Contract stubs: redaction (egress spec §11.4, §13).
-/** Replace each rewritable finding (start/end set) in `text` with `replacement`. */
-export function redactFindings(_text: string, _findings: readonly Finding[], _replacement = 'bot-bottle-redacted'): string {
-  throw new Error('redaction not implemented yet');
+export const REDACTED = 'bot-bottle-redacted';
+
+/**
+ * Replace each rewritable finding (start/end set) in `text` with `replacement` (egress §11.4).
+ * Pass the findings of one surface (findings of others would point at the wrong text; use
+ * `redactSurface` to filter by name). Overlapping matches merge into one replacement.
+ * Derived-view and fragment findings (start null) are ignored: the caller must treat them as not
+ * rewritable (`dlp_redact_failed`), then re-scan the result.
+ */
+export function redactFindings(text: string, findings: readonly Finding[], replacement = REDACTED): string {
+  return replaceRanges(
+    text,
+    findings.flatMap((f) => (f.start !== null && f.end !== null ? [{ start: f.start, end: f.end, label: replacement }] : [])),
+  );
 }
-/** For log lines: every token-pattern / known-secret match becomes `[redacted:<rule>]`. */
-export function redactForLog(_text: string): string {
-  throw new Error('redaction not implemented yet');
+
+/** `redactFindings` for the findings whose surface is `surface`. */
+export function redactSurface(surface: string, text: string, findings: readonly Finding[], replacement = REDACTED): string {
+  return redactFindings(
+    text,
+    findings.filter((f) => f.surface === surface),
+    replacement,
+  );
+}
+
+const LOG_DETECTORS: ReadonlySet<DetectorName> = new Set<DetectorName>(['token_patterns', 'known_secrets']);
+let tokenOnly: Scanner | undefined;
+
+/**
+ * For log lines (egress §13): every token-pattern and known-secret match — raw and encoded forms,
+ * and the pieces of a fragmented secret — becomes `[redacted:<rule>]`. Without `scanner` only token
+ * patterns are known; pass the process scanner so its known secrets and canary are covered too.
+ * Entropy runs are left alone (warn-only, mostly ids).
+ */
+export function redactForLog(text: string, scanner?: Scanner): string {
+  // The fingerprint key is irrelevant here: fingerprints never leave this function.
+  const s = scanner ?? (tokenOnly ??= createScanner({ knownSecrets: [], fingerprintKey: new Uint8Array(32) }));
+  const findings = s.scan([{ name: 'log', text }], LOG_DETECTORS);
+  const ranges: { start: number; end: number; label: string }[] = [];
+  for (const f of findings) {
+    const label = `[redacted:${f.rule}]`;
+    if (f.start !== null && f.end !== null) ranges.push({ start: f.start, end: f.end, label });
+    for (const span of f.spans ?? []) ranges.push({ start: span.start, end: span.end, label });
+  }
+  return replaceRanges(text, ranges);
+}
+
+function replaceRanges(text: string, ranges: { start: number; end: number; label: string }[]): string {
+  if (ranges.length === 0) return text;
+  ranges.sort((a, b) => a.start - b.start || b.end - a.end);
+  let out = '';
+  let pos = 0;
+  let cur: { start: number; end: number; label: string } | undefined;
+  for (const r of ranges) {
+    const start = Math.max(0, Math.min(r.start, text.length));
+    const end = Math.max(start, Math.min(r.end, text.length));
+    if (cur && start < cur.end) {
+      cur.end = Math.max(cur.end, end);
+      continue;
+    }
+    if (cur) {
+      out += text.slice(pos, cur.start) + cur.label;
+      pos = cur.end;
+    }
+    cur = { start, end, label: r.label };
+  }
+  if (cur) {
+    out += text.slice(pos, cur.start) + cur.label;
+    pos = cur.end;
+  }
+  return out + text.slice(pos);
 }

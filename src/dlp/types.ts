@@ -16,6 +16,19 @@ export interface KnownSecret {
 export interface Surface {
   readonly name: string;
   readonly text: string;
+  /**
+   * A derived view (percent-decoded path/query, JSON-unescaped or form-decoded body) of a surface
+   * whose raw text is scanned separately under the same name. Matches in a derived view are not
+   * rewritable: their findings carry start/end null. Unset = raw text.
+   */
+  readonly derived?: boolean;
+}
+
+/** Where one piece of a fragment finding sits in the original (non-derived) surface text. */
+export interface FragmentSpan {
+  readonly surface: string;
+  readonly start: number;
+  readonly end: number;
 }
 
 export interface Finding {
@@ -34,8 +47,16 @@ export interface Finding {
   readonly secretKind?: KnownSecret['kind'];
   /** `abcd… (len N)` — safe to show and log. */
   readonly masked: string;
-  /** First 12 hex of HMAC-SHA256(per-process key, matched value). */
+  /**
+   * First 12 hex of HMAC-SHA256(per-process key, value). For known secrets the value is the
+   * secret itself (same fingerprint whatever the encoding); for token patterns the matched text.
+   */
   readonly fingerprint: string;
+  /**
+   * Fragment findings only: the located pieces (raw surfaces only). Never used for egress
+   * rewriting (fragments are not rewritable); the log redactor masks them.
+   */
+  readonly spans?: readonly FragmentSpan[];
 }
 
 export interface ScannerOptions {
@@ -44,14 +65,48 @@ export interface ScannerOptions {
   readonly fingerprintKey: Uint8Array;
 }
 
+/** Optional per-call settings of `Scanner.scan`. */
+export interface ScanOptions {
+  /**
+   * Cross-request fragment accumulation (egress §11.2 SHOULD): pieces of a known secret below the
+   * per-request threshold are remembered for 10 minutes and a finding is raised once the union
+   * reaches it. Created by the caller (one per bottle/process), see `FragmentAccumulator`.
+   */
+  readonly accumulator?: FragmentAccumulatorLike;
+  /** Clock for the accumulator, ms (pure code takes time as input). Default 0. */
+  readonly nowMs?: number;
+}
+
+/** Structural type of `FragmentAccumulator` (src/dlp/accumulator.ts). */
+export interface FragmentAccumulatorLike {
+  /**
+   * Records the positions of one secret (keyed by its fingerprint) covered in this request and
+   * returns how many positions the union over the window covers.
+   */
+  add(key: string, covered: Uint8Array, nowMs: number): number;
+}
+
 export interface Scanner {
   /** Warnings from construction, e.g. secrets shorter than 8 characters skipped (names only). */
   readonly warnings: readonly string[];
-  scan(surfaces: readonly Surface[], detectors: ReadonlySet<DetectorName>): Finding[];
+  /**
+   * Scans all surfaces of one request (or one file): fragments are combined across them.
+   * Never throws on any input. Findings are ordered by surface order, then offset.
+   */
+  scan(surfaces: readonly Surface[], detectors: ReadonlySet<DetectorName>, opts?: ScanOptions): Finding[];
 }
 
 export type InboundLevel = 'none' | 'medium' | 'high';
 export interface InboundResult {
   readonly level: InboundLevel;
+  /** The matched phrases (whitespace collapsed, ≤ 80 chars each), in order of appearance. */
   readonly phrases: readonly string[];
+  /** Per phrase: its category (`override` | `disclosure` | `execution`) and stable id. */
+  readonly hits?: readonly InboundHit[];
+}
+
+export interface InboundHit {
+  readonly category: 'override' | 'disclosure' | 'execution';
+  readonly id: string;
+  readonly phrase: string;
 }
