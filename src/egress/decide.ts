@@ -1,0 +1,214 @@
+/**
+ * The decision pipeline (egress spec §6): CONNECT/absolute-form targets (C1–C6) and inner requests
+ * (R2–R5b), plus the DLP verdict (§11.4). Pure: data in, `allow | deny(code) | passthrough` out;
+ * the server only turns results into sockets and responses.
+ */
+import type { Finding } from '../dlp/types.js';
+import type { DenyCode } from './deny.js';
+import { DOH_HOSTS, isDohShaped } from './doh.js';
+import { normalizeHost, parseAuthority, type HostKind } from './host.js';
+import { matchRequest, pathIsSafe, type HeaderMap } from './match.js';
+import { exactlyRouted, selectRoute, type CompiledRoute, type RouteTable } from './route-table.js';
+
+export const LOCAL_HOST = '_egress.local';
+
+export interface Deny {
+  readonly action: 'deny';
+  readonly code: DenyCode;
+  /** Normalised target when known (for the body and audit). */
+  readonly host: string;
+  readonly port: number;
+  readonly route: CompiledRoute | null;
+}
+
+export interface TargetOk {
+  readonly action: 'intercept' | 'passthrough' | 'forward';
+  readonly host: string;
+  readonly port: number;
+  readonly kind: HostKind;
+  readonly route: CompiledRoute;
+}
+export interface TargetLocal {
+  readonly action: 'local';
+  readonly host: typeof LOCAL_HOST;
+  readonly port: number;
+}
+export type TargetDecision = Deny | TargetOk | TargetLocal;
+
+function deny(code: DenyCode, host: string, port: number, route: CompiledRoute | null = null): Deny {
+  return { action: 'deny', code, host, port, route };
+}
+
+/** C2–C6 on a normalised target (shared by CONNECT and absolute-form). */
+function decideTarget(table: RouteTable, host: string, kind: HostKind, port: number, mode: 'connect' | 'http'): TargetDecision {
+  if (host === LOCAL_HOST) return { action: 'local', host: LOCAL_HOST, port };
+  if (DOH_HOSTS.has(host) && !exactlyRouted(table, host, port)) return deny('doh', host, port);
+  if (kind !== 'name' && !exactlyRouted(table, host, port)) return deny('ip_literal', host, port);
+  const route = selectRoute(table, host, port);
+  if (!route) return deny('no_route', host, port);
+  if (mode === 'http') {
+    // §6.2: a passthrough route has no plain-HTTP meaning; credentials never travel in clear.
+    if (route.passthrough) return deny('no_route', host, port, route);
+    if (route.auth) return deny('plain_http_credential', host, port, route);
+    return { action: 'forward', host, port, kind, route };
+  }
+  return { action: route.passthrough ? 'passthrough' : 'intercept', host, port, kind, route };
+}
+
+/** C1–C6 for `CONNECT authority`. A CONNECT must name a port. */
+export function decideConnect(table: RouteTable, authority: string): TargetDecision {
+  const a = parseAuthority(authority);
+  if (!a || a.port === null) return deny('bad_request', authority.slice(0, 255), 0);
+  return decideTarget(table, a.host.host, a.host.kind, a.port, 'connect');
+}
+
+export interface AbsoluteTarget {
+  readonly host: string;
+  readonly kind: HostKind;
+  readonly port: number;
+  /** Port as written in the URL (null when absent): R2 compares against it. */
+  readonly explicitPort: number | null;
+  readonly target: string; // path + query, as sent
+}
+
+/** Splits `http://authority/path?query` without re-encoding the path. */
+export function parseAbsoluteHttp(url: string): AbsoluteTarget | 'bad_scheme' | null {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)([^#]*)/.exec(url);
+  if (!m) return null;
+  if (m[1]!.toLowerCase() !== 'http') return 'bad_scheme';
+  const authority = m[2]!;
+  if (authority.includes('@')) return null; // userinfo in a proxy request: refuse rather than guess
+  const a = parseAuthority(authority);
+  if (!a) return null;
+  let target = m[3]!;
+  if (target === '') target = '/';
+  else if (target.startsWith('?')) target = `/${target}`;
+  return { host: a.host.host, kind: a.host.kind, port: a.port ?? 80, explicitPort: a.port, target };
+}
+
+/** C2–C6 plus §6.2 for an absolute-form `http://` request. */
+export function decideAbsolute(table: RouteTable, t: AbsoluteTarget): TargetDecision {
+  return decideTarget(table, t.host, t.kind, t.port, 'http');
+}
+
+export interface RequestInput {
+  readonly method: string;
+  /** req.url: origin-form inside a tunnel (absolute-form tolerated when it names the same authority). */
+  readonly url: string;
+  readonly headers: HeaderMap;
+  readonly scheme: 'https' | 'http';
+  /** The CONNECT (or absolute-form URL) target, normalised. */
+  readonly host: string;
+  readonly port: number;
+  /** For absolute-form: the port written in the URL (Host must agree). */
+  readonly explicitPort?: number | null;
+}
+
+export interface Allow {
+  readonly action: 'allow';
+  readonly route: CompiledRoute;
+  /** Index of the matching `matches` entry, null when the route has none. */
+  readonly match: number | null;
+  readonly path: string;
+  readonly query: string;
+  readonly websocket: boolean;
+}
+
+export type RequestDecision = Deny | Allow;
+
+/** Host header (or an absolute-form authority inside a tunnel) must name the target (R2). */
+export function hostMatches(value: string, host: string, port: number): boolean {
+  const a = parseAuthority(value);
+  if (!a) return false;
+  return a.host.host === host && (a.port === null || a.port === port);
+}
+
+function isWebSocket(headers: HeaderMap): boolean {
+  const up = headers.upgrade;
+  return typeof up === 'string' && up.toLowerCase() === 'websocket';
+}
+
+/** R2–R5b for one request on a target; re-selects the route on the current table. */
+export function decideRequest(table: RouteTable, input: RequestInput): RequestDecision {
+  const { host, port } = input;
+  const route = selectRoute(table, host, port);
+  if (!route || route.passthrough) return deny('no_route', host, port);
+  let target = input.url;
+  if (!target.startsWith('/')) {
+    if (input.scheme === 'https') {
+      // Absolute-form inside a tunnel: its authority is checked like Host.
+      const m = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(target);
+      if (!m) return deny('bad_request', host, port, route);
+      if (!hostMatches(m[1]!, host, port)) return deny('host_mismatch', host, port, route);
+      target = m[2] === '' ? '/' : m[2]!;
+    } else if (target !== '*') {
+      return deny('bad_request', host, port, route);
+    }
+  }
+  const hostHeader = input.headers.host;
+  if (typeof hostHeader !== 'string' || hostHeader.length === 0) return deny('bad_request', host, port, route);
+  if (!hostMatches(hostHeader, host, port)) return deny('host_mismatch', host, port, route);
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const query = q < 0 ? '' : target.slice(q + 1);
+  if (!pathIsSafe(path)) return deny('bad_path', host, port, route);
+  const match = matchRequest(route, input.method, path, input.headers);
+  if (match === -1) return deny('no_match', host, port, route);
+  if (isDohShaped(input.method, path, query, input.headers)) return deny('doh', host, port, route);
+  const git = gitService(input.method, path, query);
+  if (git === 'receive') return deny('git_push_via_egress', host, port, route);
+  if (git === 'upload' && !route.gitFetch) return deny('git_fetch_disabled', host, port, route);
+  return { action: 'allow', route, match, path, query, websocket: isWebSocket(input.headers) };
+}
+
+/** Smart-HTTP git service of a request (R5b), or null. */
+export function gitService(method: string, path: string, query: string): 'receive' | 'upload' | null {
+  if (method === 'GET' && path.endsWith('/info/refs')) {
+    const params = new URLSearchParams(query);
+    const svc = params.get('service');
+    if (svc === 'git-receive-pack') return 'receive';
+    if (svc === 'git-upload-pack') return 'upload';
+    return null;
+  }
+  if (method === 'POST') {
+    if (path.endsWith('/git-receive-pack')) return 'receive';
+    if (path.endsWith('/git-upload-pack')) return 'upload';
+  }
+  return null;
+}
+
+export type DlpVerdict =
+  | { readonly action: 'allow'; readonly warnings: readonly Finding[] }
+  | { readonly action: 'deny'; readonly code: 'canary' | 'dlp_block' | 'dlp_redact_failed'; readonly findings: readonly Finding[] }
+  | { readonly action: 'redact' | 'supervise'; readonly findings: readonly Finding[]; readonly warnings: readonly Finding[] };
+
+/**
+ * §11.4/§11.5: the canary is always `canary`; a slot value is always `dlp_block` (the agent can only
+ * hold it after a breach); entropy only warns; everything else follows `outbound_on_match`.
+ */
+export function dlpVerdict(findings: readonly Finding[], route: CompiledRoute): DlpVerdict {
+  if (findings.length === 0) return { action: 'allow', warnings: [] };
+  const canary = findings.filter((f) => f.detector === 'canary' || f.secretKind === 'canary');
+  if (canary.length > 0) return { action: 'deny', code: 'canary', findings: canary };
+  const blocking = findings.filter((f) => f.severity === 'block');
+  const warnings = findings.filter((f) => f.severity !== 'block');
+  if (blocking.length === 0) return { action: 'allow', warnings };
+  const slots = blocking.filter((f) => f.secretKind === 'slot');
+  if (slots.length > 0) return { action: 'deny', code: 'dlp_block', findings: slots };
+  switch (route.onMatch) {
+    case 'block':
+      return { action: 'deny', code: 'dlp_block', findings: blocking };
+    case 'redact': {
+      const unrewritable = blocking.filter((f) => f.start === null || f.end === null || f.surface === 'host');
+      if (unrewritable.length > 0) return { action: 'deny', code: 'dlp_redact_failed', findings: unrewritable };
+      return { action: 'redact', findings: blocking, warnings };
+    }
+    case 'supervise':
+      return { action: 'supervise', findings: blocking, warnings };
+  }
+}
+
+/** Normalises a host for `--check` and other callers that start from a URL string. */
+export function normalizeTargetHost(host: string): string | null {
+  return normalizeHost(host)?.host ?? null;
+}
