@@ -3,24 +3,20 @@
  * `auth.token_env` (never a reference name, never a value), explicit DLP values per origin
  * (egress spec §11.7). Pure; src/egress/routes-file.ts renders it to YAML.
  */
-import type { InboundDetector, OnMatch, OutboundDetector, Route } from '../manifest/types.js';
+import type { Route } from '../manifest/types.js';
 import type { RoutesFile, RoutesFileRoute } from '../egress/routes-file-types.js';
+import { defaultDlpFor } from '../egress/routes-file.js';
 import type { MergedRoute } from './route-merge.js';
 
-const DLP_DEFAULTS: Record<'provider' | 'manifest', { outbound: OutboundDetector[]; inbound: InboundDetector[] | false; onMatch: OnMatch }> = {
-  manifest: { outbound: ['token_patterns', 'known_secrets'], inbound: ['naive_injection_detection'], onMatch: 'supervise' },
-  // Model output is never blocked (decision, egress spec §11.7).
-  provider: { outbound: ['token_patterns', 'known_secrets'], inbound: false, onMatch: 'redact' },
-};
-
+/** Declared DLP over the origin's defaults (egress spec §11.7; provider routes never block model output). */
 export function effectiveDlp(route: Route, origin: 'provider' | 'manifest'): NonNullable<RoutesFileRoute['dlp']> {
-  const d = DLP_DEFAULTS[origin];
+  const d = defaultDlpFor(origin);
   const out = route.dlp.outboundDetectors;
   const inb = route.dlp.inboundDetectors;
   return {
-    outbound_detectors: out === undefined ? [...d.outbound] : out.length === 0 ? false : [...out],
-    inbound_detectors: inb === undefined ? (d.inbound === false ? false : [...d.inbound]) : inb.length === 0 ? false : [...inb],
-    outbound_on_match: route.dlp.outboundOnMatch ?? d.onMatch,
+    outbound_detectors: out === undefined ? d.outbound_detectors : out.length === 0 ? false : [...out],
+    inbound_detectors: inb === undefined ? d.inbound_detectors : inb.length === 0 ? false : [...inb],
+    outbound_on_match: route.dlp.outboundOnMatch ?? d.outbound_on_match,
   };
 }
 

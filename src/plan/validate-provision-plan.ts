@@ -45,7 +45,7 @@ function checkRoute(
   fail: (m: string) => never,
   r: ProviderRoute,
   i: number,
-  own: ReadonlySet<string>,
+  own: { has(ref: string): boolean },
   reserved: ReadonlySet<string>,
   provisioned: Readonly<Record<string, string>>,
 ): void {
@@ -126,7 +126,7 @@ export function validateProvisionPlan({ plan, template, syntheticRefs, reservedR
     if (!owned) fail(`provisionedEnv key ${key} is not a reserved synthetic reference (use ${prefix}<X>)`);
     if (typeof value !== 'string' || value === '' || BAD_CHAR.test(value)) fail(`provisionedEnv ${key} is empty or contains CR, LF or NUL`);
   }
-  const ownRefs = new Set([...own, ...Object.keys(plan.provisionedEnv)]);
+  const ownRefs = { has: (ref: string) => own.has(ref) || ref.startsWith(prefix) };
   plan.egressRoutes.forEach((r, i) => checkRoute(fail, r, i, ownRefs, new Set(reservedRefs), plan.provisionedEnv));
 
   // A credential the provider read must never reach the guest (env, files, argv).

@@ -91,6 +91,12 @@ export async function loadPlugin(home: string, name: string): Promise<LoadedPlug
     throw pluginError(name, err instanceof Error ? err.message : String(err));
   }
   let exported: unknown = mod.default ?? mod.provider;
+  // A provider.ts outside a `"type": "module"` package is compiled as CommonJS by tsx, so its
+  // ESM exports arrive one level down (module.exports = {default, provider}).
+  if (typeof exported === 'object' && exported !== null && !('apiVersion' in exported)) {
+    const inner = exported as Record<string, unknown>;
+    if (inner.default !== undefined || inner.provider !== undefined) exported = inner.default ?? inner.provider;
+  }
   if (typeof exported === 'function') {
     try {
       exported = await (exported as () => unknown)();
