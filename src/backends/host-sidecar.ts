@@ -1,0 +1,119 @@
+/**
+ * Runs `bot-bottle sidecar --tokens-from-stdin --config <stateDir> --listen <addr>` as a host
+ * process (netns; smolmachines without Docker). Secrets go to its stdin as one JSON line and
+ * nowhere else (never argv, env or a file). Its stderr (prefixed daemon output) goes to
+ * state/<slug>/logs/sidecar.log live.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BottleError } from '../errors.js';
+import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
+import { selfCommand } from '../sidecar/self-command.js';
+import { VERSION } from '../version.js';
+
+export const SIDECAR_READY_TIMEOUT_MS = 30_000;
+
+export interface HostSidecar {
+  pid: number;
+  child: ChildProcess;
+  logPath: string;
+  /** SIGTERM, wait for the supervisor's own 8 s grace, then SIGKILL the whole process group. */
+  stop(): Promise<void>;
+}
+
+function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** How to run `bot-bottle <args>`; injectable so tests can substitute a stand-in supervisor. */
+export type SidecarCommand = (args: string[]) => { command: string; args: string[] };
+
+export async function startHostSidecar(
+  plan: BottlePlan,
+  secrets: SidecarSecrets,
+  listen: string,
+  signal?: AbortSignal,
+  sidecarCommand: SidecarCommand = selfCommand,
+): Promise<HostSidecar> {
+  const logDir = join(plan.stateDir, 'logs');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const logPath = join(logDir, 'sidecar.log');
+  const logFd = openSync(logPath, 'a', 0o600);
+  const { command, args } = sidecarCommand([
+    'sidecar', '--tokens-from-stdin', '--config', plan.stateDir, '--listen', listen, '--daemons', plan.sidecar.daemons.join(','),
+  ]);
+  const env: Record<string, string> = { BOT_BOTTLE_SLUG: plan.slug };
+  for (const k of ['PATH', 'HOME', 'LANG', 'TZ'] as const) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  Object.assign(env, plan.sidecar.env);
+  // Own process group: a terminal Ctrl-C reaches the launcher only, which tears down in order.
+  const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', logFd], detached: true });
+  closeSync(logFd);
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.end(`${JSON.stringify(secrets)}\n`);
+
+  const exited = new Promise<number>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      child.kill('SIGTERM');
+    } catch {
+      // gone
+    }
+    const t = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
+    if ((await Promise.race([exited, t])) === 'timeout' && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      await exited;
+    }
+  };
+
+  const ready = await new Promise<{ ok: true; version: string } | { ok: false; reason: string }>((resolve) => {
+    let buf = '';
+    const timer = setTimeout(() => resolve({ ok: false, reason: `not ready after ${SIDECAR_READY_TIMEOUT_MS / 1000}s` }), SIDECAR_READY_TIMEOUT_MS);
+    const onAbort = () => resolve({ ok: false, reason: 'aborted' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const m = /^ready .*?version=(\S+)$/m.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ ok: true, version: m[1]! });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      resolve({ ok: false, reason: `exited with ${code}` });
+    });
+  });
+  if (!ready.ok) {
+    await stop();
+    if (ready.reason === 'aborted') throw new BottleError('ABORTED', 'launch interrupted while the sidecars were starting');
+    const logTail = tail(logPath);
+    const daemon = /sidecar daemon (\S+) exited with (\d+)/.exec(logTail);
+    const what = daemon ? `sidecar daemon ${daemon[1]} exited with ${daemon[2]} at startup` : `sidecars failed to start (${ready.reason})`;
+    throw new BottleError('LAUNCH_FAILED', `${what} for bottle ${plan.slug}`, {
+      fix: `see ${logPath}`,
+      data: { logTail },
+    });
+  }
+  if (ready.version !== VERSION) {
+    await stop();
+    throw new BottleError('LAUNCH_FAILED', `sidecar version ${ready.version} does not match bot-bottle ${VERSION}`, { fix: 'reinstall bot-bottle' });
+  }
+  child.stdout!.resume();
+  return { pid: child.pid!, child, logPath, stop };
+}

@@ -1,0 +1,260 @@
+/**
+ * The daemonless Linux backend (backends spec §4): per bottle a network namespace joined to the
+ * host by a veth /30, an nftables table that lets the bottle reach nothing but its sidecar ports,
+ * the sidecars as host processes bound to the host end, and the agent under bubblewrap as uid
+ * 1000 with no capabilities.
+ */
+import { chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BottleError } from '../../errors.js';
+import { DAEMON_PORTS } from '../../sidecar/daemons.js';
+import { GUEST_UID, type BottlePlan, type SidecarSecrets } from '../../plan/bottle-plan.js';
+import type { ActiveBottle, Availability, Backend, CleanupPlan, RunningBottle } from '../backend.js';
+import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
+import { runCommand } from '../run-command.js';
+import { UndoStack } from '../undo-stack.js';
+import { withAllocLock } from './alloc-lock.js';
+import { pickBlock, usedBlocks, type Block } from './alloc.js';
+import { firewallRuleset } from './firewall.js';
+import { guestEtcFiles } from './guest-etc.js';
+import { NAME_PREFIX, namesFor, STAGE_DIR, TABLE_PREFIX, type NetnsNames } from './names.js';
+import { pidAlive, readRecords, removeRecord, writeRecord, type NetnsRecord } from './records.js';
+import { NetnsBottle } from './running.js';
+import { GUEST_ETC_FILES, SYSTEM_PATHS, type SystemEntry } from './sandbox-argv.js';
+import { findTools, netnsAvailability, type NetnsTools } from './tools.js';
+
+async function must(tools: NetnsTools, cmd: keyof NetnsTools, args: string[], input?: string): Promise<string> {
+  const r = await runCommand(tools[cmd], args, input === undefined ? {} : { input });
+  if (r.code !== 0) {
+    throw new BottleError('LAUNCH_FAILED', `${cmd} ${args.slice(0, 3).join(' ')} failed: ${r.stderr.trim().split('\n')[0] ?? ''}`, {
+      fix: 'run "bot-bottle doctor --backend netns"',
+    });
+  }
+  return r.stdout;
+}
+
+async function quiet(tools: NetnsTools, cmd: keyof NetnsTools, args: string[]): Promise<void> {
+  await runCommand(tools[cmd], args);
+}
+
+function systemEntries(): SystemEntry[] {
+  const out: SystemEntry[] = [];
+  for (const path of SYSTEM_PATHS) {
+    try {
+      const st = lstatSync(path);
+      if (st.isSymbolicLink()) out.push({ kind: 'symlink', path, target: readlinkSync(path) });
+      else if (st.isDirectory()) out.push({ kind: 'dir', path });
+      else if (st.isFile()) out.push({ kind: 'file', path });
+    } catch {
+      // absent on this distribution
+    }
+  }
+  return out;
+}
+
+/** Kill every process whose network namespace is `netns` (the agent sandboxes). */
+async function killNamespaceProcesses(tools: NetnsTools, netns: string): Promise<void> {
+  for (let round = 0; round < 5; round += 1) {
+    const r = await runCommand(tools.ip, ['netns', 'pids', netns]);
+    const pids = r.code === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+function checkPlan(plan: BottlePlan): void {
+  if (plan.agent.image.dockerfile !== null) {
+    throw new BottleError('BACKEND_UNAVAILABLE', `netns cannot build images (bottle for agent "${plan.agentName}" sets a Dockerfile)`, {
+      fix: 'use --backend docker',
+    });
+  }
+}
+
+async function setupNetwork(tools: NetnsTools, names: NetnsNames, undo: UndoStack): Promise<Block> {
+  return withAllocLock(tools.flock, async () => {
+    if (existsSync(`/run/netns/${names.netns}`)) {
+      throw new BottleError('SLUG_IN_USE', `network namespace ${names.netns} already exists`, { fix: 'choose another label, or run "bot-bottle cleanup"' });
+    }
+    const block = pickBlock(usedBlocks(await must(tools, 'ip', ['-o', '-4', 'addr', 'show'])));
+    if (!block) throw new BottleError('LAUNCH_FAILED', 'no free /30 left in 10.250.0.0/16', { fix: 'run "bot-bottle cleanup"' });
+    await must(tools, 'ip', ['netns', 'add', names.netns]);
+    undo.push('network namespace', () => quiet(tools, 'ip', ['netns', 'del', names.netns]));
+    await must(tools, 'ip', ['link', 'add', names.vethHost, 'type', 'veth', 'peer', 'name', names.vethGuest, 'netns', names.netns]);
+    undo.push('veth', async () => {
+      if (existsSync(`/sys/class/net/${names.vethHost}`)) await quiet(tools, 'ip', ['link', 'del', names.vethHost]);
+    });
+    // The address is assigned before the lock is released: it is what marks the block in use.
+    await must(tools, 'ip', ['addr', 'add', `${block.hostAddr}/30`, 'dev', names.vethHost]);
+    await must(tools, 'ip', ['link', 'set', names.vethHost, 'up']);
+    return block;
+  }).then(async (block) => {
+    await must(tools, 'ip', ['-n', names.netns, 'addr', 'add', `${block.guestAddr}/30`, 'dev', names.vethGuest]);
+    await must(tools, 'ip', ['-n', names.netns, 'link', 'set', names.vethGuest, 'up']);
+    await must(tools, 'ip', ['-n', names.netns, 'link', 'set', 'lo', 'up']);
+    return block;
+  });
+}
+
+function prepareGuestFiles(plan: BottlePlan, hostAddr: string): { homeDir: string; etcDir: string } {
+  const homeDir = join(plan.stateDir, 'home');
+  mkdirSync(homeDir, { recursive: true, mode: 0o700 });
+  chownSync(homeDir, GUEST_UID, GUEST_UID);
+  const etcDir = join(plan.stateDir, 'run', 'guest-etc');
+  mkdirSync(etcDir, { recursive: true, mode: 0o755 });
+  const files = guestEtcFiles(hostAddr);
+  for (const f of GUEST_ETC_FILES) writeFileSync(join(etcDir, f), files[f] ?? '', { mode: 0o644 });
+  mkdirSync(STAGE_DIR, { recursive: true, mode: 0o755 });
+  return { homeDir, etcDir };
+}
+
+export interface NetnsBackendOptions {
+  /** Tests only: run a stand-in instead of `bot-bottle sidecar`. */
+  sidecarCommand?: SidecarCommand;
+}
+
+export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
+  return {
+    name: 'netns',
+
+    available(): Promise<Availability> {
+      return Promise.resolve(netnsAvailability());
+    },
+
+    async launch(plan: BottlePlan, secrets: SidecarSecrets, hooks: { onProgress(step: string): void; signal?: AbortSignal }): Promise<RunningBottle> {
+      const avail = netnsAvailability();
+      if (!avail.ok) throw new BottleError('BACKEND_UNAVAILABLE', avail.reason, { fix: avail.fix });
+      const found = findTools();
+      if (!('tools' in found)) throw new BottleError('BACKEND_UNAVAILABLE', 'netns tools missing');
+      const tools = found.tools;
+      checkPlan(plan);
+      const names = namesFor(plan.slug);
+      const undo = new UndoStack();
+      const aborted = () => {
+        if (hooks.signal?.aborted) throw new BottleError('ABORTED', `launch of ${plan.slug} interrupted`);
+      };
+      try {
+        aborted();
+        hooks.onProgress('creating network namespace');
+        const block = await setupNetwork(tools, names, undo);
+        aborted();
+        const ports = plan.sidecar.daemons.map((d) => DAEMON_PORTS[d]);
+        await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, ports));
+        undo.push('nftables table', () => quiet(tools, 'nft', ['delete', 'table', 'inet', names.table]));
+        const record: NetnsRecord = {
+          schema: 'bot-bottle/netns-record@1', slug: plan.slug, short: names.short, stateDir: plan.stateDir,
+          hostAddr: block.hostAddr, guestAddr: block.guestAddr, ownerPid: process.pid, sidecarPid: null,
+          agent: plan.agentName, label: plan.label, color: plan.color, bottles: [...plan.bottleNames],
+          daemons: [...plan.sidecar.daemons], headless: plan.headless, startedAt: new Date().toISOString(),
+        };
+        writeRecord(record);
+        undo.push('record', () => removeRecord(names.short));
+        const { homeDir, etcDir } = prepareGuestFiles(plan, block.hostAddr);
+        aborted();
+        hooks.onProgress('starting sidecars');
+        const sidecar = await startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, opts.sidecarCommand);
+        undo.push('sidecars', () => sidecar.stop());
+        writeRecord({ ...record, sidecarPid: sidecar.pid });
+        aborted();
+        return new NetnsBottle({
+          plan, tools, netns: names.netns, homeDir, etcDir, system: systemEntries(), sidecarLog: sidecar.logPath,
+          hostAddr: block.hostAddr, guestAddr: block.guestAddr, undo,
+          killNamespace: () => killNamespaceProcesses(tools, names.netns),
+        });
+      } catch (err) {
+        await killNamespaceProcesses(tools, names.netns);
+        await undo.run();
+        throw err;
+      }
+    },
+
+    async listActive(): Promise<ActiveBottle[]> {
+      return readRecords()
+        .filter((r) => existsSync(`/run/netns/${NAME_PREFIX}${r.short}`) && (pidAlive(r.ownerPid) || pidAlive(r.sidecarPid)))
+        .map((r) => ({
+          slug: r.slug, agent: r.agent, label: r.label, color: r.color, backend: 'netns', bottles: r.bottles,
+          sidecars: pidAlive(r.sidecarPid) ? r.daemons : [], headless: r.headless, startedAt: r.startedAt,
+        }));
+    },
+
+    async reloadEgress(slug: string): Promise<void> {
+      const rec = readRecords().find((r) => r.slug === slug);
+      if (!rec || !pidAlive(rec.sidecarPid)) throw new BottleError('STATE_NOT_FOUND', `no running netns sidecars for ${slug}`);
+      process.kill(rec.sidecarPid!, 'SIGHUP');
+    },
+
+    async cleanupPlan(liveSlugs: ReadonlySet<string>): Promise<CleanupPlan> {
+      const found = findTools();
+      if (!('tools' in found)) return { backend: 'netns', resources: [] };
+      const tools = found.tools;
+      const records = new Map(readRecords().map((r) => [r.short, r]));
+      const isLive = (short: string) => {
+        const r = records.get(short);
+        return r !== undefined && (liveSlugs.has(r.slug) || pidAlive(r.ownerPid));
+      };
+      const slugOf = (short: string) => records.get(short)?.slug ?? null;
+      const resources: CleanupPlan['resources'] = [];
+      for (const r of records.values()) {
+        if (isLive(r.short)) continue;
+        if (pidAlive(r.sidecarPid)) resources.push({ kind: 'process', name: String(r.sidecarPid), slug: r.slug });
+      }
+      const nsOut = (await runCommand(tools.ip, ['netns', 'list'])).stdout;
+      for (const m of nsOut.matchAll(/^(bb-([0-9a-f]{8}))\b/gm)) {
+        if (!isLive(m[2]!)) resources.push({ kind: 'netns', name: m[1]!, slug: slugOf(m[2]!) });
+      }
+      const linkOut = (await runCommand(tools.ip, ['-o', 'link', 'show'])).stdout;
+      for (const m of linkOut.matchAll(/^\d+: (bb-([0-9a-f]{8})h)[@:]/gm)) {
+        if (!isLive(m[2]!)) resources.push({ kind: 'veth', name: m[1]!, slug: slugOf(m[2]!) });
+      }
+      const nftOut = (await runCommand(tools.nft, ['list', 'tables'])).stdout;
+      for (const m of nftOut.matchAll(new RegExp(`^table inet (${TABLE_PREFIX}([0-9a-f]{8}))$`, 'gm'))) {
+        if (!isLive(m[2]!)) resources.push({ kind: 'nftables-table', name: m[1]!, slug: slugOf(m[2]!) });
+      }
+      for (const r of records.values()) {
+        if (!isLive(r.short)) resources.push({ kind: 'record', name: r.short, slug: r.slug });
+      }
+      return { backend: 'netns', resources };
+    },
+
+    async cleanup(plan: CleanupPlan): Promise<void> {
+      const found = findTools();
+      if (!('tools' in found)) return;
+      const tools = found.tools;
+      const failed: string[] = [];
+      const order = ['process', 'netns', 'veth', 'nftables-table', 'record'];
+      const sorted = [...plan.resources].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+      for (const r of sorted) {
+        try {
+          if (r.kind === 'process') {
+            const pid = Number(r.name);
+            try {
+              process.kill(-pid, 'SIGKILL');
+            } catch {
+              if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+            }
+          } else if (r.kind === 'netns') {
+            await killNamespaceProcesses(tools, r.name);
+            if ((await runCommand(tools.ip, ['netns', 'del', r.name])).code !== 0 && existsSync(`/run/netns/${r.name}`)) failed.push(r.name);
+          } else if (r.kind === 'veth') {
+            if (existsSync(`/sys/class/net/${r.name}`) && (await runCommand(tools.ip, ['link', 'del', r.name])).code !== 0) failed.push(r.name);
+          } else if (r.kind === 'nftables-table') {
+            if ((await runCommand(tools.nft, ['delete', 'table', 'inet', r.name])).code !== 0) failed.push(r.name);
+          } else if (r.kind === 'record') {
+            removeRecord(r.name);
+          }
+        } catch {
+          failed.push(r.name);
+        }
+      }
+      if (failed.length > 0) {
+        throw new BottleError('TEARDOWN_FAILED', `could not remove: ${failed.join(', ')}`, { fix: 'remove them by hand (ip netns del / ip link del / nft delete table inet …)' });
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Kernel-facing names of one netns bottle (backends spec §1): interface names are limited to
+ * 15 characters, so they carry a short hash of the slug; the record file maps it back.
+ */
+import { createHash } from 'node:crypto';
+
+export const NAME_PREFIX = 'bb-';
+export const TABLE_PREFIX = 'bot_bottle_';
+/** Host-wide records of live netns bottles; tmpfs, so it ends with the kernel objects at reboot. */
+export const RECORD_DIR = '/run/bot-bottle/netns';
+/** Empty mount point used inside each sandbox's private mount namespace (never mounted on the host). */
+export const STAGE_DIR = '/run/bot-bottle/stage';
+
+export interface NetnsNames {
+  short: string;
+  netns: string;
+  vethHost: string;
+  vethGuest: string;
+  table: string;
+}
+
+export function shortId(slug: string): string {
+  return createHash('sha256').update(slug).digest('hex').slice(0, 8);
+}
+
+export function namesFor(slug: string): NetnsNames {
+  const short = shortId(slug);
+  return {
+    short,
+    netns: `${NAME_PREFIX}${short}`,
+    vethHost: `${NAME_PREFIX}${short}h`, // 12 chars
+    vethGuest: `${NAME_PREFIX}${short}g`,
+    table: `${TABLE_PREFIX}${short}`,
+  };
+}

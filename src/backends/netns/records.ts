@@ -1,0 +1,66 @@
+/**
+ * Host-wide records of netns bottles under RECORD_DIR (/run, root-only): map the short kernel
+ * names back to a slug and remember the processes to stop. Independent of BOT_BOTTLE_HOME so
+ * `cleanup` and `list active` see bottles of every home; `ownerPid` keeps a live launcher's
+ * bottle from being taken for an orphan.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RECORD_DIR } from './names.js';
+
+export interface NetnsRecord {
+  schema: 'bot-bottle/netns-record@1';
+  slug: string;
+  short: string;
+  stateDir: string;
+  hostAddr: string;
+  guestAddr: string;
+  ownerPid: number;
+  sidecarPid: number | null;
+  agent: string;
+  label: string;
+  color: string;
+  bottles: string[];
+  daemons: string[];
+  headless: boolean;
+  startedAt: string;
+}
+
+export function writeRecord(rec: NetnsRecord): void {
+  mkdirSync(RECORD_DIR, { recursive: true, mode: 0o700 });
+  writeFileSync(join(RECORD_DIR, `${rec.short}.json`), `${JSON.stringify(rec)}\n`, { mode: 0o600 });
+}
+
+export function removeRecord(short: string): void {
+  rmSync(join(RECORD_DIR, `${short}.json`), { force: true });
+}
+
+export function readRecords(): NetnsRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(RECORD_DIR);
+  } catch {
+    return [];
+  }
+  const out: NetnsRecord[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    try {
+      const rec = JSON.parse(readFileSync(join(RECORD_DIR, n), 'utf8')) as NetnsRecord;
+      if (rec.schema === 'bot-bottle/netns-record@1') out.push(rec);
+    } catch {
+      // a half-written or foreign file is not a record
+    }
+  }
+  return out;
+}
+
+export function pidAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * A launched netns bottle. Every exec/attach is a fresh bwrap sandbox in the bottle's network
+ * namespace sharing its home (sandbox-argv.ts); close() kills every process in the namespace
+ * first, then runs the launch's undo steps in reverse.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, posix } from 'node:path';
+import { BottleError } from '../../errors.js';
+import { GUEST_HOME, GUEST_USER, type BottlePlan } from '../../plan/bottle-plan.js';
+import type { ExecResult, RunningBottle } from '../backend.js';
+import type { UndoStack } from '../undo-stack.js';
+import { sandboxArgv, type SystemEntry } from './sandbox-argv.js';
+import type { NetnsTools } from './tools.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface NetnsBottleParts {
+  plan: BottlePlan;
+  tools: NetnsTools;
+  netns: string;
+  homeDir: string;
+  etcDir: string;
+  system: readonly SystemEntry[];
+  sidecarLog: string;
+  hostAddr: string;
+  guestAddr: string;
+  undo: UndoStack;
+  killNamespace(): Promise<void>;
+}
+
+function signalCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const n = signal ? ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] : undefined;
+  return 128 + (n ?? 1);
+}
+
+export class NetnsBottle implements RunningBottle {
+  readonly slug: string;
+  readonly hostAddr: string;
+  readonly guestAddr: string;
+  private readonly children = new Set<ChildProcess>();
+  private readonly agentLog: string[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly parts: NetnsBottleParts) {
+    this.slug = parts.plan.slug;
+    this.hostAddr = parts.hostAddr;
+    this.guestAddr = parts.guestAddr;
+  }
+
+  private env(extra?: Record<string, string>, tty = false): Record<string, string> {
+    const env: Record<string, string> = {
+      PATH: DEFAULT_PATH, HOME: GUEST_HOME, USER: GUEST_USER, LOGNAME: GUEST_USER, SHELL: '/bin/sh', LANG: 'C.UTF-8',
+      ...this.parts.plan.agent.env,
+      ...extra,
+    };
+    if (tty && process.env.TERM) env.TERM = process.env.TERM;
+    return env;
+  }
+
+  private spawnIn(argv: readonly string[], opts: { env?: Record<string, string>; cwd?: string; tty?: boolean; stdin: 'pipe' | 'ignore' | 'inherit' }): ChildProcess {
+    if (this.closing) throw new BottleError('INTERNAL', `bottle ${this.slug} is closed`);
+    const { command, args } = sandboxArgv({
+      tools: this.parts.tools,
+      netns: this.parts.netns,
+      homeDir: this.parts.homeDir,
+      etcDir: this.parts.etcDir,
+      system: this.parts.system,
+      cwd: opts.cwd ?? GUEST_HOME,
+      argv,
+    });
+    const tty = opts.tty === true;
+    const child = spawn(command, args, {
+      env: this.env(opts.env, tty),
+      stdio: tty ? 'inherit' : [opts.stdin, 'pipe', 'pipe'],
+    });
+    this.children.add(child);
+    child.once('exit', (code, sig) => {
+      this.children.delete(child);
+      this.agentLog.push(`${new Date().toISOString()} ${basename(argv[0] ?? '?')} exited ${signalCode(code, sig)}`);
+    });
+    return child;
+  }
+
+  private checkUser(user: string | undefined): void {
+    if (user !== undefined && user !== GUEST_USER) {
+      throw new BottleError('INTERNAL', `netns runs everything as ${GUEST_USER}; cannot exec as "${user}"`);
+    }
+  }
+
+  exec(argv: readonly string[], opts: { user?: string; env?: Record<string, string>; stdin?: string; cwd?: string } = {}): Promise<ExecResult> {
+    this.checkUser(opts.user);
+    const child = this.spawnIn(argv, { env: opts.env, cwd: opts.cwd, stdin: 'pipe' });
+    return new Promise((resolve) => {
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(opts.stdin ?? '');
+      child.once('error', (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
+      child.once('close', (code, sig) => resolve({ code: signalCode(code, sig), stdout, stderr }));
+    });
+  }
+
+  attach(argv: readonly string[], opts: { tty: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void }): Promise<number> {
+    const child = this.spawnIn(argv, { tty: opts.tty, cwd: this.parts.plan.workdir, stdin: opts.tty ? 'inherit' : 'ignore' });
+    if (!opts.tty) {
+      const out = (stream: 'stdout' | 'stderr') => (c: Buffer) => {
+        if (opts.onOutput) opts.onOutput(stream, c);
+        else process[stream].write(c);
+      };
+      child.stdout!.on('data', out('stdout'));
+      child.stderr!.on('data', out('stderr'));
+    }
+    return new Promise((resolve) => {
+      child.once('error', () => resolve(127));
+      child.once('close', (code, sig) => resolve(signalCode(code, sig)));
+    });
+  }
+
+  /**
+   * Copies a host file or tree to a path under the guest home. The extraction runs INSIDE the
+   * sandbox as the agent user: a root-side copy into an agent-writable tree could be redirected
+   * by a symlink the agent planted (a resumed home is agent-controlled).
+   */
+  async copyIn(hostPath: string, guestPath: string): Promise<void> {
+    const norm = posix.normalize(guestPath);
+    if (!norm.startsWith(`${GUEST_HOME}/`)) {
+      throw new BottleError('INTERNAL', `netns copyIn target must be under ${GUEST_HOME} (got ${guestPath})`);
+    }
+    const destDir = posix.dirname(norm);
+    const destName = posix.basename(norm);
+    const tar = spawn(this.parts.tools.tar, ['-C', dirname(hostPath), '-cf', '-', '--transform', `s,^${escapeSed(basename(hostPath))},${escapeSed(destName)},`, '--owner=1000', '--group=1000', basename(hostPath)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let tarErr = '';
+    tar.stderr.on('data', (c: Buffer) => (tarErr += c.toString()));
+    const inner = this.spawnIn(['/bin/sh', '-c', 'mkdir -p "$1" && exec tar -xf - -C "$1" --no-same-owner', 'copy-in', destDir], { stdin: 'pipe', cwd: GUEST_HOME });
+    let innerErr = '';
+    inner.stderr!.on('data', (c: Buffer) => (innerErr += c.toString()));
+    inner.stdout!.resume();
+    inner.stdin!.on('error', () => undefined);
+    tar.stdout.pipe(inner.stdin!);
+    const [a, b] = await Promise.all([
+      new Promise<number>((r) => tar.once('close', (c) => r(c ?? 1))),
+      new Promise<number>((r) => inner.once('close', (c) => r(c ?? 1))),
+    ]);
+    if (a !== 0 || b !== 0) {
+      throw new BottleError('LAUNCH_FAILED', `copying ${hostPath} into the bottle at ${guestPath} failed: ${(tarErr || innerErr).trim().split('\n')[0] ?? ''}`);
+    }
+  }
+
+  async logs(): Promise<{ sidecar: string; agent: string }> {
+    let sidecar = '';
+    try {
+      sidecar = readFileSync(this.parts.sidecarLog, 'utf8');
+    } catch {
+      // no log yet
+    }
+    return { sidecar, agent: this.agentLog.map((l) => `${l}\n`).join('') };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const c of this.children) c.kill('SIGKILL');
+      await this.parts.killNamespace();
+      const failed = await this.parts.undo.run();
+      if (failed.length > 0) {
+        throw new BottleError('TEARDOWN_FAILED', `teardown of ${this.slug} could not remove: ${failed.join(', ')}`, { fix: 'run "bot-bottle cleanup"' });
+      }
+    })();
+    return this.closing;
+  }
+}
+
+function escapeSed(s: string): string {
+  return s.replace(/[\\,.*[\]^$]/g, (c) => `\\${c}`);
+}

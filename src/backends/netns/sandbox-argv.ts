@@ -1,0 +1,71 @@
+/**
+ * The argv that runs one command inside a netns bottle (backends spec §4). Pure.
+ *
+ * ARCHITECTURE NOTE: `ip netns exec` gives the command the bottle's network namespace and a
+ * private mount namespace. In that private namespace a tiny sh stage, still root, bind-mounts the
+ * bottle's home and synthesised /etc files onto a tmpfs at STAGE_DIR: the state dir is 0700 root,
+ * so the unprivileged bwrap could not reach it otherwise. setpriv then drops to host uid/gid 1000
+ * with no capabilities and bwrap builds the sandbox (own user, pid, ipc, uts namespaces). Those
+ * mounts die with the process; nothing is mounted on the host. Each exec is a fresh sandbox
+ * sharing only the network namespace and the home directory.
+ */
+import { GUEST_HOME, GUEST_UID } from '../../plan/bottle-plan.js';
+import { STAGE_DIR } from './names.js';
+
+export interface HostTools {
+  ip: string;
+  sh: string;
+  mount: string;
+  setpriv: string;
+  bwrap: string;
+}
+
+/** A system path as seen on the host: a directory to bind read-only, or a symlink to recreate. */
+export type SystemEntry = { kind: 'dir' | 'file'; path: string } | { kind: 'symlink'; path: string; target: string };
+
+export const SYSTEM_PATHS = [
+  '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32',
+  '/etc/ssl', '/etc/alternatives', '/etc/ca-certificates', '/etc/localtime',
+] as const;
+
+export const GUEST_ETC_FILES = ['passwd', 'group', 'hosts', 'resolv.conf', 'nsswitch.conf', 'hostname'] as const;
+
+const STAGE_SCRIPT =
+  'set -e; S="$4"; "$1" -t tmpfs -o mode=0755,size=64k bb-stage "$S"; mkdir "$S/h" "$S/e"; ' +
+  '"$1" --bind "$2" "$S/h"; "$1" --bind "$3" "$S/e"; shift 4; exec "$@"';
+
+export interface SandboxArgvInput {
+  tools: HostTools;
+  netns: string;
+  homeDir: string; // host path, state/<slug>/home
+  etcDir: string; // host path of the synthesised /etc files
+  system: readonly SystemEntry[];
+  cwd: string; // guest path
+  argv: readonly string[];
+}
+
+export function sandboxArgv(input: SandboxArgvInput): { command: string; args: string[] } {
+  const { tools } = input;
+  const uid = String(GUEST_UID);
+  const bw: string[] = [
+    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--disable-userns', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    '--uid', uid, '--gid', uid, '--hostname', 'bottle',
+  ];
+  for (const e of input.system) {
+    if (e.kind === 'symlink') bw.push('--symlink', e.target, e.path);
+    else bw.push('--ro-bind', e.path, e.path);
+  }
+  bw.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', '/home', '--bind', `${STAGE_DIR}/h`, GUEST_HOME);
+  for (const f of GUEST_ETC_FILES) bw.push('--ro-bind', `${STAGE_DIR}/e/${f}`, `/etc/${f}`);
+  bw.push('--chdir', input.cwd);
+  return {
+    command: tools.ip,
+    args: [
+      'netns', 'exec', input.netns,
+      tools.sh, '-c', STAGE_SCRIPT, 'bb-stage', tools.mount, input.homeDir, input.etcDir, STAGE_DIR,
+      tools.setpriv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all',
+      tools.bwrap, ...bw, '--', ...input.argv,
+    ],
+  };
+}
