@@ -4,6 +4,7 @@
  * home, claim a reference it does not own, or leak a credential it read into the guest. Pure.
  */
 import { posix } from 'node:path';
+import { validateRoute } from '../manifest/route-schema.js';
 import type { Route } from '../manifest/types.js';
 import { ProviderConfigError } from '../providers/errors.js';
 import { PROMPT_PLACEHOLDER, type ProvisionPlan, type ProviderRoute } from '../providers/types.js';
@@ -41,6 +42,23 @@ function validHost(host: string): boolean {
   return DNS_NAME.test(host);
 }
 
+/** A provider Route back in its manifest (snake_case) spelling, so the manifest validator judges it. */
+function toRawRoute(r: Route): Record<string, unknown> {
+  const raw: Record<string, unknown> = { host: r.host };
+  if (r.port !== undefined) raw.port = r.port;
+  if (r.matches !== undefined) raw.matches = r.matches.map((m) => ({ ...m }));
+  if (r.auth !== undefined) raw.auth = { scheme: r.auth.scheme, token_ref: r.auth.tokenRef, ...(r.auth.header !== undefined ? { header: r.auth.header } : {}) };
+  if (r.tlsPassthrough) raw.tls_passthrough = true;
+  if (r.git && r.git.fetch === false) raw.git = { fetch: false };
+  const dlp: Record<string, unknown> = {};
+  if (r.dlp?.outboundDetectors !== undefined) dlp.outbound_detectors = r.dlp.outboundDetectors.length === 0 ? false : [...r.dlp.outboundDetectors];
+  if (r.dlp?.inboundDetectors !== undefined) dlp.inbound_detectors = r.dlp.inboundDetectors.length === 0 ? false : [...r.dlp.inboundDetectors];
+  if (r.dlp?.outboundOnMatch !== undefined) dlp.outbound_on_match = r.dlp.outboundOnMatch;
+  if (Object.keys(dlp).length > 0) raw.dlp = dlp;
+  if (r.allowPrivateCidrs && r.allowPrivateCidrs.length > 0) raw.allow_private_cidrs = [...r.allowPrivateCidrs];
+  return raw;
+}
+
 function checkRoute(
   fail: (m: string) => never,
   r: ProviderRoute,
@@ -50,6 +68,11 @@ function checkRoute(
   provisioned: Readonly<Record<string, string>>,
 ): void {
   const at = `egressRoutes[${i}]`;
+  try {
+    validateRoute(toRawRoute(r), { keyPath: at, allowTokenRef: (name) => own.has(name) });
+  } catch (err) {
+    fail(`route validation: ${err instanceof Error ? err.message.replace(/^[^:]*:\d+:\d+: /, '') : String(err)}`);
+  }
   if (typeof r.host !== 'string' || !validHost(r.host)) fail(`${at}.host is not a lower-case host name, wildcard (*. + two labels) or IP literal`);
   if (r.port !== undefined && (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535)) fail(`${at}.port must be an integer 1-65535`);
   if (r.matches !== undefined && r.matches.length === 0) fail(`${at}.matches must not be empty`);

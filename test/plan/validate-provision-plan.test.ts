@@ -63,7 +63,7 @@ describe('provision plan validation (providers spec §1.2)', () => {
     expect(() => check(plan({ provisionedEnv: { BOT_BOTTLE_PROVIDER_OTHER_KEY: 'x'.repeat(20) } }))).toThrow(/not a reserved synthetic reference/);
     for (const ref of ALL_FIXED_SYNTHETIC_REFS) {
       expect(() => check(plan({ provisionedEnv: { [ref]: 'x'.repeat(20) } }))).toThrow(/not a reserved synthetic reference/);
-      expect(() => check(plan({ egressRoutes: [authRoute(ref)] }))).toThrow(/reserved reference this provider does not own/);
+      expect(() => check(plan({ egressRoutes: [authRoute(ref)] }))).toThrow(/egressRoutes\[0\]\.auth\.token_ref names a reserved variable/);
     }
     // Template names with '-' map to '_'.
     expect(() => check(plan({ template: 'my-tool', provisionedEnv: { BOT_BOTTLE_PROVIDER_MY_TOOL_K: 'v'.repeat(10) } }), 'my-tool')).not.toThrow();
@@ -95,8 +95,8 @@ describe('provision plan validation (providers spec §1.2)', () => {
     expect(() => check(plan({ egressRoutes: [{ ...r, port: 0 }] }))).toThrow(/port/);
     expect(() => check(plan({ egressRoutes: [{ ...r, tlsPassthrough: true }] }))).toThrow(/tls_passthrough cannot be combined/);
     expect(() => check(plan({ egressRoutes: [{ ...r, weak: true }] }))).toThrow(/authenticated route cannot be weak/);
-    expect(() => check(plan({ egressRoutes: [authRoute('bad-name')] }))).toThrow(/token_ref is not a valid variable name/);
-    expect(() => check(plan({ egressRoutes: [authRoute('EGRESS_TOKEN_0')] }))).toThrow(/reserved reference/);
+    expect(() => check(plan({ egressRoutes: [authRoute('bad-name')] }))).toThrow(/egressRoutes\[0\]\.auth\.token_ref must be the name of a host environment variable/);
+    expect(() => check(plan({ egressRoutes: [authRoute('EGRESS_TOKEN_0')] }))).toThrow(/reserved/);
     expect(() => check(plan({ egressRoutes: [authRoute('BOT_BOTTLE_CLAUDE_OAUTH_TOKEN')] }))).not.toThrow();
   });
 });

@@ -1,10 +1,10 @@
 /** `agent_provider.settings` for the pi provider (providers spec §4): validated, defaults applied. */
 import { z } from 'zod';
+import { reservedTokenRef } from '../../manifest/check.js';
 import { ProviderConfigError } from '../errors.js';
 
 const ID = /^[a-z][a-z0-9-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RESERVED_REF = /^(EGRESS_TOKEN_|GIT_GATE_TOKEN_|BOT_BOTTLE_PROVIDER_)|^BOT_BOTTLE_CODEX_HOST_ACCESS_TOKEN$/;
 
 const modelSchema = z.union([
   z.string().min(1),
@@ -33,7 +33,7 @@ const settingsSchema = z.strictObject({
   api_key_ref: z
     .string()
     .regex(ENV_NAME, 'must be a host environment variable name')
-    .refine((s) => !RESERVED_REF.test(s), 'is a reserved reference name')
+    .refine((s) => !reservedTokenRef(s), 'is a reserved reference name')
     .optional(),
   compat: z.record(z.string(), z.unknown()).optional(),
   startup_args: z.array(z.string()).default([]),
