@@ -1,0 +1,344 @@
+/**
+ * The backend-neutral planning step (README §3 step 3; cli spec §4.1 step 6): manifests +
+ * provider → one immutable BottlePlan, the sidecar secrets, and the display/JSON document.
+ *
+ * NO side effects: nothing is written, created or registered here (a declined or dry-run launch
+ * leaves nothing behind). It reads host files (skills, keys, the Codex login) and resolves every
+ * credential ONCE, so a missing variable fails before anything exists. materializeState() is the
+ * first step that writes.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join } from 'node:path';
+import { BottleError } from '../errors.js';
+import { renderGateConfig, agentGitConfig, type RenderedGateConfig } from '../gate/render.js';
+import { resolveEnvEntries } from '../manifest/env-entries.js';
+import { displayPath } from '../manifest/home.js';
+import { resolveSkillDirs } from '../manifest/launch-checks.js';
+import { resolveIdentity } from '../manifest/loader.js';
+import type { Agent, SelectedBottles } from '../manifest/types.js';
+import type { RoutesFile } from '../egress/routes-file-types.js';
+import { resolveProvider, ALL_FIXED_SYNTHETIC_REFS } from '../providers/registry.js';
+import type { ProviderContext, ProvisionPlan } from '../providers/types.js';
+import { BUNDLED_DOCKER_DIR } from '../providers/paths.js';
+import { allocateSlug, type RandomSource } from '../state/slug.js';
+import { stateDirFor, STATE_ENTRIES } from '../state/paths.js';
+import type { BottleMetadata } from '../state/metadata.js';
+import { VERSION } from '../version.js';
+import { buildAgentEnv, EGRESS_PROXY_URL, SUPERVISE_MCP_URL } from './agent-env.js';
+import {
+  GUEST_CA_BUNDLE,
+  GUEST_CA_CERT,
+  GUEST_HOME,
+  GUEST_PROMPT_FILE,
+  GUEST_WORKSPACE,
+  SIDECAR_NAMES,
+  type BottlePlan,
+  type GuestFile,
+  type SidecarSecrets,
+} from './bottle-plan.js';
+import { deepFreeze } from './freeze.js';
+import { chooseImage } from './image.js';
+import { buildPlanDocument, type PlanDocument } from './plan-document.js';
+import { resolveTokenValues, TokenResolutionError } from './resolve-token-values.js';
+import { mergeRoutes } from './route-merge.js';
+import { buildRoutesFile } from './routes-doc.js';
+import { assignSlots } from './slots.js';
+import { checkTokenExposure } from './token-exposure.js';
+import { validateProvisionPlan } from './validate-provision-plan.js';
+
+export interface PrepareOptions {
+  /** BOT_BOTTLE_HOME, resolved. */
+  readonly home: string;
+  /** The operator's HOME: skills (`~/.claude/skills`), the Codex login, `~` in messages. */
+  readonly userHome: string;
+  readonly cwd: string;
+  readonly copyCwd: boolean;
+  readonly agent: Agent;
+  readonly selected: SelectedBottles;
+  readonly backend: string;
+  readonly backendRuntime?: string | null;
+  /** null = default (agent name). */
+  readonly label: string | null;
+  /** Label from the modal or `--label` without `--headless` (slug verbatim, no suffix). */
+  readonly labelIsExplicit: boolean;
+  /** `none` or a colour name. */
+  readonly color: string;
+  readonly headless: boolean;
+  readonly dryRun: boolean;
+  /** The host environment (process.env for the CLI). Only planning reads it, never a backend. */
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  /** Asks a `?` env entry on the controlling TTY without echo. Absent = not interactive. */
+  readonly ask?: (name: string, prompt: string) => Promise<string>;
+  /** An available backend reports a bottle with this slug (besides an existing state dir). */
+  readonly isSlugTaken?: (slug: string) => Promise<boolean>;
+  /** Use this slug (resume) instead of allocating one. */
+  readonly slug?: string;
+  readonly rng?: RandomSource;
+  readonly now?: () => Date;
+  /** Host file reads for providers; default node:fs (null when absent). */
+  readonly readHostFile?: (path: string) => Promise<Uint8Array | null>;
+  /** `display(file)` for messages and the document (default `~` form). */
+  readonly display?: (file: string) => string;
+}
+
+/** Everything a launch needs, computed without side effects. `secrets` is not enumerable. */
+export interface PreparedLaunch {
+  readonly plan: BottlePlan;
+  readonly document: PlanDocument;
+  readonly routesFile: RoutesFile;
+  readonly gate: RenderedGateConfig;
+  readonly metadata: BottleMetadata;
+  /** Guest files kept as host copies in state/<slug>/provider/ (contain no secrets). */
+  readonly providerFiles: readonly GuestFile[];
+  readonly warnings: readonly string[];
+  /** Slot values + canaries for the sidecar supervisor only. Never print, log or persist. */
+  readonly secrets: SidecarSecrets;
+}
+
+async function defaultReadHostFile(path: string): Promise<Uint8Array | null> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw err;
+  }
+}
+
+async function pathExists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function regularFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** 32 random bytes, base64url (egress spec §11.5). */
+export function mintCanary(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
+  const now = o.now ?? (() => new Date());
+  const display = o.display ?? ((f: string) => displayPath(f, o.userHome));
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+  };
+
+  // 1. Slug (cli spec §4.3). Reading only: nothing is reserved until materializeState.
+  const slug =
+    o.slug ??
+    (await allocateSlug({
+      agentName: o.agent.name,
+      label: o.label,
+      labelIsExplicit: o.labelIsExplicit && !o.headless,
+      rng: o.rng,
+      isTaken: async (s) => (await pathExists(stateDirFor(o.home, s))) || ((await o.isSlugTaken?.(s)) ?? false),
+    }));
+  const stateDir = stateDirFor(o.home, slug);
+  const label = o.label ?? o.agent.name;
+  const workdir = o.copyCwd ? GUEST_WORKSPACE : GUEST_HOME;
+  const cfg = o.selected.config;
+
+  // 2. Provider (lazy plugin load) and its settings.
+  const resolved = await resolveProvider(cfg.agentProvider.template, { home: o.home, cwd: o.cwd, warn });
+  resolved.provider.validateSettings?.(cfg.agentProvider.settings);
+  const skills = resolveSkillDirs(o.agent, o.userHome);
+  if (cfg.agentProvider.dockerfile !== null && !(await regularFile(cfg.agentProvider.dockerfile))) {
+    throw new BottleError('CONFIG_INVALID', `agent_provider.dockerfile ${display(cfg.agentProvider.dockerfile)} is not an existing file`, {
+      fix: 'fix the path in the bottle, or remove the key to use the provider default',
+    });
+  }
+
+  const ctx: ProviderContext = {
+    slug,
+    label,
+    color: o.color === 'none' ? null : o.color,
+    headless: o.headless,
+    guestUser: 'node',
+    guestHome: GUEST_HOME,
+    workdir,
+    agent: { name: o.agent.name, prompt: o.agent.prompt, skills: [...o.agent.skills] },
+    config: cfg.agentProvider,
+    endpoints: { superviseMcpUrl: SUPERVISE_MCP_URL, egressProxyUrl: EGRESS_PROXY_URL },
+    ca: { guestCertPath: GUEST_CA_CERT, guestBundlePath: GUEST_CA_BUNDLE },
+    host: { home: o.userHome, env: o.hostEnv, readFile: o.readHostFile ?? defaultReadHostFile },
+    now,
+  };
+  const provision: ProvisionPlan = await resolved.provider.plan(ctx);
+  validateProvisionPlan({ plan: provision, template: cfg.agentProvider.template, syntheticRefs: resolved.syntheticRefs, reservedRefs: ALL_FIXED_SYNTHETIC_REFS });
+
+  // 3. Routes: merge, slots; git-gate: rendered config with its own slots.
+  const merged = mergeRoutes(provision.template, provision.egressRoutes, cfg.egress.routes);
+  const egressSlots = assignSlots(
+    merged.routes.map((m) => m.route.auth?.tokenRef),
+    'EGRESS_TOKEN_',
+  );
+  const gate = renderGateConfig(cfg.gitGate.repos);
+  for (const repo of cfg.gitGate.repos) {
+    if (repo.key?.provider === 'gitea') {
+      const v = o.hostEnv[repo.key.provisionerToken];
+      if (v === undefined || v === '') {
+        const ref = repo.key.provisionerToken;
+        throw new TokenResolutionError('TOKEN_MISSING', `git-gate credential not set on the host: ${ref} (export it, or remove the repo that uses it)`, [ref]);
+      }
+    }
+    if (repo.key?.provider === 'static') {
+      try {
+        await access(repo.key.path, constants.R_OK);
+      } catch {
+        throw new BottleError('CONFIG_INVALID', `git-gate.repos.${repo.name}.key.path ${display(repo.key.path)} is not a readable file`, {
+          fix: 'fix the path or the file permissions',
+        });
+      }
+    }
+  }
+
+  // 4. THE one resolution (providers spec §8.2): egress and git-gate slots together, provisioned
+  //    credentials overriding process env for the same name.
+  const tokenEnvMap: Record<string, string> = { ...egressSlots.tokenEnvMap, ...gate.tokenSlots };
+  const hostEnv = { ...o.hostEnv, ...provision.provisionedEnv };
+  const resolvedTokens = resolveTokenValues(tokenEnvMap, hostEnv);
+
+  // 5. Manifest env. A dry run asks nothing: prompted entries are reported, not resolved.
+  const entries = o.dryRun && !o.headless ? cfg.env.filter((e) => e.kind !== 'prompted') : cfg.env;
+  const env = await resolveEnvEntries(entries, { hostEnv: o.hostEnv, headless: o.headless, ...(o.ask ? { ask: o.ask } : {}) });
+
+  // 6. Agent env, files, exposure check.
+  const canary = mintCanary();
+  const agentEnv = buildAgentEnv({
+    slug,
+    label,
+    color: o.color,
+    canary,
+    providerEnv: provision.guestEnv,
+    providerName: provision.template,
+    manifestEnv: env.values,
+  });
+  warnings.push(...agentEnv.warnings);
+  const files: GuestFile[] = provision.files.map((f) => ({ path: f.path, content: f.content, ...(f.mode !== undefined ? { mode: f.mode } : {}) }));
+  if (o.agent.prompt !== '') files.push({ path: GUEST_PROMPT_FILE, content: o.agent.prompt });
+  checkTokenExposure(resolvedTokens, tokenEnvMap, { env: agentEnv.env, files, prompt: o.agent.prompt });
+
+  // 7. Image cascade (providers spec §6).
+  const stateOverride = join(stateDir, STATE_ENTRIES.dockerfile);
+  const image = chooseImage({
+    slug,
+    template: provision.template,
+    providerTag: provision.image.tag,
+    bundledDockerfile: provision.image.dockerfile,
+    bundledContext: provision.image.context ?? (provision.image.dockerfile?.startsWith(BUNDLED_DOCKER_DIR) ? BUNDLED_DOCKER_DIR : null),
+    stateOverride: (await regularFile(stateOverride)) ? stateOverride : null,
+    manifestDockerfile: cfg.agentProvider.dockerfile,
+    pluginDockerfile: resolved.pluginDockerfile,
+    pluginDir: resolved.pluginDir,
+  });
+
+  const identity = resolveIdentity(o.agent, cfg);
+  const gitUser = { ...(identity.name ? { name: identity.name.value } : {}), ...(identity.email ? { email: identity.email.value } : {}) };
+  const routesFile = buildRoutesFile({ slug, log: cfg.egress.log, routes: merged.routes, slotOf: egressSlots.slotOf });
+
+  const plan: BottlePlan = {
+    schema: 'bot-bottle/bottle-plan@1',
+    slug,
+    label,
+    color: o.color,
+    agentName: o.agent.name,
+    bottleNames: [...o.selected.names],
+    backend: o.backend,
+    headless: o.headless,
+    home: o.home,
+    stateDir,
+    cwd: o.cwd,
+    copyCwd: o.copyCwd,
+    workdir,
+    agent: {
+      env: agentEnv.env,
+      interactiveArgv: [...provision.interactiveArgv],
+      resumeArgv: [...provision.resumeArgv],
+      headlessArgv: [...provision.headlessArgv],
+      headlessResumeArgv: [...provision.headlessResumeArgv],
+      files,
+      skills: skills.map((s) => ({ hostPath: s.hostPath, guestPath: `${provision.skillsDir}/${s.name}` })),
+      mcpRegisterArgv: provision.mcpRegisterArgv === null ? null : [...provision.mcpRegisterArgv],
+      transcriptPaths: [...provision.transcriptPaths],
+      gitConfig: agentGitConfig(cfg.gitGate.repos, gitUser),
+      image: { tag: image.tag, dockerfile: image.dockerfile, context: image.context },
+    },
+    ca: {
+      hostCertPath: join(stateDir, STATE_ENTRIES.caCert),
+      hostKeyPath: join(stateDir, STATE_ENTRIES.caKey),
+      guestCertPath: GUEST_CA_CERT,
+      guestBundlePath: GUEST_CA_BUNDLE,
+    },
+    sidecar: { daemons: [...SIDECAR_NAMES], configDir: stateDir, env: { BOT_BOTTLE_SLUG: slug } },
+  };
+
+  const hidden = new Set(provision.hiddenEnvNames);
+  const mcp = provision.mcpRegisterArgv !== null ? 'registered' : files.some((f) => f.content.includes(SUPERVISE_MCP_URL)) ? 'configured' : 'unavailable';
+  const document = buildPlanDocument({
+    slug,
+    slugTentative: o.dryRun,
+    agent: o.agent,
+    selected: o.selected,
+    identity,
+    template: provision.template,
+    image,
+    providerNotes: provision.notes,
+    routes: merged.routes,
+    dropped: merged.dropped,
+    slotOf: egressSlots.slotOf,
+    gitGateSlots: gate.tokenSlots,
+    manifestEnv: cfg.env,
+    providerEnvNames: Object.keys(provision.guestEnv).filter((n) => !hidden.has(n)),
+    workspace: o.copyCwd ? { guestPath: GUEST_WORKSPACE, hostPath: o.cwd } : null,
+    backend: { name: o.backend, runtime: o.backendRuntime ?? null },
+    mcp,
+    headless: o.headless,
+    label,
+    color: o.color,
+    notes: [...provision.notes, ...merged.notes, ...o.selected.notes],
+    warnings,
+    display,
+  });
+
+  const metadata: BottleMetadata = {
+    slug,
+    agentName: o.agent.name,
+    bottleNames: [...o.selected.names],
+    backend: o.backend,
+    label,
+    color: o.color,
+    cwd: o.cwd,
+    copyCwd: o.copyCwd,
+    startedAt: now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    headless: o.headless,
+    template: provision.template,
+    version: VERSION,
+  };
+
+  const secrets: SidecarSecrets = Object.freeze({ ...resolvedTokens, EGRESS_TOKEN_CANARY: canary, GIT_GATE_CANARY: canary });
+  const prepared = {
+    plan: deepFreeze(plan),
+    document,
+    routesFile,
+    gate,
+    metadata,
+    providerFiles: provision.files.map((f) => ({ ...f })),
+    warnings,
+  } as Omit<PreparedLaunch, 'secrets'>;
+  // Not enumerable: a stray JSON.stringify / console.log of the prepared launch shows no value.
+  Object.defineProperty(prepared, 'secrets', { value: secrets, enumerable: false });
+  return prepared as PreparedLaunch;
+}
