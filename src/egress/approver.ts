@@ -1,0 +1,180 @@
+/**
+ * DLP `supervise` holds (egress spec §11.4). The approver is pluggable: the default rejects
+ * (fail closed); `createSuperviseSocketApprover` files `egress-token-allow` proposals over the
+ * supervise internal API (supervise spec §4). `HoldManager` adds the memory rules: approvals
+ * for the process lifetime by (host, fingerprint), rejections for 15 min, identical concurrent
+ * holds share one proposal, at most 32 holds.
+ */
+import http from 'node:http';
+
+export interface ApprovalRequest {
+  readonly bottle: string;
+  readonly host: string;
+  readonly method: string;
+  /** Always the redacted path. */
+  readonly path: string;
+  readonly findings: ReadonlyArray<{ detector: string; rule: string; surface: string; masked: string; fingerprint: string }>;
+}
+
+export type ApprovalOutcome = { status: 'approved' | 'rejected' | 'timeout' | 'unavailable'; proposal: string | null };
+
+export interface Approver {
+  /** Must settle by `timeoutMs` (as `timeout`) and on `signal` abort (as `unavailable`). Never throws. */
+  request(req: ApprovalRequest, timeoutMs: number, signal: AbortSignal): Promise<ApprovalOutcome>;
+}
+
+export const rejectingApprover: Approver = {
+  request: async () => ({ status: 'unavailable', proposal: null }),
+};
+
+interface JsonResponse {
+  status: number;
+  body: unknown;
+}
+
+function requestJson(socketPath: string, method: string, path: string, body: unknown, signal: AbortSignal, timeoutMs: number): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        socketPath,
+        method,
+        path,
+        signal,
+        timeout: timeoutMs,
+        headers: { host: 'supervise', ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > 1 << 20) req.destroy(new Error('supervise answer too large'));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
+          } catch {
+            reject(new Error('supervise answer is not JSON'));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('supervise request timed out')));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** Files a proposal and long-polls its decision. Any protocol error is `unavailable` (fail closed). */
+export function createSuperviseSocketApprover(socketPath: string): Approver {
+  return {
+    async request(r, timeoutMs, signal) {
+      const deadline = Date.now() + timeoutMs;
+      let id: string;
+      try {
+        const res = await requestJson(
+          socketPath,
+          'POST',
+          '/v1/proposals',
+          {
+            kind: 'egress-token-allow',
+            origin: 'egress',
+            payload: { bottle: r.bottle, host: r.host, method: r.method, path: r.path, findings: r.findings },
+            timeout_seconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
+          },
+          signal,
+          10_000,
+        );
+        const b = res.body as { id?: unknown };
+        if (res.status < 200 || res.status > 299 || typeof b?.id !== 'string' && typeof b?.id !== 'number') return { status: 'unavailable', proposal: null };
+        id = String(b.id);
+      } catch {
+        return { status: signal.aborted ? 'unavailable' : 'unavailable', proposal: null };
+      }
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) return { status: 'timeout', proposal: id };
+        const wait = Math.max(1, Math.min(30, Math.ceil(left / 1000)));
+        let res: JsonResponse;
+        try {
+          res = await requestJson(socketPath, 'GET', `/v1/proposals/${encodeURIComponent(id)}/decision?wait=${wait}`, undefined, signal, Math.min(left, wait * 1000 + 5000));
+        } catch {
+          if (!signal.aborted && Date.now() >= deadline) return { status: 'timeout', proposal: id };
+          return { status: 'unavailable', proposal: id };
+        }
+        const st = (res.body as { status?: unknown })?.status;
+        if (res.status < 200 || res.status > 299) return { status: 'unavailable', proposal: id };
+        if (st === 'approved') return { status: 'approved', proposal: id };
+        if (st === 'rejected') return { status: 'rejected', proposal: id };
+        if (st === 'expired') return { status: 'timeout', proposal: id };
+        if (st !== 'pending') return { status: 'unavailable', proposal: id };
+      }
+    },
+  };
+}
+
+export const MAX_HOLDS = 32;
+const REJECT_MEMORY_MS = 15 * 60_000;
+
+export class HoldManager {
+  private readonly approved = new Set<string>();
+  private readonly rejected = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<ApprovalOutcome>>();
+  private readonly controller = new AbortController();
+  active = 0;
+
+  constructor(
+    private readonly approver: Approver,
+    private readonly timeoutMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Resolves the hold; never throws. */
+  async hold(req: ApprovalRequest): Promise<ApprovalOutcome> {
+    const keys = req.findings.map((f) => `${req.host}\u0000${f.fingerprint}`);
+    if (keys.length > 0 && keys.every((k) => this.approved.has(k))) return { status: 'approved', proposal: null };
+    const t = this.now();
+    for (const k of keys) {
+      const until = this.rejected.get(k);
+      if (until !== undefined && until > t) return { status: 'rejected', proposal: null };
+    }
+    if (this.controller.signal.aborted) return { status: 'unavailable', proposal: null };
+    const shareKey = `${req.host}\u0000${req.method}\u0000${req.path}\u0000${[...keys].sort().join(',')}`;
+    let p = this.inflight.get(shareKey);
+    if (!p) {
+      if (this.active >= MAX_HOLDS) return { status: 'unavailable', proposal: null };
+      this.active += 1;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<ApprovalOutcome>((resolve) => {
+        timer = setTimeout(() => resolve({ status: 'timeout', proposal: null }), this.timeoutMs);
+      });
+      const abort = new Promise<ApprovalOutcome>((resolve) => {
+        this.controller.signal.addEventListener('abort', () => resolve({ status: 'unavailable', proposal: null }), { once: true });
+      });
+      p = Promise.race([
+        this.approver.request(req, this.timeoutMs, this.controller.signal).catch((): ApprovalOutcome => ({ status: 'unavailable', proposal: null })),
+        deadline,
+        abort,
+      ])
+        .finally(() => clearTimeout(timer))
+        .then((out) => {
+          this.active -= 1;
+          this.inflight.delete(shareKey);
+          if (out.status === 'approved') for (const k of keys) this.approved.add(k);
+          if (out.status === 'rejected') for (const k of keys) this.rejected.set(k, this.now() + REJECT_MEMORY_MS);
+          return out;
+        });
+      this.inflight.set(shareKey, p);
+    }
+    const out = await p;
+    return this.controller.signal.aborted && out.status !== 'approved' ? { status: 'unavailable', proposal: out.proposal } : out;
+  }
+
+  /** Shutdown: every open hold ends as unavailable. */
+  abortAll(): void {
+    this.controller.abort();
+  }
+}
