@@ -1,0 +1,68 @@
+/**
+ * Provisioning (README §3 step 6), in the order the spec fixes — CA trust first, because every
+ * later step may talk through the egress proxy: CA trust → git config → skills → prompt →
+ * provider files → MCP registration → workspace copy. Backend-neutral: everything goes through
+ * RunningBottle.exec/copyIn, as the agent user.
+ */
+import { readFileSync } from 'node:fs';
+import { BottleError } from '../errors.js';
+import { GUEST_PROMPT_FILE, GUEST_WORKSPACE, type BottlePlan, type GuestFile } from '../plan/bottle-plan.js';
+import type { RunningBottle } from '../backends/backend.js';
+
+/** The order is part of the contract; tests compare against it. */
+export const PROVISION_STEPS = ['ca-trust', 'git-config', 'skills', 'prompt', 'provider-files', 'mcp', 'workspace'] as const;
+export type ProvisionStep = (typeof PROVISION_STEPS)[number];
+
+const WRITE_FILE = 'set -e; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"';
+// System roots of the runtime itself (Debian/Alpine path, then Fedora's), plus the bottle CA.
+const BUILD_BUNDLE =
+  'set -e; for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do ' +
+  'if [ -r "$f" ]; then cat "$f"; echo; break; fi; done > "$2"; cat "$1" >> "$2"; chmod 644 "$2"';
+
+async function must(b: RunningBottle, step: ProvisionStep, argv: readonly string[], stdin?: string): Promise<void> {
+  const r = await b.exec(argv, stdin === undefined ? {} : { stdin });
+  if (r.code !== 0) {
+    const detail = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
+    throw new BottleError('LAUNCH_FAILED', `provisioning step ${step} failed (exit ${r.code}): ${detail}`, { fix: 'see the agent runtime for the missing tool' });
+  }
+}
+
+async function writeGuestFile(b: RunningBottle, step: ProvisionStep, f: GuestFile): Promise<void> {
+  await must(b, step, ['/bin/sh', '-c', WRITE_FILE, 'write-file', f.path, (f.mode ?? 0o644).toString(8)], f.content);
+}
+
+export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (step: ProvisionStep) => void, aborted: () => void): Promise<void> {
+  onStep('ca-trust');
+  let caPem: string;
+  try {
+    caPem = readFileSync(plan.ca.hostCertPath, 'utf8');
+  } catch {
+    throw new BottleError('LAUNCH_FAILED', `bottle CA certificate missing at ${plan.ca.hostCertPath}`, { fix: 'the plan pipeline writes it; relaunch' });
+  }
+  await writeGuestFile(b, 'ca-trust', { path: plan.ca.guestCertPath, content: caPem, mode: 0o644 });
+  await must(b, 'ca-trust', ['/bin/sh', '-c', BUILD_BUNDLE, 'ca-bundle', plan.ca.guestCertPath, plan.ca.guestBundlePath]);
+  aborted();
+
+  onStep('git-config');
+  for (const [key, value] of plan.agent.gitConfig) await must(b, 'git-config', ['git', 'config', '--global', key, value]);
+  aborted();
+
+  onStep('skills');
+  for (const s of plan.agent.skills) await b.copyIn(s.hostPath, s.guestPath);
+  aborted();
+
+  onStep('prompt');
+  for (const f of plan.agent.files) if (f.path === GUEST_PROMPT_FILE) await writeGuestFile(b, 'prompt', f);
+  aborted();
+
+  onStep('provider-files');
+  for (const f of plan.agent.files) if (f.path !== GUEST_PROMPT_FILE) await writeGuestFile(b, 'provider-files', f);
+  aborted();
+
+  onStep('mcp');
+  if (plan.agent.mcpRegisterArgv) await must(b, 'mcp', plan.agent.mcpRegisterArgv);
+  aborted();
+
+  onStep('workspace');
+  if (plan.copyCwd) await b.copyIn(plan.cwd, GUEST_WORKSPACE);
+}

@@ -1,0 +1,212 @@
+/**
+ * The launch lifecycle on top of a prepared plan (cli spec §4.1 steps 8–10, §4.2, §15; README §3
+ * steps 5–8): launch → provision → attach → teardown, preserving state on a non-zero exit.
+ * Library code: it never prints, never installs signal handlers and never exits — the caller
+ * passes an AbortSignal (SIGINT/SIGTERM/SIGHUP in `start`) and subscribes to events.
+ *
+ * Abort before the agent runs: reverse teardown, the NEW state dir is removed (a resumed one is
+ * left as it was) and the promise rejects with BottleError ABORTED. Abort while the agent runs:
+ * the agent is stopped, state is preserved with reason `interrupted`, and the result's exitCode is
+ * the abort reason when it is a number (143 for SIGTERM, 129 for SIGHUP), else 130.
+ */
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BottleError, EXIT } from '../errors.js';
+import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
+import type { Backend, RunningBottle } from '../backends/backend.js';
+import { provision, type ProvisionStep } from './provision.js';
+import { clearPreserve, readPreserveReason, removeSession, writePreserve, writeSession, type PreserveReason } from './state-files.js';
+
+export interface PreparedLaunch {
+  readonly plan: BottlePlan;
+  readonly secrets: SidecarSecrets;
+  /**
+   * Writes `state/<slug>/` (metadata, CA, routes file, git-gate config, deploy keys). Called first
+   * by runLaunch so a failure or abort at any later step removes it; omit when the caller already
+   * materialised the state dir.
+   */
+  readonly materialize?: () => Promise<void>;
+  /** Revokes provisioned deploy keys at teardown; a rejection preserves the state (`revoke-failed`). */
+  readonly revoke?: () => Promise<void>;
+}
+
+export type LaunchEvent =
+  | { type: 'progress'; message: string; slug: string }
+  | { type: 'ready'; message: string; slug: string }
+  | { type: 'warning'; message: string; slug: string }
+  | { type: 'finished'; message: string; slug: string; preserved: boolean; exitCode: number };
+
+export interface LaunchOptions {
+  readonly backend: Backend;
+  /** Headless: run headlessArgv with this prompt, stdin closed, output streamed. */
+  readonly prompt?: string;
+  /** Interactive: attach with the terminal (ignored when `prompt` is given). */
+  readonly tty?: boolean;
+  /** Relaunch of a preserved bottle: resume argv; the state dir survives a failed launch. */
+  readonly resume?: boolean;
+  readonly signal?: AbortSignal;
+  onEvent?(event: LaunchEvent): void;
+  onOutput?(stream: 'stdout' | 'stderr', chunk: Uint8Array): void;
+}
+
+export interface LaunchResult {
+  slug: string;
+  exitCode: number;
+  preserved: boolean;
+  reason: PreserveReason | null;
+  stateDir: string | null;
+}
+
+const PROGRESS: Record<ProvisionStep, string> = {
+  'ca-trust': 'installing the bottle CA',
+  'git-config': 'configuring git',
+  skills: 'copying skills',
+  prompt: 'writing the prompt',
+  'provider-files': 'writing provider files',
+  mcp: 'registering the supervise MCP server',
+  workspace: 'copying the workspace',
+};
+
+export function agentArgv(plan: BottlePlan, prompt: string | undefined, resume: boolean): string[] {
+  if (prompt === undefined) return [...(resume ? plan.agent.resumeArgv : plan.agent.interactiveArgv)];
+  const template = resume ? plan.agent.headlessResumeArgv : plan.agent.headlessArgv;
+  return template.map((a) => a.split('{{prompt}}').join(prompt));
+}
+
+function abortCode(signal: AbortSignal | undefined): number {
+  const r: unknown = signal?.reason;
+  return typeof r === 'number' ? r : EXIT.sigint;
+}
+
+export async function runLaunch(prepared: PreparedLaunch, opts: LaunchOptions): Promise<LaunchResult> {
+  const { plan } = prepared;
+  const slug = plan.slug;
+  const emit = (e: LaunchEvent) => opts.onEvent?.(e);
+  const progress = (message: string) => emit({ type: 'progress', message, slug });
+  const resume = opts.resume === true;
+  const aborted = () => {
+    if (opts.signal?.aborted) throw new BottleError('ABORTED', `launch of ${slug} interrupted`, { exitCode: abortCode(opts.signal) });
+  };
+
+  let running: RunningBottle | null = null;
+  const failBeforeAgent = async (err: unknown): Promise<never> => {
+    if (running) await running.close().catch(() => undefined);
+    removeSession(plan.stateDir);
+    rmSync(plan.ca.hostKeyPath, { force: true });
+    if (!resume) rmSync(plan.stateDir, { recursive: true, force: true });
+    if (prepared.revoke) await prepared.revoke().catch(() => undefined);
+    if (opts.signal?.aborted && !(err instanceof BottleError && err.code === 'ABORTED')) {
+      throw new BottleError('ABORTED', `launch of ${slug} interrupted`, { exitCode: abortCode(opts.signal) });
+    }
+    throw err;
+  };
+
+  try {
+    aborted();
+    if (prepared.materialize) {
+      progress('writing state');
+      await prepared.materialize();
+    }
+    if (!existsSync(plan.stateDir)) throw new BottleError('INTERNAL', `state dir ${plan.stateDir} was not created`);
+    if (resume) clearPreserve(plan.stateDir);
+    writeSession(plan.stateDir);
+    aborted();
+    running = await opts.backend.launch(plan, prepared.secrets, {
+      onProgress: progress,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    aborted();
+    const bottle = running;
+    await provision(plan, bottle, (step) => progress(PROGRESS[step]), aborted);
+    aborted();
+  } catch (err) {
+    return failBeforeAgent(err);
+  }
+
+  // Attach (step 9). From here on, state is preserved unless the agent exits 0.
+  const bottle = running;
+  emit({ type: 'ready', message: `bottle ${slug} ready`, slug });
+  let exitCode: number;
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    void bottle.close().catch(() => undefined);
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const argv = agentArgv(plan, opts.prompt, resume);
+    const headless = opts.prompt !== undefined;
+    exitCode = await bottle.attach(argv, headless || opts.tty !== true ? { tty: false, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) } : { tty: true });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  if (interrupted || opts.signal?.aborted) {
+    interrupted = true;
+    exitCode = abortCode(opts.signal);
+  }
+  return teardown(prepared, bottle, exitCode, interrupted, emit);
+}
+
+async function teardown(
+  prepared: PreparedLaunch,
+  bottle: RunningBottle,
+  agentExit: number,
+  interrupted: boolean,
+  emit: (e: LaunchEvent) => void,
+): Promise<LaunchResult> {
+  const { plan } = prepared;
+  const slug = plan.slug;
+  let exitCode = agentExit;
+  let teardownError: unknown = null;
+
+  // Logs first: close() may remove what they are read from.
+  try {
+    const logs = await bottle.logs();
+    const dir = join(plan.stateDir, 'logs');
+    if (existsSync(dir)) {
+      writeFileSync(join(dir, 'agent.log'), logs.agent, { mode: 0o600 });
+      if (!existsSync(join(dir, 'sidecar.log'))) writeFileSync(join(dir, 'sidecar.log'), logs.sidecar, { mode: 0o600 });
+    }
+  } catch {
+    emit({ type: 'warning', message: `could not save the logs of ${slug}`, slug });
+  }
+  try {
+    await bottle.close();
+  } catch (err) {
+    teardownError = err;
+  }
+  rmSync(plan.ca.hostKeyPath, { force: true });
+  removeSession(plan.stateDir);
+
+  let reason: PreserveReason | null = readPreserveReason(plan.stateDir);
+  if (prepared.revoke) {
+    try {
+      await prepared.revoke();
+    } catch {
+      reason = 'revoke-failed';
+      exitCode = EXIT.error;
+    }
+  }
+  if (reason === null && interrupted) reason = 'interrupted';
+  if (reason === null && agentExit !== 0) reason = 'exit-nonzero';
+  if (teardownError !== null) {
+    reason ??= 'exit-nonzero';
+    if (exitCode === 0) exitCode = EXIT.error;
+    emit({ type: 'warning', message: teardownError instanceof BottleError ? teardownError.oneLine() : `teardown of ${slug} failed`, slug });
+  }
+
+  if (reason === null) {
+    rmSync(plan.stateDir, { recursive: true, force: true });
+    emit({ type: 'finished', message: `bottle ${slug} finished; state removed`, slug, preserved: false, exitCode });
+    return { slug, exitCode, preserved: false, reason: null, stateDir: null };
+  }
+  writePreserve(plan.stateDir, reason, agentExit);
+  emit({
+    type: 'finished',
+    message: `bottle ${slug} exited with ${agentExit}; state kept — resume with: bot-bottle resume ${slug}`,
+    slug,
+    preserved: true,
+    exitCode,
+  });
+  return { slug, exitCode, preserved: true, reason, stateDir: plan.stateDir };
+}
