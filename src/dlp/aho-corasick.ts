@@ -8,11 +8,12 @@
  * is one table load and one sign test per character.
  */
 export class AhoCorasick {
-  private readonly classOf: Uint16Array;
-  private readonly nClasses: number;
-  private readonly delta: Int32Array;
+  // Public for the scanner's fused loop (one pass for automaton, fragments and entropy).
+  readonly classOf: Uint16Array;
+  readonly nClasses: number;
+  readonly delta: Int32Array;
   /** Per state (index = row / nClasses): the pattern ids ending there, incl. via suffix links. */
-  private readonly outputs: (readonly number[] | undefined)[];
+  readonly outputs: (readonly number[] | undefined)[];
   readonly patternLengths: readonly number[];
 
   constructor(patterns: readonly string[]) {

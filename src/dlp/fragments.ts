@@ -9,12 +9,12 @@
 export const FRAGMENT_WINDOW = 8;
 
 /** ASCII alphanumeric → 0..61, else -1. */
-const CODE = new Int8Array(128).fill(-1);
+export const CODE = new Int8Array(128).fill(-1);
 {
   let k = 0;
   for (const ch of '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz') CODE[ch.charCodeAt(0)] = k++;
 }
-const HEX = new Int8Array(128).fill(-1);
+export const HEX = new Int8Array(128).fill(-1);
 for (const ch of '0123456789abcdef') HEX[ch.charCodeAt(0)] = parseInt(ch, 16);
 for (const ch of 'ABCDEF') HEX[ch.charCodeAt(0)] = parseInt(ch, 16);
 
@@ -52,14 +52,6 @@ export function fragmentThreshold(projectedLength: number): number {
   return Math.min(projectedLength, Math.max(16, Math.ceil(projectedLength / 2)));
 }
 
-export interface FragmentHit {
-  readonly secret: number;
-  readonly offset: number;
-  /** Original-text span of the matched window. */
-  readonly start: number;
-  readonly end: number;
-}
-
 export class FragmentIndex {
   private readonly mask: number;
   private readonly shift: number;
@@ -70,6 +62,8 @@ export class FragmentIndex {
   private readonly entries: (readonly (readonly [number, number])[])[] = [];
   readonly lengths: readonly number[];
   readonly empty: boolean;
+  /** 65536-bit filter over the last 4 characters of every window (see `filterBit`). */
+  readonly filter = new Int32Array(2048);
 
   /** `secrets[i]` is the projection of secret i, or null to leave it out. */
   constructor(secrets: readonly (Uint8Array | null)[]) {
@@ -95,6 +89,8 @@ export class FragmentIndex {
         hi = ((hi << 6) | (lo >>> 18)) & 0xffffff;
         lo = ((lo << 6) | s[j]!) & 0xffffff;
         if (j < FRAGMENT_WINDOW - 1) continue;
+        const bit = filterBit(lo);
+        this.filter[bit >>> 5] = this.filter[bit >>> 5]! | (1 << (bit & 31));
         const slot = this.findOrInsert(hi, lo);
         let list = lists.get(slot);
         if (!list) {
@@ -119,46 +115,21 @@ export class FragmentIndex {
     return h;
   }
 
-  /** Calls `onHit` for each corpus window equal to some secret window. */
-  search(text: string, onHit: (entries: readonly (readonly [number, number])[], start: number, end: number) => void): void {
-    if (this.empty) return;
-    const { keysHi, keysLo, mask, shift, slotEntries, entries } = this;
-    const ring = new Int32Array(FRAGMENT_WINDOW);
-    const n = text.length;
-    let hi = 0;
-    let lo = 0;
-    let count = 0;
-    for (let i = 0; i < n; i++) {
-      let c = text.charCodeAt(i);
-      const start = i;
-      if (c === 37 && i + 2 < n) {
-        const a = text.charCodeAt(i + 1);
-        const b = text.charCodeAt(i + 2);
-        const h1 = a < 128 ? HEX[a]! : -1;
-        const h2 = b < 128 ? HEX[b]! : -1;
-        if (h1 >= 0 && h2 >= 0) {
-          c = h1 * 16 + h2;
-          i += 2;
-        }
-      }
-      if (c >= 128) continue;
-      const code = CODE[c]!;
-      if (code < 0) continue;
-      hi = ((hi << 6) | (lo >>> 18)) & 0xffffff;
-      lo = ((lo << 6) | code) & 0xffffff;
-      ring[count & 7] = start;
-      count++;
-      if (count < FRAGMENT_WINDOW) continue;
-      let h = (Math.imul(hi, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca77)) >>> shift;
-      let k = keysHi[h]!;
-      while (k !== -1) {
-        if (k === hi && keysLo[h] === lo) {
-          onHit(entries[slotEntries[h]!]!, ring[count & 7]!, i + 1);
-          break;
-        }
-        h = (h + 1) & mask;
-        k = keysHi[h]!;
-      }
+  /**
+   * The [secret, offset] list of the window (hi, lo), or undefined. Callers test `maybe(lo)` first:
+   * a 64 Ki-bit filter on the last 4 characters that rejects nearly every corpus position from L1.
+   */
+  lookup(hi: number, lo: number): readonly (readonly [number, number])[] | undefined {
+    let h = (Math.imul(hi, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca77)) >>> this.shift;
+    for (let k = this.keysHi[h]!; k !== -1; k = this.keysHi[h]!) {
+      if (k === hi && this.keysLo[h] === lo) return this.entries[this.slotEntries[h]!];
+      h = (h + 1) & this.mask;
     }
+    return undefined;
   }
+}
+
+/** Bit index into `FragmentIndex.filter` for the last 4 projected characters `lo`. */
+export function filterBit(lo: number): number {
+  return Math.imul(lo, 0x9e3779b1) >>> 16;
 }
