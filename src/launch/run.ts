@@ -14,20 +14,15 @@ import { join } from 'node:path';
 import { BottleError, EXIT } from '../errors.js';
 import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
 import type { Backend, RunningBottle } from '../backends/backend.js';
+import { materializeState } from '../plan/materialize.js';
+import type { PreparedLaunch } from '../plan/prepare.js';
 import { provision, type ProvisionStep } from './provision.js';
 import { clearPreserve, readPreserveReason, removeSession, writePreserve, writeSession, type PreserveReason } from './state-files.js';
 
-export interface PreparedLaunch {
+/** What runLaunch needs from the plan pipeline (src/plan/prepare.ts's PreparedLaunch fits). */
+export interface LaunchInput {
   readonly plan: BottlePlan;
   readonly secrets: SidecarSecrets;
-  /**
-   * Writes `state/<slug>/` (metadata, CA, routes file, git-gate config, deploy keys). Called first
-   * by runLaunch so a failure or abort at any later step removes it; omit when the caller already
-   * materialised the state dir.
-   */
-  readonly materialize?: () => Promise<void>;
-  /** Revokes provisioned deploy keys at teardown; a rejection preserves the state (`revoke-failed`). */
-  readonly revoke?: () => Promise<void>;
 }
 
 export type LaunchEvent =
@@ -47,6 +42,15 @@ export interface LaunchOptions {
   readonly signal?: AbortSignal;
   onEvent?(event: LaunchEvent): void;
   onOutput?(stream: 'stdout' | 'stderr', chunk: Uint8Array): void;
+  /**
+   * Writes `state/<slug>/` (metadata, CA, routes file, git-gate config, deploy keys). Called first
+   * so a failure or abort at any later step removes it. Default: materializeState(input) when the
+   * input is a full plan-pipeline PreparedLaunch and this is not a resume; else nothing (the
+   * caller materialised the state dir).
+   */
+  readonly materialize?: () => Promise<unknown>;
+  /** Revokes provisioned deploy keys at teardown; a rejection preserves the state (`revoke-failed`). */
+  readonly revoke?: () => Promise<void>;
 }
 
 export interface LaunchResult {
@@ -73,12 +77,16 @@ export function agentArgv(plan: BottlePlan, prompt: string | undefined, resume: 
   return template.map((a) => a.split('{{prompt}}').join(prompt));
 }
 
+function isFullPrepared(p: LaunchInput): p is PreparedLaunch {
+  return 'routesFile' in p && 'gate' in p && 'metadata' in p;
+}
+
 function abortCode(signal: AbortSignal | undefined): number {
   const r: unknown = signal?.reason;
   return typeof r === 'number' ? r : EXIT.sigint;
 }
 
-export async function runLaunch(prepared: PreparedLaunch, opts: LaunchOptions): Promise<LaunchResult> {
+export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Promise<LaunchResult> {
   const { plan } = prepared;
   const slug = plan.slug;
   const emit = (e: LaunchEvent) => opts.onEvent?.(e);
@@ -89,12 +97,16 @@ export async function runLaunch(prepared: PreparedLaunch, opts: LaunchOptions): 
   };
 
   let running: RunningBottle | null = null;
+  // Only a state dir this launch created is removed on failure (never a resumed or a clashing one).
+  let ownsState = false;
   const failBeforeAgent = async (err: unknown): Promise<never> => {
     if (running) await running.close().catch(() => undefined);
-    removeSession(plan.stateDir);
-    rmSync(plan.ca.hostKeyPath, { force: true });
-    if (!resume) rmSync(plan.stateDir, { recursive: true, force: true });
-    if (prepared.revoke) await prepared.revoke().catch(() => undefined);
+    if (ownsState || resume) {
+      removeSession(plan.stateDir);
+      rmSync(plan.ca.hostKeyPath, { force: true });
+    }
+    if (ownsState) rmSync(plan.stateDir, { recursive: true, force: true });
+    if (opts.revoke) await opts.revoke().catch(() => undefined);
     if (opts.signal?.aborted && !(err instanceof BottleError && err.code === 'ABORTED')) {
       throw new BottleError('ABORTED', `launch of ${slug} interrupted`, { exitCode: abortCode(opts.signal) });
     }
@@ -103,10 +115,12 @@ export async function runLaunch(prepared: PreparedLaunch, opts: LaunchOptions): 
 
   try {
     aborted();
-    if (prepared.materialize) {
+    const materialize = opts.materialize ?? (!resume && isFullPrepared(prepared) ? () => materializeState(prepared) : undefined);
+    if (materialize) {
       progress('writing state');
-      await prepared.materialize();
+      await materialize();
     }
+    ownsState = !resume;
     if (!existsSync(plan.stateDir)) throw new BottleError('INTERNAL', `state dir ${plan.stateDir} was not created`);
     if (resume) clearPreserve(plan.stateDir);
     writeSession(plan.stateDir);
@@ -144,11 +158,12 @@ export async function runLaunch(prepared: PreparedLaunch, opts: LaunchOptions): 
     interrupted = true;
     exitCode = abortCode(opts.signal);
   }
-  return teardown(prepared, bottle, exitCode, interrupted, emit);
+  return teardown(prepared, opts, bottle, exitCode, interrupted, emit);
 }
 
 async function teardown(
-  prepared: PreparedLaunch,
+  prepared: LaunchInput,
+  opts: LaunchOptions,
   bottle: RunningBottle,
   agentExit: number,
   interrupted: boolean,
@@ -179,9 +194,9 @@ async function teardown(
   removeSession(plan.stateDir);
 
   let reason: PreserveReason | null = readPreserveReason(plan.stateDir);
-  if (prepared.revoke) {
+  if (opts.revoke) {
     try {
-      await prepared.revoke();
+      await opts.revoke();
     } catch {
       reason = 'revoke-failed';
       exitCode = EXIT.error;
