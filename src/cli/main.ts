@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { BottleError, EXIT } from '../errors.js';
-import { printError } from './output.js';
+import { commanderErrorLine, printError } from './output.js';
 import { COMMANDS } from './commands/index.js';
 
 export function buildProgram(): Command {
@@ -17,10 +17,16 @@ export function buildProgram(): Command {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
       // Commander's own usage errors become the spec's one-line form.
-      outputError: (s, write) => write(`bot-bottle: ${s.replace(/^error: /, 'error: ').trimEnd()}\n`),
-    });
+      outputError: (s, write) => write(commanderErrorLine(s, 'bot-bottle --help')),
+    })
+    .addHelpText('after', '\nExample:\n  $ bot-bottle info implementer\n');
   for (const register of COMMANDS) register(program);
-  program.commands.forEach((c) => c.exitOverride());
+  const configure = (cmd: Command, path: string): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ outputError: (s, write) => write(commanderErrorLine(s, `${path} --help`)) });
+    for (const sub of cmd.commands) configure(sub, `${path} ${sub.name()}`);
+  };
+  program.commands.forEach((c) => configure(c, `bot-bottle ${c.name()}`));
   return program;
 }
 

@@ -9,6 +9,29 @@ export function printError(err: unknown): void {
   if (debug() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
 }
 
+/**
+ * Commander's multi-line usage errors → one line (cli spec §1):
+ * `unknown command 'strat'\n(Did you mean start?)` → `bot-bottle: error: unknown command "strat"; did you mean "start"?`
+ */
+export function commanderErrorLine(raw: string, helpHint: string): string {
+  const lines = raw
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const first = (lines[0] ?? 'invalid usage').replace(/'([^']*)'/g, '"$1"').replace(/\.$/, '');
+  const rest = lines.slice(1).join(' ');
+  const dym = /\(Did you mean (one of )?(.+?)\?\)/.exec(rest);
+  let text: string;
+  if (dym) {
+    const names = (dym[2] ?? '').split(/,\s*/).map((n) => `"${n}"`);
+    text = `${first}; did you mean ${dym[1] ? `one of ${names.join(', ')}` : names[0]}?`;
+  } else {
+    text = `${first}; see ${helpHint}`;
+  }
+  return `bot-bottle: error: ${text.replace(/^error: /, '')}\n`;
+}
+
 export function warn(message: string): void {
   process.stderr.write(`bot-bottle: warning: ${message}\n`);
 }
