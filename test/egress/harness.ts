@@ -39,7 +39,7 @@ export function bottleCa() {
   return sharedBottleCa;
 }
 
-export async function upstream(handler?: Handler, names: string[] = [A, 'git.test', 'plain.test', 'b.cdn.test', 'api.x.test', 'www.x.test', '127.0.0.1', 'localhost']): Promise<TlsUpstream> {
+export async function upstream(handler?: Handler, names: string[] = [A, 'git.test', 'plain.test', 'a.b.cdn.test', 'api.x.test', 'www.x.test', 'pinned.test', '127.0.0.1', 'localhost']): Promise<TlsUpstream> {
   return startTlsUpstream({ ca: await upstreamCa(), names, ...(handler ? { handler } : {}) });
 }
 
