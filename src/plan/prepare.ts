@@ -17,7 +17,7 @@ import { resolveEnvEntries } from '../manifest/env-entries.js';
 import { displayPath } from '../manifest/home.js';
 import { resolveSkillDirs } from '../manifest/launch-checks.js';
 import { resolveIdentity } from '../manifest/loader.js';
-import type { Agent, SelectedBottles } from '../manifest/types.js';
+import type { Agent, GitIdentity, SelectedBottles } from '../manifest/types.js';
 import type { RoutesFile } from '../egress/routes-file-types.js';
 import { resolveProvider, ALL_FIXED_SYNTHETIC_REFS } from '../providers/registry.js';
 import type { ProviderContext, ProvisionPlan } from '../providers/types.js';
@@ -42,7 +42,7 @@ import { deepFreeze } from './freeze.js';
 import { chooseImage } from './image.js';
 import { buildPlanDocument, type PlanDocument } from './plan-document.js';
 import { resolveTokenValues, TokenResolutionError } from './resolve-token-values.js';
-import { mergeRoutes } from './route-merge.js';
+import { mergeRoutes, type MergedRoute } from './route-merge.js';
 import { buildRoutesFile } from './routes-doc.js';
 import { assignSlots } from './slots.js';
 import { checkTokenExposure } from './token-exposure.js';
@@ -93,6 +93,14 @@ export interface PreparedLaunch {
   /** Guest files kept as host copies in state/<slug>/provider/ (contain no secrets). */
   readonly providerFiles: readonly GuestFile[];
   readonly warnings: readonly string[];
+  /** Typed inputs of the document, for the text preflight (src/cli/format-bottle.ts formatters). */
+  readonly view: {
+    readonly agent: Agent;
+    readonly selected: SelectedBottles;
+    readonly identity: GitIdentity;
+    readonly routes: readonly MergedRoute[];
+    readonly template: string;
+  };
   /** Slot values + canaries for the sidecar supervisor only. Never print, log or persist. */
   readonly secrets: SidecarSecrets;
 }
@@ -337,6 +345,7 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
     metadata,
     providerFiles: provision.files.map((f) => ({ ...f })),
     warnings,
+    view: { agent: o.agent, selected: o.selected, identity, routes: merged.routes, template: provision.template },
   } as Omit<PreparedLaunch, 'secrets'>;
   // Not enumerable: a stray JSON.stringify / console.log of the prepared launch shows no value.
   Object.defineProperty(prepared, 'secrets', { value: secrets, enumerable: false });
