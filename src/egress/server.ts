@@ -550,13 +550,18 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
         if (!/^[\d.]+$|:/.test(target.host)) reqOpts.servername = target.host;
       }
       const upReq = (isHttps ? https : http).request(reqOpts);
-      let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => upReq.destroy(new UpstreamTimeout('connect timeout')), t.upstreamConnect);
+      let timedOut = false;
+      const timeout = (what: string) => {
+        timedOut = true;
+        upReq.destroy(new UpstreamTimeout(what));
+      };
+      let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => timeout('connect timeout'), t.upstreamConnect);
       let headerTimer: NodeJS.Timeout | undefined;
       upReq.on('socket', (s: Socket) => {
         const connected = () => {
           clearTimeout(connectTimer);
           connectTimer = undefined;
-          headerTimer = setTimeout(() => upReq.destroy(new UpstreamTimeout('response timeout')), t.upstreamHeaders);
+          headerTimer = setTimeout(() => timeout('response timeout'), t.upstreamHeaders);
         };
         if (!s.connecting && (!(s instanceof tls.TLSSocket) || (s as tls.TLSSocket).encrypted)) connected();
         else s.once(isHttps ? 'secureConnect' : 'connect', connected);
@@ -570,7 +575,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
           finish({ status: 502, decision: 'error', reason: classifyUpstreamError(err) });
           return;
         }
-        const code = classifyUpstreamError(err);
+        const code = timedOut ? 'upstream_timeout' : classifyUpstreamError(err);
         const detail = code === 'ssrf' ? (err as { verdict?: { why?: string } }).verdict?.why : undefined;
         settled = true;
         sendDeny(res, code, { ...denyCtx, findings: undefined as never, ...(detail ? { detail } : {}) });

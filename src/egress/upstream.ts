@@ -99,7 +99,8 @@ export function classifyUpstreamError(err: unknown): 'ssrf' | 'upstream_tls' | '
   const code = e?.code ?? '';
   if (code === 'EGRESS_SSRF') return 'ssrf';
   if (code === 'EGRESS_TIMEOUT' || code === 'ETIMEDOUT') return 'upstream_timeout';
-  if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(e?.message ?? '')) return 'upstream_tls';
+  if (TLS_CODES.test(code)) return 'upstream_tls';
+  if (code === '' && /certificate|ssl/i.test(e?.message ?? '')) return 'upstream_tls';
   return 'upstream_unreachable';
 }
 
