@@ -92,6 +92,8 @@ export function scanInbound(text: string): InboundResult {
 export function isScannableInboundType(contentType: string | undefined): boolean {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (t === '') return true;
+  // SVG is XML but an image: clients render it, agents do not read it as instructions.
+  if (t.startsWith('image/')) return false;
   if (t.startsWith('text/')) return true;
   return (
     t === 'application/json' ||

@@ -38,14 +38,21 @@ let tokenOnly: Scanner | undefined;
 export function redactForLog(text: string, scanner?: Scanner): string {
   // The fingerprint key is irrelevant here: fingerprints never leave this function.
   const s = scanner ?? (tokenOnly ??= createScanner({ knownSecrets: [], fingerprintKey: new Uint8Array(32) }));
-  const findings = s.scan([{ name: 'log', text }], LOG_DETECTORS);
-  const ranges: { start: number; end: number; label: string }[] = [];
-  for (const f of findings) {
-    const label = `[redacted:${f.rule}]`;
-    if (f.start !== null && f.end !== null) ranges.push({ start: f.start, end: f.end, label });
-    for (const span of f.spans ?? []) ranges.push({ start: span.start, end: span.end, label });
+  // Repeat: a secret found verbatim hides its fragments from the same scan (they are reported
+  // only when no verbatim copy exists), so the pieces show up once the copy is gone. Bounded.
+  let out = text;
+  for (let pass = 0; pass < 4; pass++) {
+    const findings = s.scan([{ name: 'log', text: out }], LOG_DETECTORS);
+    const ranges: { start: number; end: number; label: string }[] = [];
+    for (const f of findings) {
+      const label = `[redacted:${f.rule}]`;
+      if (f.start !== null && f.end !== null) ranges.push({ start: f.start, end: f.end, label });
+      for (const span of f.spans ?? []) ranges.push({ start: span.start, end: span.end, label });
+    }
+    if (ranges.length === 0) break;
+    out = replaceRanges(out, ranges);
   }
-  return replaceRanges(text, ranges);
+  return out;
 }
 
 function replaceRanges(text: string, ranges: { start: number; end: number; label: string }[]): string {

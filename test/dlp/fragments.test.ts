@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { FragmentAccumulator, FRAGMENT_WINDOW_MS } from '../../src/dlp/accumulator.js';
+import { fragmentThreshold, project } from '../../src/dlp/fragments.js';
+import { createScanner } from '../../src/dlp/scanner.js';
+import { CANARY, DEFAULT, KEY, NONE, SLOT, scanner } from './helpers.js';
+
+const s = scanner();
+const LONG = 'Lk4vQ9zR2mX7pT1wN8bC5yH3jF6gD0sA'; // 32 alphanumerics, threshold 16
+const long = createScanner({ knownSecrets: [{ name: 'EGRESS_TOKEN_1', value: LONG, kind: 'slot' }], fingerprintKey: KEY });
+
+describe('fragmented known secrets (egress §11.2 item 5)', () => {
+  it('E35: half in the query, half in the body → fragment across both surfaces, not rewritable', () => {
+    const half = Math.ceil(SLOT.length / 2);
+    const f = s.scan(
+      [
+        { name: 'query', text: `q=${encodeURIComponent(SLOT.slice(0, half))}` },
+        { name: 'body', text: JSON.stringify({ rest: SLOT.slice(half) }) },
+      ],
+      DEFAULT,
+    );
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ detector: 'known_secrets', rule: 'fragment', surface: 'query+body', start: null, end: null, secretName: 'EGRESS_TOKEN_0', secretKind: 'slot' });
+    expect(f[0]!.spans!.map((x) => x.surface)).toEqual(['query', 'body']);
+  });
+
+  it('E35: "-" every 4 characters inside JSON → fragment', () => {
+    const dashed = LONG.match(/.{1,4}/g)!.join('-');
+    const f = long.scan([{ name: 'body', text: JSON.stringify({ note: `see ${dashed} ok` }) }], DEFAULT);
+    expect(f.map((x) => [x.rule, x.surface, x.start])).toEqual([['fragment', 'body', null]]);
+    // The span covers the dashed secret in the body.
+    const text = JSON.stringify({ note: `see ${dashed} ok` });
+    const span = f[0]!.spans![0]!;
+    expect(text.slice(span.start, span.end)).toContain(dashed.slice(0, 9));
+  });
+
+  it('percent-encoded separators and %XX letters are projected away/decoded', () => {
+    const mixed = LONG.split('')
+      .map((c, i) => (i % 5 === 0 ? `%${c.charCodeAt(0).toString(16).toUpperCase()}` : c) + (i % 7 === 6 ? '%2D' : ''))
+      .join('');
+    expect(long.scan([{ name: 'path', text: `/x/${mixed}` }], DEFAULT).map((x) => x.rule)).toEqual(['fragment']);
+  });
+
+  it('below the threshold (15 of 32 characters) → nothing; exactly 16 → fragment', () => {
+    expect(fragmentThreshold(32)).toBe(16);
+    expect(long.scan([{ name: 'body', text: `a ${LONG.slice(0, 15)} b` }], DEFAULT)).toEqual([]);
+    expect(long.scan([{ name: 'body', text: `a ${LONG.slice(0, 8)} b ${LONG.slice(20, 28)} c` }], DEFAULT).map((x) => x.rule)).toEqual(['fragment']);
+  });
+
+  it('threshold: max(16, ⌈len/2⌉), or the whole secret when shorter', () => {
+    expect(fragmentThreshold(10)).toBe(10);
+    expect(fragmentThreshold(16)).toBe(16);
+    expect(fragmentThreshold(40)).toBe(20);
+    expect(fragmentThreshold(81)).toBe(41);
+    // A 12-alphanumeric secret must be entirely present.
+    const sc = createScanner({ knownSecrets: [{ name: 'MYCO_K', value: 'ab12-cd34-ef56', kind: 'sensitive' }], fingerprintKey: KEY });
+    expect(sc.scan([{ name: 'b', text: 'ab12 cd34 ef5' }], DEFAULT)).toEqual([]);
+    expect(sc.scan([{ name: 'b', text: 'ab12.cd34.ef56' }], DEFAULT).map((x) => x.rule)).toEqual(['fragment']);
+  });
+
+  it('a verbatim match suppresses the fragment finding for that secret', () => {
+    const f = s.scan([{ name: 'body', text: `${SLOT} and ${SLOT.slice(0, 14)}` }], DEFAULT);
+    expect(f.map((x) => x.rule)).toEqual(['raw']);
+  });
+
+  it('a window repeated inside the secret is credited once per occurrence in the corpus', () => {
+    const sc = createScanner({ knownSecrets: [{ name: 'MYCO_P', value: 'passwordpassword99', kind: 'sensitive' }], fingerprintKey: KEY });
+    expect(sc.scan([{ name: 'b', text: 'reset your password here' }], DEFAULT)).toEqual([]);
+    expect(sc.scan([{ name: 'b', text: 'password-password-99' }], DEFAULT).map((x) => x.rule)).toEqual(['fragment']);
+  });
+
+  it('canary fragments are found with no detector enabled (detector canary)', () => {
+    const dashed = CANARY.match(/.{1,5}/g)!.join('-');
+    const f = s.scan([{ name: 'body', text: dashed }], NONE);
+    expect(f.map((x) => [x.detector, x.rule])).toEqual([['canary', 'fragment']]);
+    expect(s.scan([{ name: 'body', text: SLOT.match(/.{1,4}/g)!.join('-') }], NONE)).toEqual([]);
+  });
+
+  it('JSON \\u escapes between pieces: found through the derived view', () => {
+    const escaped = LONG.match(/.{1,4}/g)!.join('\\u002d');
+    const f = long.scan(
+      [
+        { name: 'body', text: `{"a":"${escaped}"}` },
+        { name: 'body', text: `{"a":"${LONG.match(/.{1,4}/g)!.join('-')}"}`, derived: true },
+      ],
+      DEFAULT,
+    );
+    expect(f.map((x) => x.rule)).toEqual(['fragment']);
+  });
+
+  it('projection keeps ASCII alphanumerics only', () => {
+    expect(Array.from(project('a-b%41é_9'))).toEqual(Array.from(project('abA9')));
+  });
+});
+
+describe('cross-request accumulation (§11.2 SHOULD, 10 minutes)', () => {
+  const pieces = [LONG.slice(0, 8), LONG.slice(8, 16), LONG.slice(16, 24)];
+
+  it('pieces below the threshold in separate requests add up within 10 minutes', () => {
+    const acc = new FragmentAccumulator();
+    const t0 = 1_000_000;
+    expect(long.scan([{ name: 'query', text: `p=${pieces[0]}` }], DEFAULT, { accumulator: acc, nowMs: t0 })).toEqual([]);
+    const f = long.scan([{ name: 'body', text: `p=${pieces[1]}` }], DEFAULT, { accumulator: acc, nowMs: t0 + 60_000 });
+    expect(f.map((x) => [x.rule, x.secretName, x.start])).toEqual([['fragment', 'EGRESS_TOKEN_1', null]]);
+  });
+
+  it('pieces older than the window are forgotten', () => {
+    const acc = new FragmentAccumulator();
+    const t0 = 5_000_000;
+    long.scan([{ name: 'query', text: pieces[0]! }], DEFAULT, { accumulator: acc, nowMs: t0 });
+    expect(long.scan([{ name: 'query', text: pieces[2]! }], DEFAULT, { accumulator: acc, nowMs: t0 + FRAGMENT_WINDOW_MS + 1 })).toEqual([]);
+    acc.prune(t0 + 3 * FRAGMENT_WINDOW_MS);
+    expect(acc.size).toBe(0);
+  });
+
+  it('without an accumulator each request stands alone', () => {
+    long.scan([{ name: 'query', text: pieces[0]! }], DEFAULT);
+    expect(long.scan([{ name: 'query', text: pieces[1]! }], DEFAULT)).toEqual([]);
+  });
+});
