@@ -3,6 +3,7 @@ import { BottleError, EXIT, usageError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type { DaemonName } from '../../plan/bottle-plan.js';
 import { buildChildEnv, parseDaemonList, parseSecretsJson, secretsFromEnv } from '../../sidecar/daemons.js';
+import { registerSidecarEgress } from './sidecar-egress.js';
 import { registerSidecarGitGate } from './sidecar-git-gate.js';
 import { SidecarReadyTimeout, SidecarStartError, Supervisor, type ChildSpec } from '../../sidecar/supervisor.js';
 
@@ -136,6 +137,7 @@ export function registerSidecar(program: Command): void {
     .option('--listen <addr>', 'address every daemon listens on (default 0.0.0.0)')
     .option('--tokens-from-stdin', 'read the sidecar secrets as one JSON object from stdin before starting')
     .addHelpText('after', '\nExample:\n  bot-bottle sidecar --tokens-from-stdin --config ~/.bot-bottle/state/x --listen 10.250.0.1\n');
+  registerSidecarEgress(cmd);
   registerSidecarGitGate(cmd);
   cmd.action(async (opts: SidecarOpts) => {
     process.exitCode = await runSupervisor(cmd, opts);
