@@ -4,7 +4,7 @@
  * The body is a deterministic LLM-API-like JSON document (messages with prose, code, ids, paths).
  */
 import { createHash } from 'node:crypto';
-import { bodySurfaces } from '../src/dlp/decode.js';
+import { bodySurfaces, requestSurfaces } from '../src/dlp/decode.js';
 import { createScanner } from '../src/dlp/scanner.js';
 import type { DetectorName, KnownSecret, Surface } from '../src/dlp/types.js';
 
@@ -97,7 +97,6 @@ const rand = prng('bot-bottle dlp bench v1');
 const body = makeBody(rand, MiB);
 const known = secrets(rand);
 const bytes = Buffer.byteLength(body);
-if (process.env.DLP_BENCH_DUMP) (await import("node:fs")).writeFileSync(process.env.DLP_BENCH_DUMP, body);
 const scanner = createScanner({ knownSecrets: known, fingerprintKey: new Uint8Array(32).fill(7) });
 const all = new Set<DetectorName>(['token_patterns', 'known_secrets', 'entropy']);
 const surfaces: Surface[] = bodySurfaces(body, 'application/json');
@@ -112,6 +111,32 @@ measure('canary only (outbound_detectors: false)', () => scanner.scan(surfaces, 
 const escaped = body.replace(/ the /g, ' th\\u0065 ');
 const escapedSurfaces = bodySurfaces(escaped, 'application/json');
 measure(`all detectors, body with \\u escapes (${escapedSurfaces.length} surfaces)`, () => scanner.scan(bodySurfaces(escaped, 'application/json'), all), Buffer.byteLength(escaped));
+// A typical small API request (per-request cost matters for the proxy's p50 overhead).
+const small = requestSurfaces({
+  host: 'api.anthropic.com',
+  path: '/v1/messages',
+  query: 'beta=true',
+  headers: [
+    ['content-type', 'application/json'],
+    ['anthropic-version', '2023-06-01'],
+    ['user-agent', 'claude-cli/2.0.0 (external, cli)'],
+    ['x-stainless-lang', 'js'],
+    ['accept', 'application/json'],
+  ],
+  body: body.slice(0, 2000),
+  contentType: 'application/json',
+});
+{
+  const smallBytes = small.reduce((n, x) => n + x.text.length, 0);
+  for (let i = 0; i < 2000; i++) scanner.scan(small, all);
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const N = 20000;
+  for (let i = 0; i < N; i++) scanner.scan(small, all);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1e3 / N;
+  const cu = process.cpuUsage(c0);
+  console.log(`small request (${small.length} surfaces, ${smallBytes} chars): ${wallUs.toFixed(1)} us/scan wall, ${((cu.user + cu.system) / N).toFixed(1)} us/scan cpu`);
+}
 const planted = body.replace('"model"', `"k":"${known[3]!.value}","model"`);
 const hit = scanner.scan([{ name: 'body', text: planted }], all).filter((f) => f.secretName === known[3]!.name);
 console.log(`sanity: planted secret found: ${hit.length > 0}`);
