@@ -193,9 +193,13 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
       specs.push(`${u.newOid}:${u.ref}`);
     }
   }
+  // The quarantine's objects are readable through GIT_OBJECT_DIRECTORY + alternates. GIT_QUARANTINE_PATH
+  // itself stays out: a local (file://) upstream's receive-pack would inherit it and refuse every
+  // ref update. Local refs are safe without it: origin has no fetch refspec, so push updates none.
+  const { GIT_QUARANTINE_PATH: _q, ...objectEnv } = d.quarantineEnv;
   const pushed = await d.git.run([...args, 'origin', ...specs], {
     cwd: d.dir,
-    env: { ...d.quarantineEnv, ...env },
+    env: { ...objectEnv, ...env },
     timeoutMs: d.upstreamTimeoutMs,
   });
   const extra = { findings: logged, ...(proposalId ? { proposalId } : {}) };
