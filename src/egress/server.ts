@@ -697,6 +697,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
             upReq.write(c);
           });
           req.on('end', () => upReq.end());
+          req.resume();
         } else {
           upReq.end(prepared.body);
         }
