@@ -318,7 +318,7 @@ describe('body size (E45)', () => {
   it('2 MiB body with a 1 MiB limit: block → 403 body_too_large; stream → forwarded', async () => {
     const body = Buffer.alloc(2 * 1024 * 1024, 'a');
     const b = await proc('', { dlpMaxBodyBytes: 1024 * 1024, dlpOversize: 'block' });
-    const r = await viaUndici(b.proxy, b.caPem, url(A, '/v1/big'), { method: 'POST', body }).catch((err: Error) => ({ status: -1, headers: {}, body: err.message }));
+    const r = await viaUndici(b.proxy, b.caPem, url(A, '/v1/big'), { method: 'POST', body }).catch((err: Error) => ({ status: -1, headers: {} as Record<string, string | string[] | undefined>, body: err.message }));
     if (r.status !== -1) expect(r.headers['x-bot-bottle-deny']).toBe('body_too_large');
     expect(b.audit.at(-1)).toMatchObject({ reason: 'body_too_large', status: 403 });
     const s = await proc('', { dlpMaxBodyBytes: 1024 * 1024, dlpOversize: 'stream' });
