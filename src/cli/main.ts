@@ -24,6 +24,12 @@ export function buildProgram(): Command {
   const configure = (cmd: Command, path: string): void => {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (s, write) => write(commanderErrorLine(s, `${path} --help`)) });
+    // cli spec §1: every help shows one example. Commands that did not add their own get the
+    // plain invocation, so the rule holds for commands registered by any module.
+    if ((cmd as unknown as NodeJS.EventEmitter).listenerCount('afterHelp') === 0) {
+      const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)).join(' ');
+      cmd.addHelpText('after', `\nExample:\n  $ ${path}${args ? ` ${args}` : ''}\n`);
+    }
     for (const sub of cmd.commands) configure(sub, `${path} ${sub.name()}`);
   };
   program.commands.forEach((c) => configure(c, `bot-bottle ${c.name()}`));

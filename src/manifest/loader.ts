@@ -114,6 +114,17 @@ function realOrSelf(p: string): string {
 export function indexManifests(opts: IndexOptions): ManifestIndex {
   const userHome = opts.userHome ?? defaultUserHome();
   const warnings: string[] = [];
+  let homeStat;
+  try {
+    homeStat = statSync(opts.home);
+  } catch {
+    homeStat = null; // a missing home is an empty index ("bot-bottle init" creates it)
+  }
+  if (homeStat !== null && !homeStat.isDirectory()) {
+    throw new BottleError('CONFIG_INVALID', `${displayPath(opts.home, userHome)} is not a directory`, {
+      fix: 'point BOT_BOTTLE_HOME at a directory, or run "bot-bottle init"',
+    });
+  }
   const agents = new Map<string, IndexEntry>();
   const bottles = new Map<string, IndexEntry>();
   scanDir(join(opts.home, 'bottles'), 'bottle', 'home', bottles, warnings, { userHome });

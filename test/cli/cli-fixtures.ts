@@ -1,0 +1,60 @@
+/** Temp HOME / BOT_BOTTLE_HOME / cwd for CLI tests, plus a snapshot of every file under a dir. */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+
+export interface CliEnv {
+  readonly root: string;
+  readonly home: string; // BOT_BOTTLE_HOME
+  readonly userHome: string; // HOME
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+  write(rel: string, text: string): string;
+  cleanup(): void;
+}
+
+export function cliEnv(): CliEnv {
+  const root = mkdtempSync(join(tmpdir(), 'bb-cli-'));
+  const home = join(root, 'bbhome');
+  const userHome = join(root, 'user');
+  const cwd = join(root, 'cwd');
+  for (const d of [home, userHome, cwd]) mkdirSync(d, { recursive: true });
+  return {
+    root,
+    home,
+    userHome,
+    cwd,
+    env: { BOT_BOTTLE_HOME: home, HOME: userHome },
+    write(rel, text) {
+      const p = join(root, rel);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, text);
+      return p;
+    },
+    cleanup() {
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** path → content/mode of every entry under dir (directories too), for "nothing written" checks. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      const rel = relative(dir, p);
+      if (st.isDirectory()) {
+        out[`${rel}/`] = `dir ${st.mode.toString(8)} ${st.mtimeMs}`;
+        walk(p);
+      } else out[rel] = `${st.mode.toString(8)} ${st.mtimeMs} ${readFileSync(p, 'utf8')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export function fm(yaml: string, body = ''): string {
+  return `---\n${yaml}\n---\n${body}`;
+}
