@@ -4,7 +4,7 @@
  * reference exist (an architecture test enforces it).
  */
 import { ProviderConfigError } from '../errors.js';
-import { bundledDockerfile } from '../paths.js';
+import { bundledDockerfile, tildePath } from '../paths.js';
 import { authRoute, weakPassthroughRoute } from '../route.js';
 import { PROMPT_PLACEHOLDER, type AgentProvider, type ProviderContext, type ProvisionFile, type ProvisionPlan } from '../types.js';
 import { codexConfigToml } from './config-toml.js';
@@ -35,11 +35,14 @@ export const codexProvider: AgentProvider = {
 
     let egressRoutes = CODEX_API_HOSTS.map((h) => weakPassthroughRoute(h));
     const provisionedEnv: Record<string, string> = {};
+    const notes: string[] = [];
     if (ctx.config.forwardHostCredentials) {
       const login = await readHostCodexLogin(ctx.host, ctx.now());
       provisionedEnv[CODEX_HOST_TOKEN_REF] = login.accessToken;
       egressRoutes = CODEX_API_HOSTS.map((h) => authRoute(h, 'Bearer', CODEX_HOST_TOKEN_REF));
       files.push({ path: `${codexHome}/auth.json`, content: `${JSON.stringify(buildDummyAuth(login.document), null, 2)}\n`, mode: 0o600 });
+      // The one way other layers (preflight, info) learn about forwarding: a provider note.
+      notes.push(`host ChatGPT login forwarded from ${tildePath(login.path, ctx.host.home)} (injected by egress; the agent gets a redacted copy)`);
     }
     return {
       template: 'codex',
@@ -57,7 +60,7 @@ export const codexProvider: AgentProvider = {
       mcpRegisterArgv: null,
       egressRoutes,
       provisionedEnv,
-      notes: [],
+      notes,
     };
   },
 };
