@@ -22,6 +22,16 @@ export interface TokenRule {
   readonly valueLength?: number;
   /** `true` for the SHOULD rules beyond the required table. */
   readonly extra?: boolean;
+  /**
+   * After a failed attempt, later anchors inside the same `[A-Za-z0-9_-]` run are skipped: they
+   * end their first segment at the same place and fail the same way. Keeps "eyJ-eyJ-eyJ…" linear.
+   */
+  readonly skipRunOnFail?: boolean;
+  /**
+   * Extend a match to a closing line found within `within` characters (found with indexOf, memoised
+   * per surface: linear even for thousands of unclosed headers).
+   */
+  readonly extendTo?: { readonly marker: string; readonly line: RegExp; readonly within: number };
 }
 
 const re = (source: string, flags = ''): RegExp => new RegExp(source, `y${flags}`);
@@ -81,15 +91,15 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     id: 'private_key_pem',
     description: 'PEM private key',
     anchors: ['-----BEGIN '],
-    verify: re(
-      String.raw`-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,16384}?-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----)?`,
-    ),
+    verify: re(String.raw`-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----`),
+    extendTo: { marker: '-----END ', line: re(String.raw`-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----`), within: 16384 },
   },
   {
     id: 'jwt',
     description: 'JSON Web Token',
     anchors: ['eyJ'],
     verify: re(String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`),
+    skipRunOnFail: true,
   },
   // SHOULD rules (§11.1).
   {
@@ -129,5 +139,8 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     extra: true,
   },
 ];
+
+/** Position of each rule in TOKEN_RULES (per-surface state is indexed by it). */
+export const TOKEN_RULE_INDEX: ReadonlyMap<TokenRule, number> = new Map(TOKEN_RULES.map((r, i) => [r, i]));
 
 export const TOKEN_RULE_IDS: readonly string[] = TOKEN_RULES.map((r) => r.id);

@@ -3,7 +3,7 @@ import { ENTROPY_MIN_BITS, ENTROPY_MIN_RUN, runEntropy } from './entropy.js';
 import { CODE, FragmentIndex, FRAGMENT_WINDOW, fragmentThreshold, HEX, project } from './fragments.js';
 import { encodedForms, type EncodedForm } from './known-forms.js';
 import { fingerprint, maskSecret } from './mask.js';
-import { TOKEN_RULES, type TokenRule } from './rules.js';
+import { TOKEN_RULE_INDEX, TOKEN_RULES, type TokenRule } from './rules.js';
 import type {
   DetectorName,
   Finding,
@@ -47,6 +47,8 @@ interface ScanContext {
   readonly secretsOn: boolean;
   readonly findings: Finding[];
   readonly tokenKeys: Set<string>;
+  /** Reset for every surface (see TokenState). */
+  tokenState: TokenState | null;
   /** Secrets found verbatim somewhere: their fragments are not reported again. */
   readonly verbatim: Set<number>;
   /** Per secret: covered projected positions, and where the pieces were. */
@@ -64,6 +66,8 @@ const CLS = new Uint8Array(65536).fill(CLS_OTHER);
 for (let c = 0; c < 128; c++) if (CODE[c]! >= 0) CLS[c] = CODE[c]!;
 for (const ch of '+/=_-') CLS[ch.charCodeAt(0)] = CLS_SYMBOL;
 CLS[37] = CLS_PERCENT;
+/** `percentClass` result for a `%` that starts no escape (masked to CLS_OTHER by the caller). */
+const CLS_OTHER_DECODED = CLS_OTHER + 64;
 
 interface Payload {
   readonly anchorLength: number;
@@ -79,6 +83,8 @@ class DlpScanner implements Scanner {
   private readonly fragments: FragmentIndex;
   private readonly hasCanary: boolean;
   private readonly key: Uint8Array;
+  /** Per UTF-16 code unit: automaton class (low 16 bits) | CLS class (high bits): one load. */
+  private readonly lut: Uint32Array;
 
   constructor(opts: ScannerOptions) {
     this.key = Uint8Array.from(opts.fingerprintKey);
@@ -123,6 +129,8 @@ class DlpScanner implements Scanner {
     this.hasCanary = this.secrets.some((s) => s.kind === 'canary');
     this.automaton = new AhoCorasick([...patternIds.keys()]);
     this.fragments = new FragmentIndex(projections);
+    this.lut = new Uint32Array(65536);
+    for (let c = 0; c < 65536; c++) this.lut[c] = (CLS[c]! << 16) | this.automaton.classOf[c]!;
   }
 
   scan(surfaces: readonly Surface[], detectors: ReadonlySet<DetectorName>, opts: ScanOptions = {}): Finding[] {
@@ -134,11 +142,13 @@ class DlpScanner implements Scanner {
       secretsOn: known || this.hasCanary,
       findings: [],
       tokenKeys: new Set(),
+      tokenState: null,
       verbatim: new Set(),
       coverage: new Map(),
     };
     for (const surface of surfaces) {
       const text = typeof surface.text === 'string' ? surface.text : String(surface.text ?? '');
+      ctx.tokenState = null;
       this.scanText(text, surface.name, surface.derived === true, ctx);
     }
     this.fragmentFindings(ctx, opts);
@@ -151,30 +161,32 @@ class DlpScanner implements Scanner {
    * entropy run length and the fragment window, all branch-free except on (rare) hits.
    */
   private scanText(text: string, surface: string, derived: boolean, ctx: ScanContext): void {
-    const { classOf, delta, nClasses, outputs } = this.automaton;
+    const { delta, nClasses, outputs } = this.automaton;
+    const lut = this.lut;
     const frag = this.fragments;
     const filter = frag.filter;
     const acOn = ctx.tokens || ctx.secretsOn;
     const fragOn = ctx.secretsOn && !frag.empty;
     const entropyOn = ctx.entropy && !derived;
-    const ring = new Int32Array(FRAGMENT_WINDOW);
+    // Last 8 projected characters: their codes and where each started in the text.
+    const ringCode = new Uint8Array(FRAGMENT_WINDOW);
+    const ringPos = new Int32Array(FRAGMENT_WINDOW);
     const n = text.length;
     let row = 0;
-    let hi = 0;
     let lo = 0;
     let count = 0;
     let run = 0;
     let skip = 0;
     for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      const t = delta[row + classOf[c]!]!;
+      const e = lut[text.charCodeAt(i)]!;
+      const t = delta[row + (e & 0xffff)]!;
       if (t >= 0) {
         row = t;
       } else {
         row = ~t;
         if (acOn) this.onAnchors(outputs[row / nClasses]!, i + 1, text, surface, derived, ctx);
       }
-      let cls = CLS[c]!;
+      let cls = e >>> 16;
       // Entropy runs: raw characters of the run class (cls < 63).
       const prev = run;
       run = (run + 1) & ((cls - CLS_OTHER) >> 31);
@@ -184,31 +196,39 @@ class DlpScanner implements Scanner {
         skip--;
         cls = CLS_OTHER;
       } else if (cls === CLS_PERCENT) {
-        cls = CLS_OTHER;
-        if (i + 2 < n) {
-          const a = text.charCodeAt(i + 1);
-          const b = text.charCodeAt(i + 2);
-          const h1 = a < 128 ? HEX[a]! : -1;
-          const h2 = b < 128 ? HEX[b]! : -1;
-          if (h1 >= 0 && h2 >= 0) {
-            const d = CLS[h1 * 16 + h2]!;
-            cls = d < CLS_SYMBOL ? d : CLS_OTHER;
-            skip = 2;
-          }
-        }
+        cls = this.percentClass(text, i);
+        if (cls !== CLS_OTHER_DECODED) skip = 2;
+        cls &= 0x3f;
       }
       const keep = (cls - CLS_SYMBOL) >> 31; // -1 for an alphanumeric, else 0
-      ring[count & 7] = i;
-      hi = ((((hi << 6) | (lo >>> 18)) & 0xffffff) & keep) | (hi & ~keep);
+      // Unconditional stores: a non-alphanumeric writes the slot the next alphanumeric overwrites.
+      ringCode[count & 7] = cls;
+      ringPos[count & 7] = i;
       lo = ((((lo << 6) | cls) & 0xffffff) & keep) | (lo & ~keep);
       count -= keep;
       const bit = Math.imul(lo, 0x9e3779b1) >>> 16;
       if ((filter[bit >>> 5]! & (1 << (bit & 31)) & keep) !== 0 && count >= FRAGMENT_WINDOW && fragOn) {
+        const hi = (ringCode[count & 7]! << 18) | (ringCode[(count + 1) & 7]! << 12) | (ringCode[(count + 2) & 7]! << 6) | ringCode[(count + 3) & 7]!;
         const entries = frag.lookup(hi, lo);
-        if (entries) this.onFragment(entries, ring[count & 7]!, i + 1 + skip, surface, derived, ctx);
+        if (entries) this.onFragment(entries, ringPos[count & 7]!, i + 1 + skip, surface, derived, ctx);
       }
     }
     if (run >= ENTROPY_MIN_RUN && entropyOn) this.onRun(text, n - run, n, surface, ctx);
+  }
+
+  /**
+   * Class of a `%` at i for the projection: the decoded byte's class when `%XX` is valid (caller
+   * skips the two hex digits), else CLS_OTHER_DECODED (= CLS_OTHER + 64: "no escape here").
+   */
+  private percentClass(text: string, i: number): number {
+    if (i + 2 >= text.length) return CLS_OTHER_DECODED;
+    const a = text.charCodeAt(i + 1);
+    const b = text.charCodeAt(i + 2);
+    const h1 = a < 128 ? HEX[a]! : -1;
+    const h2 = b < 128 ? HEX[b]! : -1;
+    if (h1 < 0 || h2 < 0) return CLS_OTHER_DECODED;
+    const d = CLS[h1 * 16 + h2]!;
+    return d < CLS_SYMBOL ? d : CLS_OTHER;
   }
 
   private onAnchors(
@@ -224,7 +244,7 @@ class DlpScanner implements Scanner {
       const start = end - payload.anchorLength;
       if (ctx.tokens) {
         for (const rule of payload.rules) {
-          const m = matchRule(rule, text, start, end);
+          const m = matchRule(rule, text, start, end, (ctx.tokenState ??= newTokenState()));
           if (!m) continue;
           // The same match can be reached from two anchors (e.g. two keyword casings).
           const key = `${surface}\0${derived ? 'd' : 'r'}\0${rule.id}\0${m.start}`;
@@ -335,12 +355,48 @@ class DlpScanner implements Scanner {
   }
 }
 
-function matchRule(rule: TokenRule, text: string, start: number, end: number): { start: number; end: number } | null {
+/**
+ * Per-surface state that keeps token verification linear in the text length whatever it holds
+ * (the agent controls the text: "sk-ant-sk-ant-…" or thousands of PEM headers must not go
+ * quadratic). `until[r]`: anchors of rule r starting before it are inside an earlier match or
+ * a run known to fail. `endMemo`: the last closing-line search (extendTo).
+ */
+interface TokenState {
+  readonly until: Int32Array;
+  endFrom: number;
+  endAt: number;
+}
+
+function newTokenState(): TokenState {
+  return { until: new Int32Array(TOKEN_RULES.length), endFrom: -1, endAt: -1 };
+}
+
+const TOKEN_RUN = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') TOKEN_RUN[ch.charCodeAt(0)] = 1;
+
+function matchRule(rule: TokenRule, text: string, start: number, end: number, st: TokenState): { start: number; end: number } | null {
+  const idx = TOKEN_RULE_INDEX.get(rule)!;
+  if (start < st.until[idx]!) return null;
   const re = rule.verify;
   if (!rule.window) {
     re.lastIndex = start;
     const m = re.exec(text);
-    return m ? { start, end: start + m[0].length } : null;
+    if (!m) {
+      if (rule.skipRunOnFail) {
+        let r = end;
+        while (r < text.length) {
+          const c = text.charCodeAt(r);
+          if (c >= 128 || TOKEN_RUN[c] === 0) break;
+          r++;
+        }
+        st.until[idx] = r;
+      }
+      return null;
+    }
+    let mEnd = start + m[0].length;
+    if (rule.extendTo) mEnd = extend(rule.extendTo, text, mEnd, st);
+    st.until[idx] = mEnd;
+    return { start, end: mEnd };
   }
   const from = Math.max(0, start - rule.window.lookbehind);
   const slice = text.slice(from, Math.min(text.length, start + rule.window.lookahead));
@@ -349,12 +405,35 @@ function matchRule(rule: TokenRule, text: string, start: number, end: number): {
     const mStart = from + m.index;
     const mEnd = mStart + m[0].length;
     if (mStart <= start && mEnd >= end) {
+      st.until[idx] = mEnd;
       const valueStart = rule.valueLength ? mEnd - rule.valueLength : mStart;
       return { start: valueStart, end: mEnd };
     }
     if (m[0].length === 0) re.lastIndex++;
   }
   return null;
+}
+
+/** End of the closing line after `from` (within the limit), else `from`. Amortised linear. */
+function extend(ext: NonNullable<TokenRule['extendTo']>, text: string, from: number, st: TokenState): number {
+  // The memo answers "first valid closing line at or after endFrom"; queries come in increasing
+  // order, so a query between endFrom and endAt has the same answer.
+  if (!(st.endFrom >= 0 && from >= st.endFrom && (st.endAt < 0 || from <= st.endAt))) {
+    st.endFrom = from;
+    st.endAt = -1;
+    for (let p = text.indexOf(ext.marker, from); p >= 0; p = text.indexOf(ext.marker, p + 1)) {
+      ext.line.lastIndex = p;
+      const m = ext.line.exec(text);
+      if (m) {
+        st.endAt = p;
+        break;
+      }
+    }
+  }
+  if (st.endAt < 0 || st.endAt - from > ext.within) return from;
+  ext.line.lastIndex = st.endAt;
+  const m = ext.line.exec(text)!;
+  return st.endAt + m[0].length;
 }
 
 function addSpan(spans: FragmentSpan[], surface: string, start: number, end: number): void {
