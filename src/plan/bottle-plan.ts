@@ -51,7 +51,19 @@ export interface BottlePlan {
     readonly transcriptPaths: readonly string[];
     /** Guest git config lines as `[key, value]` pairs, applied with `git config --global`. */
     readonly gitConfig: ReadonlyArray<readonly [string, string]>;
-    readonly image: { readonly tag: string; readonly dockerfile: string | null; readonly context: string | null };
+    /**
+     * `dockerfile`: a CUSTOM Dockerfile (per-bottle override, manifest, plugin) or null for the
+     * provider's stock image, which is built from `defaultDockerfile` (providers spec §6).
+     * Backends that cannot build images (netns) refuse a non-null `dockerfile`.
+     */
+    readonly image: {
+      readonly tag: string;
+      readonly dockerfile: string | null;
+      readonly context: string | null;
+      /** The provider's bundled Dockerfile (stock image); null when the provider ships none. */
+      readonly defaultDockerfile?: string | null;
+      readonly source?: 'bundled' | 'plugin' | 'manifest' | 'state-override';
+    };
   };
 
   readonly ca: {

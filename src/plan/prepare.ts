@@ -282,7 +282,10 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
       mcpRegisterArgv: provision.mcpRegisterArgv === null ? null : [...provision.mcpRegisterArgv],
       transcriptPaths: [...provision.transcriptPaths],
       gitConfig: agentGitConfig(cfg.gitGate.repos, gitUser),
-      image: { tag: image.tag, dockerfile: image.dockerfile, context: image.context },
+      image:
+        image.source === 'bundled'
+          ? { tag: image.tag, dockerfile: null, context: null, defaultDockerfile: image.dockerfile, source: image.source }
+          : { tag: image.tag, dockerfile: image.dockerfile, context: image.context, defaultDockerfile: provision.image.dockerfile, source: image.source },
     },
     ca: {
       hostCertPath: join(stateDir, STATE_ENTRIES.caCert),

@@ -85,7 +85,7 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     h = tempHome();
     h.bottle('b', 'env: {API: "${GITHUB_TOKEN}"}\negress:\n  routes:\n    - host: api.github.com\n      auth: {scheme: Bearer, token_ref: GITHUB_TOKEN}');
     h.agent('a', 'bottle: b');
-    const err = await preparePlan(h.options('a', { hostEnv: { GITHUB_TOKEN: GH } })).catch((e: unknown) => e as Error);
+    const err = (await preparePlan(h.options("a", { hostEnv: { GITHUB_TOKEN: GH } })).then(() => null, (e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toBe('host variable GITHUB_TOKEN is an egress credential and would also be visible to the agent (env API); remove one of them');
     expect(err.message).not.toContain(GH);
@@ -183,7 +183,9 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     h.agent('a', 'bottle: c');
     const codex = await preparePlan(h.options('a'));
     expect(codex.plan.agent.image.tag).toBe('bot-bottle-codex:latest');
-    expect(codex.plan.agent.image.dockerfile).toMatch(/assets\/docker\/Dockerfile\.codex$/);
+    expect(codex.plan.agent.image.dockerfile).toBeNull();
+    expect(codex.plan.agent.image.defaultDockerfile).toMatch(/assets\/docker\/Dockerfile\.codex$/);
+    expect(codex.plan.agent.image.source).toBe('bundled');
     expect(codex.document.supervise.mcp).toBe('configured');
     const pi = await preparePlan(h.options('a', { bottles: ['p'] }));
     expect(pi.document.supervise.mcp).toBe('unavailable');
