@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { bodySurfaces, requestSurfaces } from '../src/dlp/decode.js';
+import { scanInbound } from '../src/dlp/inbound.js';
 import { createScanner } from '../src/dlp/scanner.js';
 import type { DetectorName, KnownSecret, Surface } from '../src/dlp/types.js';
 
@@ -137,6 +138,7 @@ const small = requestSurfaces({
   const cu = process.cpuUsage(c0);
   console.log(`small request (${small.length} surfaces, ${smallBytes} chars): ${wallUs.toFixed(1)} us/scan wall, ${((cu.user + cu.system) / N).toFixed(1)} us/scan cpu`);
 }
+measure('inbound injection heuristics (response text)', () => scanInbound(body), bytes);
 const planted = body.replace('"model"', `"k":"${known[3]!.value}","model"`);
 const hit = scanner.scan([{ name: 'body', text: planted }], all).filter((f) => f.secretName === known[3]!.name);
 console.log(`sanity: planted secret found: ${hit.length > 0}`);

@@ -19,7 +19,8 @@ const W = String.raw`[\w'’-]+\s+`;
 const rule = (id: string, category: InboundHit['category'], source: string): PhraseRule => ({
   id,
   category,
-  re: new RegExp(source, 'giu'),
+  // No 'u' flag: it makes irregexp ~10x slower here and every pattern is BMP-only.
+  re: new RegExp(source, 'gi'),
 });
 
 export const INBOUND_RULES: readonly PhraseRule[] = [
