@@ -4,7 +4,7 @@
  * a fake Codex login never reach stdout, stderr or disk, and a dry run creates no state dir.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,6 +240,16 @@ describe('start --dry-run (cli spec §4.5)', () => {
         ]);
       }
     }
+    // Same with the login under CODEX_HOME (providers spec §3.1 step 1).
+    const codexHome = join(e.root, 'codex-home');
+    mkdirSync(codexHome);
+    renameSync(join(e.userHome, '.codex', 'auth.json'), join(codexHome, 'auth.json'));
+    const viaCodexHome = await start(e, ['coder', '--dry-run', '--format', 'json'], { CODEX_HOME: codexHome });
+    expect(viaCodexHome.code, viaCodexHome.stderr).toBe(0);
+    for (const secret of [GH, CODEX_ACCESS, CODEX_REFRESH, 'MARKERsubCLAIM']) expect(viaCodexHome.stdout + viaCodexHome.stderr).not.toContain(secret);
+    const missing = await start(e, ['coder', '--dry-run']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('~/.codex/auth.json does not exist');
     expect(existsSync(join(e.home, 'state'))).toBe(false);
     expect(filesUnder(e.root).length).toBe(before);
     for (const f of filesUnder(e.home)) {

@@ -187,7 +187,9 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
   const uhome = userHome(env);
   const cwd = process.cwd();
   const index = indexManifests({ home, cwd, userHome: uhome });
-  for (const w of index.warnings) warn(w);
+  // Headless: the first stderr line is `bot-bottle: started <slug>` (cli spec §4.6), so index
+  // warnings wait until then.
+  if (!f.headless || f.dryRun) for (const w of index.warnings) warn(w);
 
   const agentName = await chooseAgent(index, agentArg, f);
   const bottleNames = await chooseBottles(index, agentName, f);
@@ -224,7 +226,7 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
 
   if (f.headless) {
     process.stderr.write(`bot-bottle: started ${prepared.plan.slug}\n`);
-    for (const w of doc.warnings) warn(w);
+    for (const w of [...index.warnings, ...doc.warnings]) warn(w);
   } else {
     process.stderr.write(renderPreflight({ ...prepared, document: doc }));
     if (!f.yes) {
