@@ -83,6 +83,8 @@ class DlpScanner implements Scanner {
   private readonly fragments: FragmentIndex;
   private readonly hasCanary: boolean;
   private readonly key: Uint8Array;
+  private readonly ringCode = new Uint8Array(FRAGMENT_WINDOW);
+  private readonly ringPos = new Int32Array(FRAGMENT_WINDOW);
   /** Per UTF-16 code unit: automaton class (low 16 bits) | CLS class (high bits): one load. */
   private readonly lut: Uint32Array;
 
@@ -168,9 +170,9 @@ class DlpScanner implements Scanner {
     const acOn = ctx.tokens || ctx.secretsOn;
     const fragOn = ctx.secretsOn && !frag.empty;
     const entropyOn = ctx.entropy && !derived;
-    // Last 8 projected characters: their codes and where each started in the text.
-    const ringCode = new Uint8Array(FRAGMENT_WINDOW);
-    const ringPos = new Int32Array(FRAGMENT_WINDOW);
+    // Last 8 projected characters: their codes and where each started in the text (reused:
+    // scanning is synchronous, and every slot is written before it is read).
+    const { ringCode, ringPos } = this;
     const n = text.length;
     let row = 0;
     let lo = 0;
