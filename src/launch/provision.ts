@@ -43,26 +43,28 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
   await must(b, 'ca-trust', ['/bin/sh', '-c', BUILD_BUNDLE, 'ca-bundle', plan.ca.guestCertPath, plan.ca.guestBundlePath]);
   aborted();
 
-  onStep('git-config');
+  if (plan.agent.gitConfig.length > 0) onStep('git-config');
   for (const [key, value] of plan.agent.gitConfig) await must(b, 'git-config', ['git', 'config', '--global', key, value]);
   aborted();
 
-  onStep('skills');
+  if (plan.agent.skills.length > 0) onStep('skills');
   for (const s of plan.agent.skills) await b.copyIn(s.hostPath, s.guestPath);
   aborted();
 
-  onStep('prompt');
-  for (const f of plan.agent.files) if (f.path === GUEST_PROMPT_FILE) await writeGuestFile(b, 'prompt', f);
+  const prompt = plan.agent.files.filter((f) => f.path === GUEST_PROMPT_FILE);
+  const others = plan.agent.files.filter((f) => f.path !== GUEST_PROMPT_FILE);
+  if (prompt.length > 0) onStep('prompt');
+  for (const f of prompt) await writeGuestFile(b, 'prompt', f);
   aborted();
 
-  onStep('provider-files');
-  for (const f of plan.agent.files) if (f.path !== GUEST_PROMPT_FILE) await writeGuestFile(b, 'provider-files', f);
+  if (others.length > 0) onStep('provider-files');
+  for (const f of others) await writeGuestFile(b, 'provider-files', f);
   aborted();
 
-  onStep('mcp');
+  if (plan.agent.mcpRegisterArgv) onStep('mcp');
   if (plan.agent.mcpRegisterArgv) await must(b, 'mcp', plan.agent.mcpRegisterArgv);
   aborted();
 
-  onStep('workspace');
+  if (plan.copyCwd) onStep('workspace');
   if (plan.copyCwd) await b.copyIn(plan.cwd, GUEST_WORKSPACE);
 }

@@ -51,6 +51,8 @@ export interface LaunchOptions {
   readonly materialize?: () => Promise<unknown>;
   /** Revokes provisioned deploy keys at teardown; a rejection preserves the state (`revoke-failed`). */
   readonly revoke?: () => Promise<void>;
+  /** Keep the state dir after a clean exit too (`demo --keep`); no `.preserve` is written for it. */
+  readonly keepState?: boolean;
 }
 
 export interface LaunchResult {
@@ -211,7 +213,7 @@ async function teardown(
   }
 
   if (reason === null) {
-    rmSync(plan.stateDir, { recursive: true, force: true });
+    if (opts.keepState !== true) rmSync(plan.stateDir, { recursive: true, force: true });
     emit({ type: 'finished', message: `bottle ${slug} finished; state removed`, slug, preserved: false, exitCode });
     return { slug, exitCode, preserved: false, reason: null, stateDir: null };
   }

@@ -110,9 +110,10 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'git'))('launch lifecyc
   });
 
   it('abort at any launch step: reverse teardown, new state dir removed, ABORTED', async () => {
-    for (const step of ['creating network namespace', 'starting sidecars', 'installing the bottle CA', 'copying the workspace']) {
+    for (const step of ['creating network namespace', 'starting sidecars', 'installing the bottle CA', 'writing the prompt']) {
       const slug = `lr-${rnd()}`;
-      const { plan } = await planWithCa(slug);
+      const base = (await planWithCa(slug)).plan;
+      const plan = { ...base, agent: { ...base.agent, files: [{ path: GUEST_PROMPT_FILE, content: 'p\n' }] } };
       const ac = new AbortController();
       const err = await runLaunch(
         { plan, secrets },
