@@ -151,6 +151,16 @@ export function validateProvisionPlan({ plan, template, syntheticRefs, reservedR
   }
   const ownRefs = { has: (ref: string) => own.has(ref) || ref.startsWith(prefix) };
   plan.egressRoutes.forEach((r, i) => checkRoute(fail, r, i, ownRefs, new Set(reservedRefs), plan.provisionedEnv));
+  // (host, port) unique among the provider's own routes; an unset port occupies 443 and 80.
+  const seen = new Map<string, number>();
+  plan.egressRoutes.forEach((r, i) => {
+    for (const port of r.port === undefined ? [443, 80] : [r.port]) {
+      const key = `${r.host.toLowerCase()}:${port}`;
+      const first = seen.get(key);
+      if (first !== undefined && first !== i) fail(`egressRoutes[${first}] and egressRoutes[${i}] both route ${key}; merge them into one route`);
+      seen.set(key, i);
+    }
+  });
 
   // A credential the provider read must never reach the guest (env, files, argv).
   for (const [key, value] of Object.entries(plan.provisionedEnv)) {

@@ -98,5 +98,7 @@ describe('provision plan validation (providers spec §1.2)', () => {
     expect(() => check(plan({ egressRoutes: [authRoute('bad-name')] }))).toThrow(/egressRoutes\[0\]\.auth\.token_ref must be the name of a host environment variable/);
     expect(() => check(plan({ egressRoutes: [authRoute('EGRESS_TOKEN_0')] }))).toThrow(/reserved/);
     expect(() => check(plan({ egressRoutes: [authRoute('BOT_BOTTLE_CLAUDE_OAUTH_TOKEN')] }))).not.toThrow();
+    expect(() => check(plan({ egressRoutes: [authRoute('A_KEY'), { ...authRoute('A_KEY'), port: 443 }] }))).toThrow(/egressRoutes\[0\] and egressRoutes\[1\] both route api\.mytool\.dev:443/);
+    expect(() => check(plan({ egressRoutes: [authRoute('A_KEY'), { ...authRoute('A_KEY'), port: 8443 }] }))).not.toThrow();
   });
 });

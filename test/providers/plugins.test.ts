@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveProvider } from '../../src/providers/registry.js';
@@ -95,6 +95,13 @@ describe('user plugins (providers spec §5)', () => {
     chmodSync(f, 0o644);
     chmodSync(join(home, 'contrib', 'loose'), 0o775);
     await expect(loadPlugin(home, 'loose')).rejects.toThrow(/directory .* is writable by group or others/);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('P44: an entry owned by another user is refused (needs root to chown)', async () => {
+    const home = tempHome();
+    const f = writePlugin(home, 'foreign', 'provider.mjs', `export default { apiVersion: 1, name: 'foreign', plan: async () => ({}) };\n`);
+    chownSync(f, 12345, 12345);
+    await expect(loadPlugin(home, 'foreign')).rejects.toThrow(/entry file .* is owned by uid 12345, not by you/);
   });
 
   it('P45: an export whose name differs from the directory is rejected', async () => {
