@@ -62,6 +62,18 @@ export function decodeManifest(bytes: Uint8Array): string | null {
   return text.replace(/\r\n/g, '\n');
 }
 
+function parseYaml(src: string, lc: LineCounter) {
+  return parseDocument(src, {
+    version: '1.2',
+    schema: 'core',
+    uniqueKeys: false, // we report duplicates ourselves, naming the key
+    merge: false,
+    prettyErrors: false,
+    lineCounter: lc,
+    strict: true,
+  });
+}
+
 export function parseFrontMatter(text: string): ParsedFrontMatter {
   const split = splitFrontMatter(text);
   const problems: Array<{ pos: Pos; keyPath: string; message: string }> = [];
@@ -79,20 +91,22 @@ export function parseFrontMatter(text: string): ParsedFrontMatter {
     const p = lc.linePos(Math.max(0, offset ?? 0));
     return { line: p.line + lineBase, column: p.col };
   };
-  const doc = parseDocument(split.yaml, {
-    version: '1.2',
-    schema: 'core',
-    uniqueKeys: false, // we report duplicates ourselves, naming the key
-    merge: false,
-    prettyErrors: false,
-    lineCounter: lc,
-    strict: true,
-  });
+  let doc;
+  try {
+    doc = parseYaml(split.yaml, lc);
+  } catch (e) {
+    // The parser recurses; absurd nesting must be a manifest error, not a crash.
+    if (!(e instanceof RangeError)) throw e;
+    problems.push({ pos: { line: split.firstLine, column: 1 }, keyPath: '', message: 'front-matter is nested too deeply to parse' });
+    return { data: empty, body: split.body, positions, problems };
+  }
   for (const e of doc.errors) {
     const message =
       e.code === 'MULTIPLE_DOCS'
         ? 'front-matter must be a single YAML document'
-        : `invalid YAML: ${e.message.split('\n')[0] ?? e.code}`;
+        : /call stack/i.test(e.message)
+          ? 'front-matter is nested too deeply to parse'
+          : `invalid YAML: ${e.message.split('\n')[0] ?? e.code}`;
     problems.push({ pos: posAt(e.pos[0]), keyPath: '', message });
   }
   if (problems.length > 0) return { data: empty, body: split.body, positions, problems };
