@@ -96,8 +96,9 @@ export function checkUpdate(
     return { ok: true };
   }
   if (!creating && !policy.allowForcePush) {
-    const tagMove = ref.startsWith('refs/tags/') && update.oldOid !== update.newOid;
-    if (tagMove || !isAncestor(update.oldOid, update.newOid)) {
+    const isTag = ref.startsWith('refs/tags/');
+    const forced = isTag ? update.oldOid !== update.newOid : !isAncestor(update.oldOid, update.newOid);
+    if (forced) {
       return {
         ok: false,
         code: 'force',
