@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BottleError } from '../../src/errors.js';
 import { indexManifests, loadAgent, loadBottles, resolveIdentity } from '../../src/manifest/loader.js';
-import { checkTemplateAvailable, resolveSkillDirs } from '../../src/manifest/launch-checks.js';
+import { checkDockerfile, checkStaticKeys, checkTemplateAvailable, resolveSkillDirs } from '../../src/manifest/launch-checks.js';
 import { agentError, expectMsg, fm, parseAgentYaml, tempTree, type TempTree } from './helpers.js';
 
 describe('agent front-matter (manifest §8)', () => {
@@ -81,5 +81,27 @@ describe('agent front-matter (manifest §8)', () => {
       mkdirSync(join(t.home, 'contrib', 'mytool'), { recursive: true });
       expect(() => checkTemplateAvailable('mytool', t.home, t.userHome)).not.toThrow();
     });
+  });
+});
+
+describe('launch-time file checks (§3.2, §5)', () => {
+  let t: TempTree;
+  beforeEach(() => {
+    t = tempTree();
+  });
+  afterEach(() => t.cleanup());
+
+  it('dockerfile must be an existing regular file; static keys must be readable', () => {
+    const df = t.write('home/bottles/Dockerfile.custom', 'FROM scratch\n');
+    expect(() => checkDockerfile(df, t.userHome)).not.toThrow();
+    expect(() => checkDockerfile(null, t.userHome)).not.toThrow();
+    expect(() => checkDockerfile(join(t.home, 'nope'), t.userHome)).toThrow(/agent_provider\.dockerfile .*nope is not a readable regular file/);
+    expect(() => checkDockerfile(t.home, t.userHome)).toThrow(/not a readable regular file/);
+    const key = t.write('user/.ssh/deploy', 'k');
+    const repo = { name: 'w', url: 'ssh://h:22/a', kind: 'ssh' as const, host: 'h', port: 22, hostKeys: [], readOnly: false, protectedRefs: [], allowForcePush: false, allowDelete: false };
+    expect(() => checkStaticKeys([{ ...repo, key: { provider: 'static', path: key } }], t.userHome)).not.toThrow();
+    expect(() => checkStaticKeys([{ ...repo, key: { provider: 'static', path: join(t.userHome, '.ssh', 'missing') } }], t.userHome)).toThrow(
+      'git-gate.repos.w.key.path ~/.ssh/missing is not a readable file',
+    );
   });
 });
