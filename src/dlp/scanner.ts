@@ -59,6 +59,10 @@ interface ScanContext {
  * One class table for the fused loop: 0..61 alphanumeric (the fragment code), 62 the other entropy
  * run characters `+/=_-`, 63 anything else, 64 `%` (starts a %XX escape for the projection).
  */
+// Hot-loop constants are module-local on purpose: imported ESM bindings are read through the
+// module record with a TDZ check on every access, which halved throughput under tsx.
+const WINDOW = 8;
+const MIN_RUN = 32;
 const CLS_SYMBOL = 62;
 const CLS_OTHER = 63;
 const CLS_PERCENT = 64;
@@ -128,6 +132,7 @@ class DlpScanner implements Scanner {
       });
       for (const form of encodedForms(s.value)) payloadFor(form.text.slice(0, ANCHOR)).forms.push({ secret: idx, form });
     }
+    if (WINDOW !== FRAGMENT_WINDOW || MIN_RUN !== ENTROPY_MIN_RUN) throw new Error('dlp: hot-loop constants out of sync');
     this.hasCanary = this.secrets.some((s) => s.kind === 'canary');
     this.automaton = new AhoCorasick([...patternIds.keys()]);
     this.fragments = new FragmentIndex(projections);
@@ -192,7 +197,7 @@ class DlpScanner implements Scanner {
       // Entropy runs: raw characters of the run class (cls < 63).
       const prev = run;
       run = (run + 1) & ((cls - CLS_OTHER) >> 31);
-      if (prev >= ENTROPY_MIN_RUN && run === 0 && entropyOn) this.onRun(text, i - prev, i, surface, ctx);
+      if (prev >= MIN_RUN && run === 0 && entropyOn) this.onRun(text, i - prev, i, surface, ctx);
       // Fragment projection: %XX decoded, non-alphanumerics dropped (cls < 62 = alphanumeric).
       if (skip !== 0) {
         skip--;
@@ -209,13 +214,13 @@ class DlpScanner implements Scanner {
       lo = ((((lo << 6) | cls) & 0xffffff) & keep) | (lo & ~keep);
       count -= keep;
       const bit = Math.imul(lo, 0x9e3779b1) >>> 16;
-      if ((filter[bit >>> 5]! & (1 << (bit & 31)) & keep) !== 0 && count >= FRAGMENT_WINDOW && fragOn) {
+      if ((filter[bit >>> 5]! & (1 << (bit & 31)) & keep) !== 0 && count >= WINDOW && fragOn) {
         const hi = (ringCode[count & 7]! << 18) | (ringCode[(count + 1) & 7]! << 12) | (ringCode[(count + 2) & 7]! << 6) | ringCode[(count + 3) & 7]!;
         const entries = frag.lookup(hi, lo);
         if (entries) this.onFragment(entries, ringPos[count & 7]!, i + 1 + skip, surface, derived, ctx);
       }
     }
-    if (run >= ENTROPY_MIN_RUN && entropyOn) this.onRun(text, n - run, n, surface, ctx);
+    if (run >= MIN_RUN && entropyOn) this.onRun(text, n - run, n, surface, ctx);
   }
 
   /**
