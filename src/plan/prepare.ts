@@ -8,14 +8,12 @@
  * first step that writes.
  */
 import { randomBytes } from 'node:crypto';
-import { access, readFile, stat } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BottleError } from '../errors.js';
 import { renderGateConfig, agentGitConfig, type RenderedGateConfig } from '../gate/render.js';
 import { resolveEnvEntries } from '../manifest/env-entries.js';
 import { displayPath } from '../manifest/home.js';
-import { resolveSkillDirs } from '../manifest/launch-checks.js';
+import { checkDockerfile, checkStaticKeys, resolveSkillDirs } from '../manifest/launch-checks.js';
 import { resolveIdentity } from '../manifest/loader.js';
 import type { Agent, GitIdentity, SelectedBottles } from '../manifest/types.js';
 import type { RoutesFile } from '../egress/routes-file-types.js';
@@ -163,11 +161,8 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
   const resolved = await resolveProvider(cfg.agentProvider.template, { home: o.home, cwd: o.cwd, warn });
   resolved.provider.validateSettings?.(cfg.agentProvider.settings);
   const skills = resolveSkillDirs(o.agent, o.userHome);
-  if (cfg.agentProvider.dockerfile !== null && !(await regularFile(cfg.agentProvider.dockerfile))) {
-    throw new BottleError('CONFIG_INVALID', `agent_provider.dockerfile ${display(cfg.agentProvider.dockerfile)} is not an existing file`, {
-      fix: 'fix the path in the bottle, or remove the key to use the provider default',
-    });
-  }
+  checkDockerfile(cfg.agentProvider.dockerfile, o.userHome);
+  checkStaticKeys(cfg.gitGate.repos, o.userHome);
 
   const ctx: ProviderContext = {
     slug,
@@ -200,15 +195,6 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
       if (v === undefined || v === '') {
         const ref = repo.key.provisionerToken;
         throw new TokenResolutionError('TOKEN_MISSING', `git-gate credential not set on the host: ${ref} (export it, or remove the repo that uses it)`, [ref]);
-      }
-    }
-    if (repo.key?.provider === 'static') {
-      try {
-        await access(repo.key.path, constants.R_OK);
-      } catch {
-        throw new BottleError('CONFIG_INVALID', `git-gate.repos.${repo.name}.key.path ${display(repo.key.path)} is not a readable file`, {
-          fix: 'fix the path or the file permissions',
-        });
       }
     }
   }
