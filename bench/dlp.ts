@@ -72,15 +72,18 @@ function secrets(rand: () => number): KnownSecret[] {
 /**
  * Wall-clock MB/s is the headline; CPU-time MB/s is printed beside it because the benchmark
  * machines are shared (2 cores, several jobs): CPU time is what one scan costs, wall time also
- * counts waiting for a core.
+ * counts waiting for a core. `best` is the fastest single scan (closest to an idle machine).
  */
-function measure(label: string, run: () => void, bytes: number): { wall: number; cpu: number } {
+function measure(label: string, run: () => void, bytes: number): { wall: number; cpu: number; best: number } {
   for (let i = 0; i < 5; i++) run();
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   let iters = 0;
+  let best = Infinity;
   while (iters < 200 && Number(process.hrtime.bigint() - t0) < 5e9) {
+    const s0 = process.hrtime.bigint();
     run();
+    best = Math.min(best, Number(process.hrtime.bigint() - s0) / 1e9);
     iters++;
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -88,10 +91,11 @@ function measure(label: string, run: () => void, bytes: number): { wall: number;
   const cpuSecs = (cu.user + cu.system) / 1e6;
   const wall = (bytes * iters) / secs / 1e6;
   const cpu = (bytes * iters) / cpuSecs / 1e6;
+  const fastest = bytes / best / 1e6;
   console.log(
-    `${label.padEnd(56)} ${wall.toFixed(1).padStart(7)} MB/s wall ${cpu.toFixed(1).padStart(7)} MB/s cpu  (${((secs / iters) * 1000).toFixed(2)} ms/scan, ${iters} it)`,
+    `${label.padEnd(52)} ${wall.toFixed(1).padStart(6)} MB/s mean wall ${cpu.toFixed(1).padStart(6)} MB/s cpu ${fastest.toFixed(1).padStart(6)} MB/s best  (${((secs / iters) * 1000).toFixed(2)} ms/scan, ${iters} it)`,
   );
-  return { wall, cpu };
+  return { wall, cpu, best: fastest };
 }
 
 const rand = prng('bot-bottle dlp bench v1');
@@ -143,5 +147,5 @@ const planted = body.replace('"model"', `"k":"${known[3]!.value}","model"`);
 const hit = scanner.scan([{ name: 'body', text: planted }], all).filter((f) => f.secretName === known[3]!.name);
 console.log(`sanity: planted secret found: ${hit.length > 0}`);
 console.log(
-  `RESULT dlp_mb_per_s wall=${headline.wall.toFixed(1)} cpu=${headline.cpu.toFixed(1)} target=100 ${headline.wall >= 100 ? 'MET' : 'SHORT'} (load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).cpus().length} cores)`,
+  `RESULT dlp_mb_per_s mean_wall=${headline.wall.toFixed(1)} cpu=${headline.cpu.toFixed(1)} best=${headline.best.toFixed(1)} target=100 (mean wall ${headline.wall >= 100 ? 'MET' : 'SHORT'}, best ${headline.best >= 100 ? 'MET' : 'SHORT'}) (load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).cpus().length} cores)`,
 );
