@@ -1,0 +1,193 @@
+/**
+ * Launch benchmark (issue 6): time from launch to the agent's first command, and teardown time,
+ * for a real netns bottle (real egress + git-gate sidecars) versus a bare `bwrap` of the same
+ * command, measured in one run. Sidecars are measured twice: from the TypeScript sources under
+ * tsx (dev checkout) and compiled (what an installed package runs). Needs root, bwrap, nft, ip.
+ *
+ *   npm run bench:launch            # prints the table
+ *   npm run bench:launch -- --write # also replaces the "## Launch" section of bench/RESULTS.md
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createNetnsBackend } from '../src/backends/netns/index.js';
+import type { SidecarCommand } from '../src/backends/host-sidecar.js';
+import { createBottleCa, writeBottleCa } from '../src/egress/ca.js';
+import { runLaunch } from '../src/launch/run.js';
+import { buildAgentEnv } from '../src/plan/agent-env.js';
+import { GUEST_CA_BUNDLE, GUEST_CA_CERT, GUEST_HOME, type BottlePlan } from '../src/plan/bottle-plan.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUNS = 3;
+const CMD = 'echo first';
+
+interface Sample {
+  firstMs: number;
+  teardownMs: number;
+  phases: Record<string, number>;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function bareBwrap(): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let first = 0;
+    const child = spawn('bwrap', [
+      '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--uid', '1000', '--gid', '1000',
+      '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
+      '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', '/bin/sh', '-c', CMD,
+    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.once('data', () => (first = performance.now()));
+    child.on('error', reject);
+    child.on('close', () => resolve({ firstMs: first - t0, teardownMs: performance.now() - first, phases: {} }));
+  });
+}
+
+/** `node -e 0`: how slow process start is on this machine right now (load reference). */
+function nodeStartup(): Promise<Sample> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['-e', 'process.stdout.write("first")'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let first = 0;
+    child.stdout.once('data', () => (first = performance.now()));
+    child.on('close', () => resolve({ firstMs: first - t0, teardownMs: performance.now() - first, phases: {} }));
+  });
+}
+
+function planFor(home: string, slug: string): BottlePlan {
+  const stateDir = join(home, 'state', slug);
+  return {
+    schema: 'bot-bottle/bottle-plan@1', slug, label: slug, color: 'none', agentName: 'bench', bottleNames: ['bench'],
+    backend: 'netns', headless: true, home, stateDir, cwd: home, copyCwd: false, workdir: GUEST_HOME,
+    agent: {
+      env: buildAgentEnv({ slug, label: slug, color: 'none', canary: 'bench-canary-0123456789abcdef', providerEnv: {}, providerName: 'bench', manifestEnv: {} }).env,
+      interactiveArgv: ['/bin/sh'], resumeArgv: ['/bin/sh'], headlessArgv: ['/bin/sh', '-c', '{{prompt}}'], headlessResumeArgv: ['/bin/sh', '-c', '{{prompt}}'],
+      files: [], skills: [], mcpRegisterArgv: null, transcriptPaths: [], gitConfig: [], image: { tag: 'none', dockerfile: null, context: null },
+    },
+    ca: { hostCertPath: join(stateDir, 'egress', 'ca.pem'), hostKeyPath: join(stateDir, 'egress', 'ca-key.pem'), guestCertPath: GUEST_CA_CERT, guestBundlePath: GUEST_CA_BUNDLE },
+    sidecar: { daemons: ['egress', 'git-gate'], configDir: stateDir, env: {} },
+  };
+}
+
+async function materialize(plan: BottlePlan): Promise<void> {
+  const d = plan.stateDir;
+  mkdirSync(d, { recursive: true, mode: 0o700 });
+  await writeBottleCa(join(d, 'egress'), await createBottleCa(plan.slug, new Date()));
+  mkdirSync(join(d, 'live-config'), { mode: 0o700 });
+  writeFileSync(join(d, 'live-config', 'routes.yaml'), `version: 1\ngeneration: 1\nbottle: ${plan.slug}\nlog: 0\nroutes: []\n`);
+  mkdirSync(join(d, 'git-gate'), { mode: 0o700 });
+  writeFileSync(join(d, 'git-gate', 'config.yaml'), 'version: 1\nrepos: []\n');
+  for (const s of ['supervise/spool', 'run', 'logs']) mkdirSync(join(d, s), { recursive: true, mode: 0o700 });
+}
+
+async function bottle(home: string, sidecarCommand: SidecarCommand | undefined, i: number): Promise<Sample> {
+  const backend = createNetnsBackend(sidecarCommand ? { sidecarCommand } : {});
+  const plan = planFor(home, `bench-${process.pid}-${i}-${Math.random().toString(36).slice(2, 6)}`);
+  const phases: Record<string, number> = {};
+  const t0 = performance.now();
+  let first = 0;
+  let last = t0;
+  let lastName = 'start';
+  const result = await runLaunch({ plan, secrets: { EGRESS_TOKEN_CANARY: 'bench-canary-0123456789abcdef' } }, {
+    backend,
+    prompt: CMD,
+    materialize: () => materialize(plan),
+    onEvent: (e) => {
+      if (e.type !== 'progress' && e.type !== 'ready') return;
+      const now = performance.now();
+      phases[lastName] = (phases[lastName] ?? 0) + (now - last);
+      last = now;
+      lastName = e.message;
+    },
+    onOutput: () => {
+      if (first === 0) first = performance.now();
+    },
+  });
+  if (result.exitCode !== 0) throw new Error(`bench agent exited ${result.exitCode}`);
+  return { firstMs: first - t0, teardownMs: performance.now() - first, phases };
+}
+
+/** Compiles src/ into a temp dir laid out like an installed package; null when tsc fails. */
+function buildCompiled(): { dir: string; command: SidecarCommand } | null {
+  const dir = mkdtempSync(join(tmpdir(), 'bb-bench-dist-'));
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'ignore' });
+  const main = join(dir, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) {
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  void r;
+  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return { dir, command: (args) => ({ command: process.execPath, args: [main, ...args] }) };
+}
+
+function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench:launch needs root (netns)\n');
+    process.exitCode = 3;
+    return;
+  }
+  const home = mkdtempSync(join(tmpdir(), 'bb-bench-home-'));
+  const compiled = buildCompiled();
+  const rows: Array<{ name: string; samples: Sample[] }> = [];
+  try {
+    const base: Sample[] = [];
+    for (let i = 0; i < RUNS; i += 1) base.push(await bareBwrap());
+    rows.push({ name: 'bare bwrap (baseline)', samples: base });
+    const node: Sample[] = [];
+    for (let i = 0; i < RUNS; i += 1) node.push(await nodeStartup());
+    rows.push({ name: 'reference: one `node -e` process start', samples: node });
+    if (compiled) {
+      const s: Sample[] = [];
+      for (let i = 0; i < RUNS; i += 1) s.push(await bottle(home, compiled.command, i));
+      rows.push({ name: 'netns bottle, compiled sidecars', samples: s });
+    }
+    const t: Sample[] = [];
+    for (let i = 0; i < RUNS; i += 1) t.push(await bottle(home, undefined, i));
+    rows.push({ name: 'netns bottle, sidecars under tsx', samples: t });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    if (compiled) rmSync(compiled.dir, { recursive: true, force: true });
+  }
+
+  const baseFirst = median(rows[0]!.samples.map((s) => s.firstMs));
+  const lines = [
+    `| setup | to first command (median of ${RUNS}) | × baseline | teardown (median) |`,
+    '|---|---|---|---|',
+    ...rows.map((r) => {
+      const f = median(r.samples.map((s) => s.firstMs));
+      return `| ${r.name} | ${fmt(f)} | ${(f / baseFirst).toFixed(0)}× | ${fmt(median(r.samples.map((s) => s.teardownMs)))} |`;
+    }),
+  ];
+  const phaseRow = rows.find((r) => r.name.includes('compiled')) ?? rows.at(-1)!;
+  const phaseNames = Object.keys(phaseRow.samples[0]?.phases ?? {});
+  const phases = phaseNames.map((p) => `${p === 'start' ? 'plan → first step' : p}: ${fmt(median(phaseRow.samples.map((s) => s.phases[p] ?? 0)))}`);
+  const text = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}), node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (machine shared with other work: compare ratios, not absolutes); command \`${CMD}\`.`,
+    '',
+    ...lines,
+    '',
+    `Phases of "${phaseRow.name}" (median): ${phases.join('; ')}.`,
+    '',
+    'The bottle time covers: writing state (CA mint), netns + veth under the allocation lock, the nftables table, starting the sidecar supervisor and both daemons until they listen, CA-trust provisioning (two sandboxed execs), then the agent sandbox. Teardown covers log saving, stopping the sidecars (SIGTERM), deleting table, veth and netns, and removing the state dir. Under tsx the sidecar start is dominated by compiling TypeScript on the fly; compiled, by loading the daemon modules in three node processes (supervisor, egress, git-gate) — compare with the node-start reference row.',
+  ].join('\n');
+  process.stdout.write(`${text}\n`);
+  if (process.argv.includes('--write')) {
+    const path = join(ROOT, 'bench', 'RESULTS.md');
+    const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n';
+    const section = `## Launch\n\n${text}\n`;
+    const re = /## Launch\n[\s\S]*?(?=\n## |$)/;
+    const next = re.test(old) ? old.replace(re, section.trimEnd()) : `${old.trimEnd()}\n\n${section}`;
+    writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
+  }
+}
+
+await main();
