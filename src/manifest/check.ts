@@ -85,6 +85,10 @@ export function quoteHint(key: string, v: unknown): string {
 
 export function expectString(ctx: Ctx, v: unknown, path: readonly PathSeg[], opts: { nonEmpty?: boolean } = {}): string | undefined {
   const last = path[path.length - 1];
+  if (v === undefined || v === null) {
+    ctx.issue(path, `${ctx.name(path)} is required`);
+    return undefined;
+  }
   if (typeof v !== 'string') {
     ctx.issue(path, `${ctx.name(path)} must be a string, not ${describe(v)}${quoteHint(String(last ?? 'value'), v)}`);
     return undefined;

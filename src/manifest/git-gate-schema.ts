@@ -84,6 +84,10 @@ export function parseRepoUrl(raw: string): ParsedUrl | { error: string } {
 function parseKey(ctx: Ctx, raw: unknown, path: PathSeg[], urlHost: string | null, opts: RepoOptions): GitGateKey | undefined {
   const obj = expectMap(ctx, raw, path);
   if (!obj) return undefined;
+  if (obj.provider === undefined || obj.provider === null) {
+    ctx.issue(path, `${ctx.name([...path, 'provider'])} is required: one of static, gitea`);
+    return undefined;
+  }
   const provider = expectString(ctx, obj.provider, [...path, 'provider']);
   if (provider === undefined) return undefined;
   if (provider === 'static') {

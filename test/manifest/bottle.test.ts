@@ -189,3 +189,14 @@ describe('bottle front-matter (manifest §3, §5, §9)', () => {
     });
   });
 });
+
+describe('required keys name themselves', () => {
+  it('missing path type / key provider / repo url', () => {
+    expectMsg(bottleError('egress:\n  routes:\n    - host: a.com\n      matches: [{paths: [{value: /x}]}]'), 'egress.routes[0].matches[0].paths[0].type is required');
+    expectMsg(
+      bottleError('git-gate:\n  repos:\n    w:\n      url: ssh://h.example.com/a\n      key: {path: /k}\n      host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake"'),
+      'git-gate.repos.w.key.provider is required: one of static, gitea',
+    );
+    expectMsg(bottleError('git-gate:\n  repos:\n    w: {read_only: true}'), 'git-gate.repos.w.url is required');
+  });
+});
