@@ -91,7 +91,8 @@ export interface Scanner {
   readonly warnings: readonly string[];
   /**
    * Scans all surfaces of one request (or one file): fragments are combined across them.
-   * Never throws on any input. Findings are ordered by surface order, then offset.
+   * Never throws on any input. Order: per surface in the given order, token and known-secret
+   * matches by end offset interleaved with entropy runs; fragment findings last.
    */
   scan(surfaces: readonly Surface[], detectors: ReadonlySet<DetectorName>, opts?: ScanOptions): Finding[];
 }
