@@ -180,28 +180,47 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
     d.say(`git-gate: upstream unreachable (${(err as Error).message}); nothing was pushed`);
     return done('upstream_unreachable', { findings: logged, ...(proposalId ? { proposalId } : {}) });
   }
-  const args = ['push', '--atomic', '--porcelain', '--no-verify'];
-  const specs: string[] = [];
-  for (const u of updates) {
-    if (isZeroOid(u.newOid)) {
-      args.push(`--force-with-lease=${u.ref}:${u.oldOid}`);
-      specs.push(`:${u.ref}`);
-    } else if (isForceUpdate(u, isAncestor)) {
-      args.push(`--force-with-lease=${u.ref}:${u.oldOid}`);
-      specs.push(`+${u.newOid}:${u.ref}`);
-    } else {
-      specs.push(`${u.newOid}:${u.ref}`);
-    }
-  }
+  const items: Array<{ ref: string; spec: string; lease?: string }> = updates.map((u) => {
+    if (isZeroOid(u.newOid)) return { ref: u.ref, spec: `:${u.ref}`, lease: `--force-with-lease=${u.ref}:${u.oldOid}` };
+    if (isForceUpdate(u, isAncestor)) return { ref: u.ref, spec: `+${u.newOid}:${u.ref}`, lease: `--force-with-lease=${u.ref}:${u.oldOid}` };
+    return { ref: u.ref, spec: `${u.newOid}:${u.ref}` };
+  });
   // The quarantine's objects are readable through GIT_OBJECT_DIRECTORY + alternates. GIT_QUARANTINE_PATH
   // itself stays out: a local (file://) upstream's receive-pack would inherit it and refuse every
   // ref update. Local refs are safe without it: origin has no fetch refspec, so push updates none.
   const { GIT_QUARANTINE_PATH: _q, ...objectEnv } = d.quarantineEnv;
-  const pushed = await d.git.run([...args, 'origin', ...specs], {
-    cwd: d.dir,
-    env: { ...objectEnv, ...env },
-    timeoutMs: d.upstreamTimeoutMs,
-  });
+  const pushOnce = (batch: typeof items, atomic: boolean) =>
+    d.git.run(
+      [
+        'push',
+        ...(atomic ? ['--atomic'] : []),
+        '--porcelain',
+        '--no-verify',
+        ...batch.flatMap((i) => (i.lease ? [i.lease] : [])),
+        'origin',
+        ...batch.map((i) => i.spec),
+      ],
+      { cwd: d.dir, env: { ...objectEnv, ...env }, timeoutMs: d.upstreamTimeoutMs },
+    );
+  let pushed = await pushOnce(items, true);
+  if (pushed.code !== 0 && /does not support --atomic/.test(pushed.stderr) && items.length > 1) {
+    // Upstream without atomic push support: ref by ref, reporting what landed. Refs that did land
+    // upstream reach the gate's mirror on the next refresh (the gate never leads upstream).
+    const landed: string[] = [];
+    for (const item of items) {
+      const one = await pushOnce([item], false);
+      if (one.code === 0) {
+        landed.push(item.ref);
+        continue;
+      }
+      pushed = one;
+      if (landed.length > 0) d.say(`git-gate: upstream has no atomic push; already updated upstream: ${landed.join(', ')} (fetch to see them)`);
+      break;
+    }
+    if (landed.length === items.length) pushed = { ...pushed, code: 0 };
+  } else if (pushed.code !== 0 && /does not support --atomic/.test(pushed.stderr)) {
+    pushed = await pushOnce(items, false);
+  }
   const extra = { findings: logged, ...(proposalId ? { proposalId } : {}) };
   if (pushed.code === 0) return done('accepted', extra);
   const out = pushed.stdout.toString('utf8');

@@ -2,7 +2,7 @@
  * Push path of the git gate with real git (git-gate spec §6, §9; security.md §2 attacks 12–14).
  * Upstream state is always asserted by reading the upstream bare repo directly.
  */
-import { renameSync } from 'node:fs';
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';
 import { fileRepo, startHarness, type Harness } from './helpers/gate-harness.js';
@@ -291,5 +291,45 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
     const r = await agent.git(['push', 'origin', 'HEAD:refs/heads/proxied'], { cwd: wc, env });
     expect(r.code, r.stderr).toBe(0);
     expect(refsOf(up)['refs/heads/proxied']).toBe(tip);
+  });
+
+  function upstreamUpdateHook(up: string): void {
+    // Upstream's own policy: refuse refs/heads/blocked (per-ref `update` hook).
+    writeFileSync(`${up}/hooks/update`, '#!/bin/sh\n[ "$1" = refs/heads/blocked ] && { echo "upstream policy says no" >&2; exit 1; }\nexit 0\n');
+    chmodSync(`${up}/hooks/update`, 0o755);
+  }
+
+  it('upstream rejection: the agent sees upstream\'s message; neither upstream nor the gate mirror moves (atomic)', async () => {
+    const { up, agent, wc, mirror } = await setup();
+    upstreamUpdateHook(up);
+    const before = refsOf(up);
+    const mirrorBefore = refsOf(mirror);
+    const tip = await commitFile(agent, wc, 'x.txt', 'x\n');
+    const r = await agent.git(['push', 'origin', `${tip}:refs/heads/fine`, `${tip}:refs/heads/blocked`], { cwd: wc });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('git-gate: upstream rejected the push:');
+    expect(r.stderr).toContain('upstream policy says no');
+    expect(r.stderr).not.toContain(up);
+    expect(refsOf(up)).toEqual(before);
+    expect(refsOf(mirror)).toEqual(mirrorBefore);
+  });
+
+  it('upstream without atomic push support: pushed ref by ref, partial result reported, mirror catches up on fetch', async () => {
+    const { up, agent, wc, mirror } = await setup();
+    gitOk(['config', 'receive.advertiseAtomic', 'false'], { cwd: up });
+    const tip = await commitFile(agent, wc, 'y.txt', 'y\n');
+    const both = await agent.git(['push', 'origin', `${tip}:refs/heads/one`, `${tip}:refs/heads/two`], { cwd: wc });
+    expect(both.code, both.stderr).toBe(0);
+    expect(refsOf(up)['refs/heads/one']).toBe(tip);
+    expect(refsOf(up)['refs/heads/two']).toBe(tip);
+    upstreamUpdateHook(up);
+    const partial = await agent.git(['push', 'origin', `${tip}:refs/heads/fine`, `${tip}:refs/heads/blocked`], { cwd: wc });
+    expect(partial.code).not.toBe(0);
+    expect(partial.stderr).toContain('already updated upstream: refs/heads/fine');
+    expect(partial.stderr).toContain('git-gate: upstream rejected the push:');
+    expect(refsOf(up)['refs/heads/fine']).toBe(tip);
+    expect(refsOf(mirror)['refs/heads/fine']).toBeUndefined();
+    await agent.ok(['fetch', 'origin'], { cwd: wc });
+    expect(refsOf(mirror)['refs/heads/fine']).toBe(tip);
   });
 });
