@@ -18,7 +18,7 @@ import { pickBlock, usedBlocks, type Block } from './alloc.js';
 import { firewallRuleset } from './firewall.js';
 import { guestEtcFiles } from './guest-etc.js';
 import { NAME_PREFIX, namesFor, STAGE_DIR, TABLE_PREFIX, type NetnsNames } from './names.js';
-import { pidAlive, readRecords, removeRecord, writeRecord, type NetnsRecord } from './records.js';
+import { isSidecarOf, pidAlive, readRecords, removeRecord, writeRecord, type NetnsRecord } from './records.js';
 import { NetnsBottle } from './running.js';
 import { GUEST_ETC_FILES, SYSTEM_PATHS, type SystemEntry } from './sandbox-argv.js';
 import { findTools, netnsAvailability, type NetnsTools } from './tools.js';
@@ -179,13 +179,13 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         .filter((r) => existsSync(`/run/netns/${NAME_PREFIX}${r.short}`) && (pidAlive(r.ownerPid) || pidAlive(r.sidecarPid)))
         .map((r) => ({
           slug: r.slug, agent: r.agent, label: r.label, color: r.color, backend: 'netns', bottles: r.bottles,
-          sidecars: pidAlive(r.sidecarPid) ? r.daemons : [], headless: r.headless, startedAt: r.startedAt,
+          sidecars: isSidecarOf(r.sidecarPid, r.stateDir) ? r.daemons : [], headless: r.headless, startedAt: r.startedAt,
         }));
     },
 
     async reloadEgress(slug: string): Promise<void> {
       const rec = readRecords().find((r) => r.slug === slug);
-      if (!rec || !pidAlive(rec.sidecarPid)) throw new BottleError('STATE_NOT_FOUND', `no running netns sidecars for ${slug}`);
+      if (!rec || !isSidecarOf(rec.sidecarPid, rec.stateDir)) throw new BottleError('STATE_NOT_FOUND', `no running netns sidecars for ${slug}`);
       process.kill(rec.sidecarPid!, 'SIGHUP');
     },
 
@@ -202,7 +202,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       const resources: CleanupPlan['resources'] = [];
       for (const r of records.values()) {
         if (isLive(r.short)) continue;
-        if (pidAlive(r.sidecarPid)) resources.push({ kind: 'process', name: String(r.sidecarPid), slug: r.slug });
+        if (isSidecarOf(r.sidecarPid, r.stateDir)) resources.push({ kind: 'process', name: String(r.sidecarPid), slug: r.slug });
       }
       const nsOut = (await runCommand(tools.ip, ['netns', 'list'])).stdout;
       for (const m of nsOut.matchAll(/^(bb-([0-9a-f]{8}))\b/gm)) {

@@ -55,6 +55,18 @@ export function readRecords(): NetnsRecord[] {
   return out;
 }
 
+/** True when `pid` is still the sidecar supervisor of `stateDir` (guards against pid reuse). */
+export function isSidecarOf(pid: number | null, stateDir: string): boolean {
+  if (!pid) return false;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const i = argv.indexOf('--config');
+    return argv.includes('sidecar') && i >= 0 && argv[i + 1] === stateDir;
+  } catch {
+    return false;
+  }
+}
+
 export function pidAlive(pid: number | null | undefined): boolean {
   if (!pid) return false;
   try {
