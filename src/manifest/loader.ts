@@ -293,7 +293,14 @@ function loadOwnBottle(index: ManifestIndex, name: string): { own: OwnBottle; po
   return { own: p.value as OwnBottle, positions: p.positions };
 }
 
-function resolveEffective(index: ManifestIndex, name: string, stack: string[], cache: Map<string, Resolved>, sources: Record<string, string>): Resolved {
+function resolveEffective(
+  index: ManifestIndex,
+  name: string,
+  stack: string[],
+  cache: Map<string, Resolved>,
+  sources: Record<string, string>,
+  notes: string[],
+): Resolved {
   const hit = cache.get(name);
   if (hit) return hit;
   const { own, positions } = loadOwnBottle(index, name);
@@ -318,11 +325,11 @@ function resolveEffective(index: ManifestIndex, name: string, stack: string[], c
       const names = [...index.bottles.keys()];
       fail(`extends: bottle "${parent}" not found${didYouMean(parent, names)} (available bottles: ${names.length > 0 ? names.join(', ') : 'none'})`);
     }
-    const r = resolveEffective(index, parent, chain, cache, sources);
+    const r = resolveEffective(index, parent, chain, cache, sources, notes);
     trees.push(r.tree);
     parentParts.push(r.partial);
   });
-  const base = parentParts.length === 0 ? { user: {} } : parentParts.length === 1 ? (parentParts[0] as PartialBottle) : fold(parentParts);
+  const base = parentParts.length === 0 ? { user: {} } : parentParts.length === 1 ? (parentParts[0] as PartialBottle) : fold(parentParts, notes);
   const resolved: Resolved = { partial: overlay(base, own), tree: { name, parents: trees } };
   cache.set(name, resolved);
   return resolved;
@@ -370,8 +377,8 @@ export function loadBottles(index: ManifestIndex, names: readonly string[]): Sel
   }
   const cache = new Map<string, Resolved>();
   const sources: Record<string, string> = {};
-  const resolved = names.map((n) => resolveEffective(index, n, [], cache, sources));
   const notes: string[] = [];
+  const resolved = names.map((n) => resolveEffective(index, n, [], cache, sources, notes));
   const folded = resolved.length === 1 ? (resolved[0] as Resolved).partial : fold(resolved.map((r) => r.partial), notes);
   const config: BottleConfig = materialize(folded);
   const routes = dedupeRoutes(config.egress.routes);
@@ -382,7 +389,7 @@ export function loadBottles(index: ManifestIndex, names: readonly string[]): Sel
     trees: resolved.map((r) => r.tree),
     sources,
     config: { ...config, egress: { ...config.egress, routes } },
-    notes,
+    notes: [...new Set(notes)],
   };
 }
 

@@ -221,3 +221,14 @@ describe('choosing bottles (manifest §7)', () => {
     expect(() => loadBottles(idx, ['nope'])).toThrow(/unknown bottle "nope"/);
   });
 });
+
+describe('merge notes', () => {
+  it('multi-parent agent_provider override is noted once', () => {
+    bottle('p1', 'agent_provider: {template: claude}');
+    bottle('p2', 'agent_provider: {template: codex}');
+    bottle('c', 'extends: [p1, p2]');
+    const s = load('c');
+    expect(s.config.agentProvider.template).toBe('codex');
+    expect(s.notes).toEqual(['agent_provider of bottle p1 overridden by bottle p2']);
+  });
+});
