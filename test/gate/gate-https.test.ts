@@ -36,18 +36,18 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream 
     while (closers.length) await closers.pop()?.();
   });
 
-  async function setup(tokenValue: string) {
+  async function setup(tokenValue: string, hostName?: string) {
     const bare = makeUpstream(tmp, 'docs');
     const projectRoot = tmp.dir;
-    const H = await startHttpsGitUpstream(projectRoot, { user: 'x-access-token', pass: TOKEN });
+    const H = await startHttpsGitUpstream(projectRoot, { user: 'x-access-token', pass: TOKEN }, hostName ? [hostName] : undefined);
     closers.push(() => H.close());
     const caFile = tmp.path('upstream-ca.pem');
     writeFileSync(caFile, H.caPem);
     const repo: GitGateRepo = {
       name: 'docs',
-      url: H.url('docs-upstream.git'),
+      url: hostName ? `https://${hostName}:${H.upstream.port}/docs-upstream.git` : H.url('docs-upstream.git'),
       kind: 'https',
-      host: '127.0.0.1',
+      host: hostName ?? '127.0.0.1',
       port: H.upstream.port,
       hostKeys: [],
       tokenRef: 'DOCS_GIT_TOKEN',
@@ -56,7 +56,11 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream 
       allowForcePush: false,
       allowDelete: false,
     };
-    const h = await startHarness(tmp, [repo], { upstreamCaFile: caFile, tokenValues: { DOCS_GIT_TOKEN: tokenValue } });
+    const h = await startHarness(tmp, [repo], {
+      upstreamCaFile: caFile,
+      tokenValues: { DOCS_GIT_TOKEN: tokenValue },
+      ...(hostName ? { resolve: new Map([[hostName, '127.0.0.1']]) } : {}),
+    });
     closers.push(() => h.gate.close());
     const agent = makeAgent(tmp, h.gitConfig);
     return { bare, H, h, agent, repo };
@@ -120,5 +124,12 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream 
     expect(r.stderr).toContain('leak.txt:1');
     expect(r.stderr).not.toContain('waiting up to');
     expect(refsOf(bare)).toEqual(before);
+  });
+
+  it('GIT_GATE_RESOLVE maps an upstream host name to a loopback address (TLS still verified against the name)', async () => {
+    const { bare, agent, repo } = await setup(TOKEN, 'git.bottle.test');
+    const r = await agent.git(['ls-remote', repo.url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(refsOf(bare)['refs/heads/main']);
   });
 });

@@ -13,9 +13,10 @@ export interface HttpsGitUpstream {
   close(): Promise<void>;
 }
 
-export async function startHttpsGitUpstream(projectRoot: string, basic: { user: string; pass: string }): Promise<HttpsGitUpstream> {
+export async function startHttpsGitUpstream(projectRoot: string, basic: { user: string; pass: string }, names?: string[]): Promise<HttpsGitUpstream> {
   const want = `Basic ${Buffer.from(`${basic.user}:${basic.pass}`).toString('base64')}`;
   const upstream = await startTlsUpstream({
+    ...(names ? { names } : {}),
     handler: (req, res) => {
       if (req.headers['authorization'] !== want) {
         res.writeHead(401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' });
