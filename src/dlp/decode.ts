@@ -175,25 +175,24 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-function isJson(type: string): boolean {
-  return type === 'application/json' || type.endsWith('+json') || type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'text/json';
-}
+const JSON_ESCAPE = /\\u[0-9A-Fa-f]{4}/;
 
 /**
  * The body surfaces of §11.3: the raw text (rewritable) and, when they differ from it, the derived
- * views — JSON with escapes resolved (JSON types, or untyped text that has `\u` escapes) and form
- * bodies URL-decoded. Derived views are scanned too but are never rewritten.
+ * views — JSON escapes resolved (whenever a `\uXXXX` escape is present, whatever the declared
+ * type: the agent chooses the Content-Type, so a JSON body sent as text/plain must not slip
+ * through) and form bodies URL-decoded (form or untyped). Derived views are never rewritten.
  */
 export function bodySurfaces(text: string, contentType?: string, name = 'body'): Surface[] {
   const out: Surface[] = [{ name, text }];
   const type = mediaType(contentType);
   // Only \u escapes hide characters a raw scan would see; a view for \n-only bodies would double
   // the work for nothing (fragments already skip the other escapes' punctuation).
-  if ((isJson(type) || type === '') && text.indexOf('\\u') >= 0) {
+  if (JSON_ESCAPE.test(text)) {
     const view = jsonUnescape(text);
     if (view !== text) out.push({ name, text: view, derived: true });
   }
-  if (type === 'application/x-www-form-urlencoded') {
+  if (type === 'application/x-www-form-urlencoded' || (type === '' && /%[0-9A-Fa-f]{2}/.test(text))) {
     const view = percentDecode(text, true);
     if (view !== text) out.push({ name, text: view, derived: true });
   }

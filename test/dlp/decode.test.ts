@@ -112,6 +112,12 @@ describe('derived views (egress §11.3)', () => {
     expect(bodySurfaces('{"a":"b\\n"}', 'application/json')).toHaveLength(1);
   });
 
+  it('attack: JSON with \\u escapes sent as text/plain still gets the unescaped view', () => {
+    const escaped = SLOT.split('').map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const f = s.scan(bodySurfaces(`{"t":"${escaped}"}`, 'text/plain'), DEFAULT);
+    expect(f.map((x) => x.rule)).toEqual(['raw']);
+  });
+
   it('jsonUnescape resolves all JSON escapes and leaves broken ones', () => {
     expect(jsonUnescape('a\\u0041\\/\\"\\\\n\\n\\q\\u12')).toBe('aA/"\\n\n\\q\\u12');
   });
