@@ -40,6 +40,13 @@ interface FormEntry {
   readonly form: EncodedForm;
 }
 
+interface Coverage {
+  readonly secret: number;
+  readonly covered: Uint8Array;
+  readonly surfaces: Set<string>;
+  readonly spans: FragmentSpan[];
+}
+
 interface ScanContext {
   readonly tokens: boolean;
   readonly known: boolean;
@@ -50,10 +57,15 @@ interface ScanContext {
   readonly tokenKeys: Set<string>;
   /** Reset for every surface (see TokenState). */
   tokenState: TokenState | null;
-  /** Secrets found verbatim somewhere: their fragments are not reported again. */
-  readonly verbatim: Set<number>;
+  /**
+   * Secrets found verbatim (key: secret, or secret + surface name with per-surface scope): their
+   * fragments are not reported again.
+   */
+  readonly verbatim: Set<string | number>;
   /** Per secret: covered projected positions, and where the pieces were. */
-  readonly coverage: Map<number, { covered: Uint8Array; surfaces: Set<string>; spans: FragmentSpan[] }>;
+  readonly coverage: Map<string | number, Coverage>;
+  /** `fragmentScope: 'surface'`: coverage is kept per surface name instead of per call. */
+  readonly perSurface: boolean;
 }
 
 /**
@@ -153,6 +165,7 @@ class DlpScanner implements Scanner {
       tokenState: null,
       verbatim: new Set(),
       coverage: new Map(),
+      perSurface: opts.fragmentScope === 'surface',
     };
     for (const surface of surfaces) {
       const text = typeof surface.text === 'string' ? surface.text : String(surface.text ?? '');
@@ -274,7 +287,7 @@ class DlpScanner implements Scanner {
       for (const { secret, form } of payload.forms) {
         if (!ctx.known && this.secrets[secret]!.kind !== 'canary') continue;
         if (form.text.length > payload.anchorLength && !text.startsWith(form.text, start)) continue;
-        ctx.verbatim.add(secret);
+        ctx.verbatim.add(ctx.perSurface ? `${secret}\0${surface}` : secret);
         const pos = derived ? { start: null, end: null } : { start, end: start + form.text.length };
         ctx.findings.push(this.secretFinding(secret, form.rule, surface, pos));
       }
@@ -309,10 +322,11 @@ class DlpScanner implements Scanner {
       // One corpus window covers one occurrence: a window repeated inside the secret is credited
       // to its first not-yet-covered place, so "password" seen once covers 8, not 16.
       if (secret === last || (!ctx.known && this.secrets[secret]!.kind !== 'canary')) continue;
-      let cov = ctx.coverage.get(secret);
+      const key = ctx.perSurface ? `${secret}\0${surface}` : secret;
+      let cov = ctx.coverage.get(key);
       if (!cov) {
-        cov = { covered: new Uint8Array(this.secrets[secret]!.projectedLength), surfaces: new Set(), spans: [] };
-        ctx.coverage.set(secret, cov);
+        cov = { secret, covered: new Uint8Array(this.secrets[secret]!.projectedLength), surfaces: new Set(), spans: [] };
+        ctx.coverage.set(key, cov);
       }
       let full = true;
       for (let j = offset; j < offset + FRAGMENT_WINDOW; j++) if (cov.covered[j] === 0) full = false;
@@ -325,8 +339,9 @@ class DlpScanner implements Scanner {
   }
 
   private fragmentFindings(ctx: ScanContext, opts: ScanOptions): void {
-    for (const [secret, cov] of ctx.coverage) {
-      if (ctx.verbatim.has(secret)) continue;
+    for (const cov of ctx.coverage.values()) {
+      const secret = cov.secret;
+      if (ctx.verbatim.has(ctx.perSurface ? `${secret}\0${[...cov.surfaces][0]}` : secret)) continue;
       const s = this.secrets[secret]!;
       let covered = 0;
       for (let j = 0; j < cov.covered.length; j++) covered += cov.covered[j]!;

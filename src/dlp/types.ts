@@ -75,6 +75,12 @@ export interface ScanOptions {
   readonly accumulator?: FragmentAccumulatorLike;
   /** Clock for the accumulator, ms (pure code takes time as input). Default 0. */
   readonly nowMs?: number;
+  /**
+   * Which pieces a fragment finding may combine: `call` (default) = all surfaces of this call
+   * (egress: one request, query + body); `surface` = only surfaces with the same name (git gate:
+   * "fragments within one file's diff" while scanning a whole commit in one call).
+   */
+  readonly fragmentScope?: 'call' | 'surface';
 }
 
 /** Structural type of `FragmentAccumulator` (src/dlp/accumulator.ts). */

@@ -23,6 +23,21 @@ describe('fragmented known secrets (egress §11.2 item 5)', () => {
     expect(f[0]!.spans!.map((x) => x.surface)).toEqual(['query', 'body']);
   });
 
+  it('fragmentScope surface: pieces in two files do not combine, pieces in one file do', () => {
+    const half = Math.ceil(SLOT.length / 2);
+    const files = [
+      { name: 'a.txt', text: SLOT.slice(0, half) },
+      { name: 'b.txt', text: SLOT.slice(half) },
+    ];
+    expect(s.scan(files, DEFAULT).map((x) => x.surface)).toEqual(['a.txt+b.txt']);
+    expect(s.scan(files, DEFAULT, { fragmentScope: 'surface' })).toEqual([]);
+    const one = s.scan([{ name: 'c.txt', text: `${SLOT.slice(0, half)}\n+${SLOT.slice(half)}` }, files[0]!], DEFAULT, { fragmentScope: 'surface' });
+    expect(one.map((x) => [x.rule, x.surface, x.spans!.map((sp) => sp.surface)])).toEqual([['fragment', 'c.txt', ['c.txt']]]);
+    // A verbatim copy in another file does not hide this file's fragments.
+    const both = s.scan([{ name: 'd.txt', text: SLOT }, { name: 'c.txt', text: SLOT.split('').join(' ') }], DEFAULT, { fragmentScope: 'surface' });
+    expect(both.map((x) => [x.rule, x.surface])).toEqual([['raw', 'd.txt'], ['fragment', 'c.txt']]);
+  });
+
   it('E35: "-" every 4 characters inside JSON → fragment', () => {
     const dashed = LONG.match(/.{1,4}/g)!.join('-');
     const f = long.scan([{ name: 'body', text: JSON.stringify({ note: `see ${dashed} ok` }) }], DEFAULT);
