@@ -189,7 +189,8 @@ export function registerInfo(program: Command): void {
       const selected = loadBottles(index, names);
       const identity = resolveIdentity(agent, selected.config);
       const input: InfoInput = { index, agent, selected, identity };
-      if (flags.json) printJson(buildInfoDocument(input));
+      // Index warnings went to stderr already; the JSON document carries them too for scripts.
+      if (flags.json) printJson(buildInfoDocument({ ...input, warnings: index.warnings }));
       else process.stdout.write(renderInfoText(input));
     });
 }
