@@ -42,11 +42,13 @@ export function decodeBody(body: Uint8Array, contentEncoding: string | undefined
   let buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   for (const coding of [...codings].reverse()) {
     if (!['gzip', 'x-gzip', 'deflate', 'br'].includes(coding)) {
+      // The header value is agent-controlled: echo it only when it looks like a coding name.
+      const shown = /^[a-z0-9._+-]{1,32}$/.test(coding) ? coding : 'unrecognised';
       return {
         ok: false,
         reason: 'unsupported_encoding',
-        encoding: coding,
-        message: `Content-Encoding "${coding}" cannot be scanned; send the body as gzip, deflate, br or identity`,
+        encoding: shown,
+        message: `Content-Encoding "${shown}" cannot be scanned; send the body as gzip, deflate, br or identity`,
       };
     }
     if (buf.length === 0) continue;

@@ -55,6 +55,10 @@ describe('body decoding (egress §11.3)', () => {
     expect(r).toMatchObject({ ok: false, reason: 'unsupported_encoding', encoding: 'compress' });
     if (!r.ok) expect(r.message).toContain('compress');
     expect(decodeBody(json, 'zstd')).toMatchObject({ ok: false, reason: 'unsupported_encoding' });
+    // An agent-chosen header value is never echoed unless it looks like a coding name.
+    const hostile = decodeBody(json, `x ${SLOT}`);
+    expect(JSON.stringify(hostile)).not.toContain(SLOT);
+    expect(hostile).toMatchObject({ ok: false, reason: 'unsupported_encoding', encoding: 'unrecognised' });
   });
 
   it('E44: corrupt data is a typed result, not an exception', () => {
