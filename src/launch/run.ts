@@ -128,7 +128,8 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     writeSession(plan.stateDir);
     aborted();
     running = await opts.backend.launch(plan, prepared.secrets, {
-      onProgress: progress,
+      // Backends report non-fatal problems as `warning: …` progress lines.
+      onProgress: (m) => (m.startsWith('warning: ') ? emit({ type: 'warning', message: m.slice(9), slug }) : progress(m)),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     aborted();

@@ -65,5 +65,13 @@ describe('netns pure parts', () => {
     expect(args.join(' ')).toContain('--tmpfs /tmp');
     expect(args.slice(-3)).toEqual(['--', 'claude', '--x']);
     expect(args.join(' ')).not.toContain('--setenv');
+    const withCg = sandboxArgv({
+      tools: { ip: '/sbin/ip', sh: '/bin/sh', mount: '/bin/mount', setpriv: '/usr/bin/setpriv', bwrap: '/usr/bin/bwrap' },
+      netns: 'bb-1234abcd', homeDir: '/s/home', etcDir: '/s/e', system: [], cwd: '/home/node', argv: ['x'],
+      cgroupProcs: ['/sys/fs/cgroup/pids/bot-bottle-1234abcd/cgroup.procs'],
+    });
+    // cgroups are joined before `ip netns exec` (which remounts /sys)
+    expect(withCg.command).toBe('/bin/sh');
+    expect(withCg.args.indexOf('/sys/fs/cgroup/pids/bot-bottle-1234abcd/cgroup.procs')).toBeLessThan(withCg.args.indexOf('/sbin/ip'));
   });
 });

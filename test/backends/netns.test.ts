@@ -5,7 +5,10 @@
  */
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { listBottleCgroups } from '../../src/backends/netns/cgroups.js';
+import { namesFor } from '../../src/backends/netns/names.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';
 import { createNetnsBackend } from '../../src/backends/netns/index.js';
@@ -63,6 +66,20 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns backend
     const b = await launch();
     const r = await b.exec(['/bin/sh', '-c', `touch ~/ok && echo home-ok; touch /usr/x 2>/dev/null || echo usr-ro; ls /root 2>/dev/null || echo no-root; ls ${home} 2>/dev/null || echo no-state; ls /var 2>/dev/null || echo no-var; ls /home`]);
     expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['home-ok', 'usr-ro', 'no-root', 'no-state', 'no-var', 'node']));
+  });
+
+  it('resource limits: every sandbox process is in the bottle cgroup (pids.max 512); the cgroup goes at teardown', async () => {
+    const b = await launch();
+    const dirs = listBottleCgroups().get(namesFor(b.slug).short) ?? [];
+    expect(dirs.length).toBeGreaterThan(0);
+    const pidsDir = dirs.find((d) => existsSync(join(d, 'pids.max')))!;
+    expect(readFileSync(join(pidsDir, 'pids.max'), 'utf8').trim()).toBe('512');
+    const running = b.exec(['/bin/sh', '-c', 'sleep 2']);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(readFileSync(join(pidsDir, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean).length).toBeGreaterThan(0);
+    await running;
+    await b.close();
+    for (const d of dirs) expect(existsSync(d)).toBe(false);
   });
 
   it('attack 7: no DNS resolution', async () => {

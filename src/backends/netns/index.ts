@@ -14,6 +14,7 @@ import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
 import { runCommand } from '../run-command.js';
 import { UndoStack } from '../undo-stack.js';
 import { withAllocLock } from './alloc-lock.js';
+import { createBottleCgroups, listBottleCgroups, removeCgroupDirs } from './cgroups.js';
 import { pickBlock, usedBlocks, type Block } from './alloc.js';
 import { firewallRuleset } from './firewall.js';
 import { guestEtcFiles } from './guest-etc.js';
@@ -147,6 +148,9 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         const ports = plan.sidecar.daemons.map((d) => DAEMON_PORTS[d]);
         await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, ports));
         undo.push('nftables table', () => quiet(tools, 'nft', ['delete', 'table', 'inet', names.table]));
+        const cgroups = createBottleCgroups(names.short);
+        undo.push('cgroups', () => removeCgroupDirs(cgroups.dirs));
+        if (cgroups.skipped.length > 0) hooks.onProgress(`warning: resource limits not applied (${[...new Set(cgroups.skipped)].join(', ')}): cgroups not writable`);
         const record: NetnsRecord = {
           schema: 'bot-bottle/netns-record@1', slug: plan.slug, short: names.short, stateDir: plan.stateDir,
           hostAddr: block.hostAddr, guestAddr: block.guestAddr, ownerPid: process.pid, sidecarPid: null,
@@ -164,6 +168,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         aborted();
         return new NetnsBottle({
           plan, tools, netns: names.netns, homeDir, etcDir, system: systemEntries(), sidecarLog: sidecar.logPath,
+          cgroupProcs: cgroups.procsFiles,
           hostAddr: block.hostAddr, guestAddr: block.guestAddr, undo,
           killNamespace: () => killNamespaceProcesses(tools, names.netns),
         });
@@ -216,6 +221,9 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       for (const m of nftOut.matchAll(new RegExp(`^table inet (${TABLE_PREFIX}([0-9a-f]{8}))$`, 'gm'))) {
         if (!isLive(m[2]!)) resources.push({ kind: 'nftables-table', name: m[1]!, slug: slugOf(m[2]!) });
       }
+      for (const [short, dirs] of listBottleCgroups()) {
+        if (!isLive(short)) for (const d of dirs) resources.push({ kind: 'cgroup', name: d, slug: slugOf(short) });
+      }
       for (const r of records.values()) {
         if (!isLive(r.short)) resources.push({ kind: 'record', name: r.short, slug: r.slug });
       }
@@ -227,7 +235,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       if (!('tools' in found)) return;
       const tools = found.tools;
       const failed: string[] = [];
-      const order = ['process', 'netns', 'veth', 'nftables-table', 'record'];
+      const order = ['process', 'netns', 'veth', 'nftables-table', 'cgroup', 'record'];
       const sorted = [...plan.resources].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
       for (const r of sorted) {
         try {
@@ -245,6 +253,8 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
             if (existsSync(`/sys/class/net/${r.name}`) && (await runCommand(tools.ip, ['link', 'del', r.name])).code !== 0) failed.push(r.name);
           } else if (r.kind === 'nftables-table') {
             if ((await runCommand(tools.nft, ['delete', 'table', 'inet', r.name])).code !== 0) failed.push(r.name);
+          } else if (r.kind === 'cgroup') {
+            await removeCgroupDirs([r.name]);
           } else if (r.kind === 'record') {
             removeRecord(r.name);
           }

@@ -23,6 +23,7 @@ export interface NetnsBottleParts {
   etcDir: string;
   system: readonly SystemEntry[];
   sidecarLog: string;
+  cgroupProcs: readonly string[];
   hostAddr: string;
   guestAddr: string;
   undo: UndoStack;
@@ -67,6 +68,7 @@ export class NetnsBottle implements RunningBottle {
       homeDir: this.parts.homeDir,
       etcDir: this.parts.etcDir,
       system: this.parts.system,
+      cgroupProcs: this.parts.cgroupProcs,
       cwd: opts.cwd ?? GUEST_HOME,
       argv,
     });

@@ -30,9 +30,13 @@ export const SYSTEM_PATHS = [
 
 export const GUEST_ETC_FILES = ['passwd', 'group', 'hosts', 'resolv.conf', 'nsswitch.conf', 'hostname'] as const;
 
+// $1 mount binary, $2 home, $3 etc dir, $4 stage mount point, then the command.
 const STAGE_SCRIPT =
   'set -e; S="$4"; "$1" -t tmpfs -o mode=0755,size=64k bb-stage "$S"; mkdir "$S/h" "$S/e"; ' +
   '"$1" --bind "$2" "$S/h"; "$1" --bind "$3" "$S/e"; shift 4; exec "$@"';
+// Joins the bottle cgroups BEFORE `ip netns exec`, which remounts /sys without the cgroup
+// hierarchies. $1 = colon-separated cgroup.procs files, then the command.
+const CGROUP_SCRIPT = 'set -e; IFS=:; for f in $1; do echo $$ > "$f"; done; unset IFS; shift; exec "$@"';
 
 export interface SandboxArgvInput {
   tools: HostTools;
@@ -42,6 +46,8 @@ export interface SandboxArgvInput {
   system: readonly SystemEntry[];
   cwd: string; // guest path
   argv: readonly string[];
+  /** cgroup.procs files every sandbox process joins (resource limits); empty = none. */
+  cgroupProcs?: readonly string[];
 }
 
 export function sandboxArgv(input: SandboxArgvInput): { command: string; args: string[] } {
@@ -59,13 +65,13 @@ export function sandboxArgv(input: SandboxArgvInput): { command: string; args: s
   bw.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', '/home', '--bind', `${STAGE_DIR}/h`, GUEST_HOME);
   for (const f of GUEST_ETC_FILES) bw.push('--ro-bind', `${STAGE_DIR}/e/${f}`, `/etc/${f}`);
   bw.push('--chdir', input.cwd);
-  return {
-    command: tools.ip,
-    args: [
-      'netns', 'exec', input.netns,
-      tools.sh, '-c', STAGE_SCRIPT, 'bb-stage', tools.mount, input.homeDir, input.etcDir, STAGE_DIR,
-      tools.setpriv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all',
-      tools.bwrap, ...bw, '--', ...input.argv,
-    ],
-  };
+  const inNetns = [
+    'netns', 'exec', input.netns,
+    tools.sh, '-c', STAGE_SCRIPT, 'bb-stage', tools.mount, input.homeDir, input.etcDir, STAGE_DIR,
+    tools.setpriv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all',
+    tools.bwrap, ...bw, '--', ...input.argv,
+  ];
+  const procs = input.cgroupProcs ?? [];
+  if (procs.length === 0) return { command: tools.ip, args: inNetns };
+  return { command: tools.sh, args: ['-c', CGROUP_SCRIPT, 'bb-cgroup', procs.join(':'), tools.ip, ...inNetns] };
 }
