@@ -118,6 +118,10 @@ export type RequestDecision = Deny | Allow;
 
 /** Host header (or an absolute-form authority inside a tunnel) must name the target (R2). */
 export function hostMatches(value: string, host: string, port: number): boolean {
+  // Fast path for the common spelling (exact name, optionally with the port); anything else goes
+  // through the full WHATWG normalisation below.
+  if (value === host) return true;
+  if (value.length === host.length + 1 + String(port).length && value.startsWith(host) && value.charCodeAt(host.length) === 58 && value.endsWith(String(port))) return true;
   const a = parseAuthority(value);
   if (!a) return false;
   return a.host.host === host && (a.port === null || a.port === port);

@@ -104,7 +104,11 @@ export interface AuditSink {
 
 export const AUDIT_ROTATE_BYTES = 64 * 1024 * 1024;
 
-/** Appends JSON lines; at 64 MiB the file moves to `<path>.1` (two generations kept). */
+/**
+ * Appends JSON lines; at 64 MiB the file moves to `<path>.1` (two generations kept). Lines are
+ * batched per 20 ms (one write instead of one per request: the hot path stays syscall-free);
+ * `close()` flushes.
+ */
 export function createAuditFile(path: string, rotateBytes = AUDIT_ROTATE_BYTES): AuditSink {
   mkdirSync(dirname(path), { recursive: true });
   let size = 0;
@@ -113,26 +117,51 @@ export function createAuditFile(path: string, rotateBytes = AUDIT_ROTATE_BYTES):
   } catch {
     size = 0;
   }
-  let stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  stream.on('error', () => {});
+  const open = (): WriteStream => {
+    const s = createWriteStream(path, { flags: 'a', mode: 0o600 });
+    s.on('error', () => {});
+    return s;
+  };
+  let stream: WriteStream = open();
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    timer = null;
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    pending = [];
+    if (size + pendingBytes > rotateBytes && size > 0) {
+      stream.end();
+      try {
+        renameSync(path, `${path}.1`);
+      } catch {
+        /* rotation is best effort; keep appending */
+      }
+      stream = open();
+      size = 0;
+    }
+    size += pendingBytes;
+    pendingBytes = 0;
+    stream.write(chunk);
+  };
   return {
     write(rec) {
       const line = `${JSON.stringify(rec)}\n`;
-      if (size + line.length > rotateBytes && size > 0) {
-        stream.end();
-        try {
-          renameSync(path, `${path}.1`);
-        } catch {
-          /* rotation is best effort; keep appending */
-        }
-        stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-        stream.on('error', () => {});
-        size = 0;
+      pending.push(line);
+      pendingBytes += Buffer.byteLength(line);
+      if (pendingBytes > 256 * 1024) flush();
+      else if (!timer) {
+        timer = setTimeout(flush, 20);
+        timer.unref();
       }
-      size += Buffer.byteLength(line);
-      stream.write(line);
     },
-    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (timer) clearTimeout(timer);
+        flush();
+        stream.end(() => resolve());
+      }),
   };
 }
 

@@ -1,0 +1,257 @@
+/**
+ * `npm run bench:egress` (egress spec §17): bounded keep-alive load from undici against a Node
+ * HTTPS upstream on loopback — direct, through bot-bottle egress (intercepting, Bearer injection,
+ * host+path route, default DLP), and through mitmproxy 8 (Debian's mitmdump) running an
+ * equivalent host allowlist + path prefix + header-inject addon — in the same run. Concurrency 1
+ * and 16; warm-up, then N requests or T seconds, whichever comes first. Prints req/s, p50/p90/p99
+ * and the ratios. Knobs: BENCH_REQUESTS (20000), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
+ * BENCH_SKIP_MITM=1.
+ */
+import 'reflect-metadata';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { createTestCa } from '../test/helpers/test-ca.js';
+import { createBottleCa, writeBottleCa } from '../src/egress/ca.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const N = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const T = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+const WARM = Number(process.env.BENCH_WARMUP_SECONDS ?? 2) * 1000;
+const HOST = 'api.bench.test';
+const TOKEN = 'bench-token-value-0123456789abcdef';
+
+interface Result {
+  name: string;
+  c: number;
+  n: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  errors: number;
+  warm: number;
+}
+
+/** user+system CPU of a process in ms, from /proc (Linux); NaN elsewhere. */
+function procCpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+const children: ChildProcess[] = [];
+function cleanup(): void {
+  // SIGTERM first so a profiled egress (BENCH_EGRESS_NODE_ARGS=--cpu-prof) can write its profile.
+  for (const c of children) if (c.exitCode === null) c.kill(process.env.BENCH_EGRESS_NODE_ARGS ? 'SIGTERM' : 'SIGKILL');
+}
+process.on('exit', cleanup);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, stream: 'stdout' | 'stderr'): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not become ready: ${out.slice(-2000)}`)), 60_000);
+    const on = (c: Buffer) => {
+      out += c.toString();
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child[stream]!.off('data', on);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve({ child, match: m });
+      }
+    };
+    child[stream]!.on('data', on);
+    if (stream === 'stdout') child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function load(name: string, dispatcher: Dispatcher, url: string, c: number): Promise<Result> {
+  const one = async (): Promise<number> => {
+    const t0 = performance.now();
+    const r = await request(url, { dispatcher, headers: { authorization: 'Bearer agent-placeholder' } });
+    await r.body.dump();
+    if (r.statusCode !== 200) throw new Error(`${name}: status ${r.statusCode}`);
+    return performance.now() - t0;
+  };
+  // Warm-up: connections, leaf certs, JIT.
+  const warmEnd = performance.now() + WARM;
+  let warm = 0;
+  await Promise.all(Array.from({ length: c }, async () => {
+    while (performance.now() < warmEnd) {
+      await one();
+      warm += 1;
+    }
+  }));
+  const lat: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const start = performance.now();
+  const deadline = start + T;
+  await Promise.all(Array.from({ length: c }, async () => {
+    while (issued < N && performance.now() < deadline) {
+      issued += 1;
+      try {
+        lat.push(await one());
+      } catch {
+        errors += 1;
+      }
+    }
+  }));
+  const secs = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return { name, c, n: lat.length, rps: lat.length / secs, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99), errors, warm };
+}
+
+const MITM_ADDON = `
+from mitmproxy import http
+ALLOWED = {"${HOST}"}
+TOKEN = "${TOKEN}"
+class Policy:
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.request.pretty_host not in ALLOWED or not (flow.request.path == "/v1" or flow.request.path.startswith("/v1/")):
+            flow.response = http.Response.make(403, b"denied", {"content-type": "text/plain"})
+            return
+        flow.request.headers.pop("proxy-authorization", None)
+        flow.request.headers["authorization"] = "Bearer " + TOKEN
+        # The stand-in name is not in DNS: connect to loopback like egress's EGRESS_RESOLVE does.
+        flow.request.host = "127.0.0.1"
+        flow.request.host_header = HOST
+addons = [Policy()]
+`;
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bb-bench-egress-'));
+  try {
+    // Upstream with its own CA (trusted by the direct client, egress and mitmproxy alike).
+    const upCa = await createTestCa('bench upstream CA');
+    const leaf = await upCa.issue([HOST, 'localhost', '127.0.0.1']);
+    await writeFile(join(dir, 'up-ca.pem'), upCa.certPem);
+    await writeFile(join(dir, 'up-cert.pem'), leaf.certPem);
+    await writeFile(join(dir, 'up-key.pem'), leaf.keyPem);
+    const tsx = ['--import', 'tsx'];
+    const up = await startChild(process.execPath, [...tsx, join(ROOT, 'bench', 'egress-upstream.ts')], { ...process.env, BENCH_CERT: join(dir, 'up-cert.pem'), BENCH_KEY: join(dir, 'up-key.pem') }, /^(\d+)\n/m, 'stdout');
+    const upPort = Number(up.match[1]);
+
+    // bot-bottle egress as its own process, exactly as the sidecar runs it.
+    const bottle = await createBottleCa('bench', new Date());
+    const { certPath, keyPath } = await writeBottleCa(join(dir, 'egress'), bottle);
+    const routes = join(dir, 'routes.yaml');
+    await writeFile(routes, `version: 1\ngeneration: 1\nbottle: bench\nlog: 0\nroutes:\n  - host: ${HOST}\n    port: ${upPort}\n    matches: [{paths: [{type: prefix, value: /v1}]}]\n    auth: {scheme: Bearer, token_env: EGRESS_TOKEN_0}\n    allow_private_cidrs: [127.0.0.0/8]\n    dlp: {outbound_detectors: [token_patterns, known_secrets], inbound_detectors: [naive_injection_detection], outbound_on_match: block}\n`);
+    const eg = await startChild(process.execPath, [...(process.env.BENCH_EGRESS_NODE_ARGS ?? '').split(' ').filter(Boolean), ...tsx, join(ROOT, 'src', 'egress', 'main.ts')], {
+      PATH: process.env.PATH,
+      EGRESS_ROUTES: routes,
+      EGRESS_LISTEN: '127.0.0.1:0',
+      EGRESS_CA_CERT: certPath,
+      EGRESS_CA_KEY: keyPath,
+      EGRESS_AUDIT_PATH: join(dir, 'audit.jsonl'),
+      EGRESS_UPSTREAM_CA_FILE: join(dir, 'up-ca.pem'),
+      EGRESS_RESOLVE: `${HOST}=127.0.0.1`,
+      EGRESS_TOKEN_0: TOKEN,
+      EGRESS_TOKEN_CANARY: 'bench-canary-value-Zx8Yw7Vu6Ts5Rq4',
+      BOT_BOTTLE_SLUG: 'bench',
+      SUPERVISE_INTERNAL_SOCKET: join(dir, 'none.sock'),
+    }, /"event":"egress_boot"[^\n]*"listen":"[^"]*:(\d+)"/, 'stderr');
+    const egPort = Number(eg.match[1]);
+
+    // mitmproxy 8 with the equivalent addon.
+    let mitmPort = 0;
+    let mitmCa = '';
+    const haveMitm = process.env.BENCH_SKIP_MITM !== '1' && spawnSync('sh', ['-c', 'command -v mitmdump'], { stdio: 'ignore' }).status === 0;
+    if (haveMitm) {
+      mitmPort = await freePort();
+      const addon = join(dir, 'policy.py');
+      await writeFile(addon, MITM_ADDON);
+      const conf = join(dir, 'mitm');
+      await startChild('mitmdump', ['-q', '--listen-host', '127.0.0.1', '--listen-port', String(mitmPort), '--set', `confdir=${conf}`, '--set', `ssl_verify_upstream_trusted_ca=${join(dir, 'up-ca.pem')}`, '--set', 'connection_strategy=lazy', '-s', addon], { ...process.env, HOME: dir }, /./, 'stderr').catch(async (e: unknown) => {
+        // mitmdump -q prints nothing when healthy: fall back to polling the port.
+        void e;
+      });
+      for (let i = 0; i < 100 && !existsSync(join(conf, 'mitmproxy-ca-cert.pem')); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100; i++) {
+        const ok = await new Promise<boolean>((r) => {
+          const s = net.connect(mitmPort, '127.0.0.1', () => (s.destroy(), r(true)));
+          s.on('error', () => r(false));
+        });
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      mitmCa = await readFile(join(conf, 'mitmproxy-ca-cert.pem'), 'utf8');
+    } else {
+      process.stderr.write('mitmproxy not found (apt-get install mitmproxy) or BENCH_SKIP_MITM=1: skipping the mitmproxy column\n');
+    }
+
+    const url = `https://${HOST}:${upPort}/v1/bench`;
+    const egressCpu: Array<{ c: number; usPerReq: number }> = [];
+    const results: Result[] = [];
+    for (const c of [1, 16]) {
+      const direct = new Agent({ connect: { ca: upCa.certPem }, connections: c, pipelining: 1 });
+      results.push(await load('direct', direct, `https://127.0.0.1:${upPort}/v1/bench`, c));
+      await direct.close();
+      const viaEgress = new ProxyAgent({ uri: `http://127.0.0.1:${egPort}`, requestTls: { ca: bottle.certPem }, connections: c } as never);
+      const cpu0 = procCpuMs(eg.child.pid!);
+      const r = await load('egress', viaEgress, url, c);
+      egressCpu.push({ c, usPerReq: ((procCpuMs(eg.child.pid!) - cpu0) * 1000) / (r.n + r.warm) });
+      results.push(r);
+      await viaEgress.close();
+      if (haveMitm) {
+        const viaMitm = new ProxyAgent({ uri: `http://127.0.0.1:${mitmPort}`, requestTls: { ca: mitmCa }, connections: c } as never);
+        results.push(await load('mitmproxy', viaMitm, url, c));
+        await viaMitm.close();
+      }
+    }
+
+    const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+    const lines: string[] = [];
+    lines.push(`egress bench: ${N} requests or ${T / 1000} s after ${WARM / 1000} s warm-up; node ${process.version}; ${new Date().toISOString()}`);
+    lines.push('| setup | c | requests | req/s | p50 ms | p90 ms | p99 ms | errors |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+    for (const r of results) lines.push(`| ${r.name} | ${r.c} | ${r.n} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${r.errors} |`);
+    for (const c of [1, 16]) {
+      const d = results.find((r) => r.name === 'direct' && r.c === c)!;
+      const e = results.find((r) => r.name === 'egress' && r.c === c)!;
+      const m = results.find((r) => r.name === 'mitmproxy' && r.c === c);
+      lines.push(`c=${c}: egress p50 overhead ${f(e.p50 - d.p50)} ms; egress/direct throughput ${f((e.rps / d.rps) * 100, 1)} %${m ? `; egress/mitmproxy throughput ${f(e.rps / m.rps, 2)}x` : ''}`);
+    }
+    for (const x of egressCpu) lines.push(`egress process CPU per proxied request at c=${x.c}: ${f(x.usPerReq, 0)} µs (user+system, incl. warm-up; independent of other load on the machine)`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    cleanup();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    cleanup();
+    process.exit(1);
+  },
+);
