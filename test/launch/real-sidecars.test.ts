@@ -108,6 +108,12 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns bottle 
       const env = await b.exec(['/bin/sh', '-c', 'printenv; cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n"']);
       expect(env.stdout).not.toContain(SECRET);
       expect(env.stdout).not.toContain(GATE_SECRET);
+      // reloadEgress = SIGHUP to the supervisor, forwarded to egress: everything keeps serving.
+      await backend.reloadEgress(slug);
+      await new Promise((r) => setTimeout(r, 500));
+      const again = await b.exec(['curl', '-sS', '--max-time', '20', `https://${API}:${upstream.port}/whoami`]);
+      expect(JSON.parse(again.stdout)).toEqual({ sawToken: true });
+      expect((await backend.listActive()).find((x) => x.slug === slug)?.sidecars).toEqual(['egress', 'git-gate']);
       // git-gate answers on the host end by name
       const gateRes = await b.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', 'http://git-gate:9420/']);
       expect(gateRes.stdout).toMatch(/^\d{3}$/);
