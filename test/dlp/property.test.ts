@@ -91,4 +91,27 @@ describe('property: the scanner never throws and always finds a planted secret',
       runs,
     );
   });
+
+  it('redactForLog never leaves the planted slot value, in any form, in any log line', () => {
+    const hex = Buffer.from(SLOT).toString('hex');
+    const forms = [
+      SLOT,
+      Buffer.from(`a${SLOT}`).toString('base64'),
+      Buffer.from(`ab${SLOT}`).toString('base64url'),
+      hex,
+      hex.toUpperCase(),
+      hex.replace(/(..)/g, '%$1'),
+      SLOT.match(/.{1,3}/g)!.join('-'),
+      SLOT.match(/.{1,5}/g)!.join('\n'),
+    ];
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), fc.constantFrom(...forms), fc.string({ maxLength: 80 }), fc.constantFrom(...forms), (a, f1, b, f2) => {
+        const line = `${a}${f1}${b}${f2}`;
+        const out = redactForLog(line, s);
+        for (const v of [SLOT, hex, hex.toUpperCase()]) expect(out).not.toContain(v);
+        expect(s.scan([{ name: 'log', text: out }], new Set(['token_patterns', 'known_secrets'])).filter((x) => x.secretName === 'EGRESS_TOKEN_0')).toEqual([]);
+      }),
+      runs,
+    );
+  });
 });
