@@ -10,7 +10,7 @@ import type { GateRepoConfig } from './config.js';
 import type { GitRunner } from './git.js';
 import { checkPush, isForceUpdate, isZeroOid, parseRefUpdates, type RefUpdate } from './policy.js';
 import { reasonFromStderr, sanitizeUpstreamText } from './sanitize.js';
-import { scanPush, type GateFinding } from './scan.js';
+import { maskSecrets, scanPush, type GateFinding } from './scan.js';
 
 export interface PushDeps {
   readonly repo: GateRepoConfig;
@@ -143,7 +143,7 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
     if (pending.length > 0) {
       const req = {
         repo: name,
-        refUpdates: updates.map((u) => ({ ref: u.ref, old: u.oldOid, new: u.newOid })),
+        refUpdates: updates.map((u) => ({ ref: maskSecrets(d.scanner, u.ref), old: u.oldOid, new: u.newOid })),
         findings: pending.map(
           (f): SecretAllowFinding => ({ commit: f.commit, file: f.file, line: f.line, rule: f.rule, masked_line: f.maskedLine, reason: f.markerReason ?? '' }),
         ),
@@ -241,7 +241,7 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
     .map((l) => l.slice(7).trim())
     .filter(Boolean)
     .join(' ');
-  const msg = sanitizeUpstreamText([rejected, remote].filter(Boolean).join(' — ') || reasonFromStderr(pushed.stderr, d.secrets), d.secrets).slice(0, 500);
+  const msg = sanitizeUpstreamText([rejected, remote].filter(Boolean).join(' — ') || reasonFromStderr(pushed.stderr, d.secrets), d.secrets, d.scanner).slice(0, 500);
   d.say(`git-gate: upstream rejected the push: ${msg}`);
   return done('upstream_rejected', { ...extra, detail: msg });
 }

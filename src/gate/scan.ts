@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DetectorName, Finding, Scanner, Surface } from '../dlp/types.js';
-import { lineIndexAt, parseLogPatch } from './diff-parse.js';
+import { lineIndexAt, parseLogPatch, unquoteGitPath } from './diff-parse.js';
 import type { GitRunner } from './git.js';
 import { isZeroOid, type RefUpdate } from './policy.js';
 
@@ -46,6 +46,12 @@ export interface ScanDeps {
   readonly maxBlobBytes: number;
 }
 
+/** `text` with every token-pattern / known-secret match replaced by its masked form (for paths, refs). */
+export function maskSecrets(scanner: Scanner, text: string): string {
+  const found = scanner.scan([{ name: 'text', text }], DETECTORS).filter((f) => f.start !== null && f.end !== null);
+  return maskLine(text, found.map((f) => ({ start: f.start as number, end: f.end as number, masked: f.masked })), Number.POSITIVE_INFINITY);
+}
+
 export function markerReason(line: string): string | null {
   for (const m of ALLOW_MARKERS) {
     const i = line.indexOf(m);
@@ -54,7 +60,7 @@ export function markerReason(line: string): string | null {
   return null;
 }
 
-function maskLine(line: string, matches: ReadonlyArray<{ start: number; end: number; masked: string }>): string {
+function maskLine(line: string, matches: ReadonlyArray<{ start: number; end: number; masked: string }>, maxLen = 160): string {
   let out = line;
   let limit = Number.POSITIVE_INFINITY;
   // Right to left; a match overlapping one already replaced is skipped (its value is hidden).
@@ -63,7 +69,7 @@ function maskLine(line: string, matches: ReadonlyArray<{ start: number; end: num
     out = out.slice(0, m.start) + m.masked + out.slice(m.end);
     limit = m.start;
   }
-  return out.length > 160 ? `${out.slice(0, 157)}...` : out;
+  return out.length > maxLen ? `${out.slice(0, maxLen - 3)}...` : out;
 }
 
 async function newCommitsByRef(d: ScanDeps, updates: readonly RefUpdate[]): Promise<Map<string, string> | string> {
@@ -103,6 +109,30 @@ async function oversizedBlob(d: ScanDeps, tips: readonly string[]): Promise<{ fi
   return null;
 }
 
+function parseMeta(out: string, marker: string): Map<string, { identity: string[]; paths: string[] }> {
+  const res = new Map<string, { identity: string[]; paths: string[] }>();
+  const startRe = new RegExp(`^${marker} ([0-9a-f]{40,64})$`);
+  let cur: { identity: string[]; paths: string[] } | null = null;
+  let inIdentity = false;
+  for (const line of out.split('\n')) {
+    const m = startRe.exec(line);
+    if (m) {
+      cur = { identity: [], paths: [] };
+      res.set(m[1] as string, cur);
+      inIdentity = true;
+      continue;
+    }
+    if (!cur) continue;
+    if (inIdentity) {
+      if (line === `${marker}-names`) inIdentity = false;
+      else cur.identity.push(line);
+      continue;
+    }
+    if (line !== '') cur.paths.push(unquoteGitPath(line));
+  }
+  return res;
+}
+
 export async function scanPush(d: ScanDeps, updates: readonly RefUpdate[]): Promise<ScanOutcome> {
   const byCommit = await newCommitsByRef(d, updates);
   if (typeof byCommit === 'string') return { kind: 'error', message: byCommit };
@@ -137,15 +167,39 @@ export async function scanPush(d: ScanDeps, updates: readonly RefUpdate[]): Prom
       { cwd: d.cwd, env: d.env, input: [...byCommit.keys()].join('\n') + '\n', maxStdout: LOG_LIMIT },
     );
     if (log.code !== 0) return { kind: 'error', message: 'git log of the new commits failed (or exceeded the scan limit)' };
+    // Beyond the spec's list, also scanned: author/committer identities and changed paths (an
+    // agent controls both, and both reach upstream).
+    const meta = await d.git.run(
+      [
+        '-c',
+        'core.quotePath=false',
+        'log',
+        '--no-walk=unsorted',
+        '--name-only',
+        '--no-renames',
+        '--diff-merges=first-parent',
+        `--format=${marker} %H%n%an <%ae>%n%cn <%ce>%n${marker}-names`,
+        '--stdin',
+      ],
+      { cwd: d.cwd, env: d.env, input: [...byCommit.keys()].join('\n') + '\n', maxStdout: LOG_LIMIT },
+    );
+    if (meta.code !== 0) return { kind: 'error', message: 'git log --name-only of the new commits failed' };
+    const metaByCommit = parseMeta(meta.stdout.toString('utf8'), marker);
+    const addSurface = (sfs: Surface[], lineNos: Map<string, number[]>, lines: Map<string, string[]>, name: string, ls: string[]) => {
+      sfs.push({ name, text: ls.join('\n') });
+      lines.set(name, ls);
+      lineNos.set(name, ls.map((_, i) => i + 1));
+    };
     for (const c of parseLogPatch(log.stdout, marker)) {
       const surfaces: Surface[] = [];
       const lineNos = new Map<string, number[]>();
       const lines = new Map<string, string[]>();
-      const msgName = '(commit message)';
-      surfaces.push({ name: msgName, text: c.message });
-      const msgLines = c.message.split('\n');
-      lines.set(msgName, msgLines);
-      lineNos.set(msgName, msgLines.map((_, i) => i + 1));
+      addSurface(surfaces, lineNos, lines, '(commit message)', c.message.split('\n'));
+      const m = metaByCommit.get(c.commit);
+      if (m) {
+        addSurface(surfaces, lineNos, lines, '(commit identity)', m.identity);
+        if (m.paths.length > 0) addSurface(surfaces, lineNos, lines, '(file names)', m.paths);
+      }
       for (const f of c.files) {
         if (lines.has(f.file)) continue;
         surfaces.push({ name: f.file, text: f.lines.join('\n') });
@@ -173,6 +227,19 @@ export async function scanPush(d: ScanDeps, updates: readonly RefUpdate[]): Prom
       surfaces: [{ name, text: msg }],
       lineNos: new Map([[name, msgLines.map((_, i) => i + 1)]]),
       lines: new Map([[name, msgLines]]),
+    });
+  }
+
+  // Ref names reach upstream too.
+  const pushedRefs = updates.filter((u) => !isZeroOid(u.newOid));
+  if (pushedRefs.length > 0) {
+    const names = pushedRefs.map((u) => u.ref);
+    perCommit.push({
+      commit: pushedRefs[0]?.newOid ?? '',
+      ref: pushedRefs[0]?.ref ?? '',
+      surfaces: [{ name: '(ref names)', text: names.join('\n') }],
+      lineNos: new Map([['(ref names)', names.map((_, i) => i + 1)]]),
+      lines: new Map([['(ref names)', names]]),
     });
   }
 
@@ -206,7 +273,8 @@ export async function scanPush(d: ScanDeps, updates: readonly RefUpdate[]): Prom
         rule: f.rule,
         detector: f.detector,
         ...(f.secretKind ? { secretKind: f.secretKind } : {}),
-        file: f.surface,
+        // A path can itself hold a secret: reports, logs and proposals only ever see it masked.
+        file: f.surface.startsWith('(') ? f.surface : maskSecrets(d.scanner, f.surface),
         line: idx === null ? null : (c.lineNos.get(f.surface)?.[idx] ?? null),
         commit: c.commit,
         ref: c.ref,

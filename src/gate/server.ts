@@ -21,6 +21,7 @@ import { RepoLock } from './lock.js';
 import { ensureMirror, refreshMirror, type RefreshResult } from './mirror.js';
 import { errAdvertisement } from './pkt-line.js';
 import { preReceive, type PushRecord } from './push.js';
+import { maskSecrets } from './scan.js';
 
 export const DEFAULT_FETCH_TIMEOUT_SECONDS = 60;
 export const DEFAULT_ALLOW_TIMEOUT_SECONDS = 300;
@@ -387,7 +388,7 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
           event: 'gitgate_push',
           repo: r.repo,
           outcome: r.outcome,
-          refs: r.updates.map((u) => ({ ref: u.ref, old: u.oldOid, new: u.newOid })),
+          refs: r.updates.map((u) => ({ ref: maskSecrets(scanner, u.ref), old: u.oldOid, new: u.newOid })),
           findings: r.findings,
           ...(r.proposalId ? { proposal_id: r.proposalId } : {}),
           ...(r.detail ? { detail: r.detail } : {}),

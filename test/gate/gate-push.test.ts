@@ -332,4 +332,35 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
     await agent.ok(['fetch', 'origin'], { cwd: wc });
     expect(refsOf(mirror)['refs/heads/fine']).toBe(tip);
   });
+
+  it('beyond §6.2: secrets in a file name, an author identity or a ref name are rejected, and only ever shown masked', async () => {
+    const { up, h, agent, wc } = await setup();
+    const before = refsOf(up);
+    await commitFile(agent, wc, `keys/${AWS_KEY}.txt`, '');
+    const r1 = await agent.git(['push', 'origin', 'HEAD:main'], { cwd: wc });
+    expect(r1.code).not.toBe(0);
+    expect(r1.stderr).toContain('[aws_access_key_id] (file names):1');
+    await agent.ok(['reset', '-q', '--hard', 'origin/main'], { cwd: wc });
+    await commitFile(agent, wc, 'ok.txt', 'ok\n');
+    await agent.ok(['commit', '--quiet', '--amend', '--no-edit', `--author=Robo <${AWS_KEY}@example.com>`], { cwd: wc });
+    const r2 = await agent.git(['push', 'origin', 'HEAD:main'], { cwd: wc });
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toContain('[aws_access_key_id] (commit identity):1');
+    await agent.ok(['reset', '-q', '--hard', 'origin/main'], { cwd: wc });
+    await commitFile(agent, wc, 'ok2.txt', 'ok\n');
+    const r3 = await agent.git(['push', 'origin', `HEAD:refs/heads/x-${AWS_KEY}`], { cwd: wc });
+    expect(r3.code).not.toBe(0);
+    expect(r3.stderr).toContain('[aws_access_key_id] (ref names):1');
+    expect(refsOf(up)).toEqual(before);
+    expect(r1.stderr + r2.stderr).not.toContain(AWS_KEY);
+    expect(JSON.stringify(h.events)).not.toContain(AWS_KEY);
+    // A secret inside a file whose *name* is also a secret: the report shows the path masked.
+    await agent.ok(['reset', '-q', '--hard', 'origin/main'], { cwd: wc });
+    await commitFile(agent, wc, `${AWS_KEY}.env`, `K=${AWS_KEY}\n`);
+    const r4 = await agent.git(['push', 'origin', 'HEAD:main'], { cwd: wc });
+    expect(r4.code).not.toBe(0);
+    expect(r4.stderr).toContain('[aws_access_key_id] AKIA… (len 20).env:1');
+    expect(r4.stderr).not.toContain(AWS_KEY);
+    expect(JSON.stringify(h.events)).not.toContain(AWS_KEY);
+  });
 });
