@@ -16,6 +16,8 @@ export const SIDECAR_READY_TIMEOUT_MS = 30_000;
 
 export interface HostSidecar {
   pid: number;
+  /** Daemons the supervisor reported ready (a daemon this build lacks is skipped by it). */
+  daemons: string[];
   child: ChildProcess;
   logPath: string;
   /** SIGTERM, wait for the supervisor's own 8 s grace, then SIGKILL the whole process group. */
@@ -32,6 +34,13 @@ function tail(path: string, lines = 20): string {
 
 /** How to run `bot-bottle <args>`; injectable so tests can substitute a stand-in supervisor. */
 export type SidecarCommand = (args: string[]) => { command: string; args: string[] };
+
+/** ` (…its last log line…)`: the log may be deleted with a failed launch's state dir. */
+function lastDaemonLine(logTail: string, daemon: string): string {
+  const lines = logTail.split('\n').filter((l) => l.startsWith(`[${daemon}] `));
+  const last = lines.at(-1)?.slice(daemon.length + 3).trim();
+  return last ? `: ${last.slice(0, 300)}` : '';
+}
 
 export async function startHostSidecar(
   plan: BottlePlan,
@@ -81,17 +90,17 @@ export async function startHostSidecar(
     }
   };
 
-  const ready = await new Promise<{ ok: true; version: string } | { ok: false; reason: string }>((resolve) => {
+  const ready = await new Promise<{ ok: true; version: string; daemons: string[] } | { ok: false; reason: string }>((resolve) => {
     let buf = '';
     const timer = setTimeout(() => resolve({ ok: false, reason: `not ready after ${SIDECAR_READY_TIMEOUT_MS / 1000}s` }), SIDECAR_READY_TIMEOUT_MS);
     const onAbort = () => resolve({ ok: false, reason: 'aborted' });
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout!.on('data', (c: Buffer) => {
       buf += c.toString();
-      const m = /^ready .*?version=(\S+)$/m.exec(buf);
+      const m = /^ready (.*?)\s*version=(\S+)$/m.exec(buf);
       if (m) {
         clearTimeout(timer);
-        resolve({ ok: true, version: m[1]! });
+        resolve({ ok: true, version: m[2]!, daemons: [...m[1]!.matchAll(/([a-z-]+)=\d+/g)].map((x) => x[1]!) });
       }
     });
     void exited.then((code) => {
@@ -104,7 +113,10 @@ export async function startHostSidecar(
     if (ready.reason === 'aborted') throw new BottleError('ABORTED', 'launch interrupted while the sidecars were starting');
     const logTail = tail(logPath);
     const daemon = /sidecar daemon (\S+) exited with (\d+)/.exec(logTail);
-    const what = daemon ? `sidecar daemon ${daemon[1]} exited with ${daemon[2]} at startup` : `sidecars failed to start (${ready.reason})`;
+    const own = /^bot-bottle: error: (.*)$/m.exec(logTail);
+    const what = daemon
+      ? `sidecar daemon ${daemon[1]} exited with ${daemon[2]} at startup${lastDaemonLine(logTail, daemon[1]!)}`
+      : `sidecars failed to start (${ready.reason}${own ? `: ${own[1]}` : ''})`;
     throw new BottleError('LAUNCH_FAILED', `${what} for bottle ${plan.slug}`, {
       fix: `see ${logPath}`,
       data: { logTail },
@@ -115,5 +127,5 @@ export async function startHostSidecar(
     throw new BottleError('LAUNCH_FAILED', `sidecar version ${ready.version} does not match bot-bottle ${VERSION}`, { fix: 'reinstall bot-bottle' });
   }
   child.stdout!.resume();
-  return { pid: child.pid!, child, logPath, stop };
+  return { pid: child.pid!, daemons: ready.daemons, child, logPath, stop };
 }

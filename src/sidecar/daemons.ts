@@ -156,17 +156,30 @@ export function parseSecretsJson(text: string): SecretsParseResult {
 }
 
 /** `--daemons a,b` → validated names (order kept, duplicates dropped). */
-export function parseDaemonList(text: string, implemented: readonly DaemonName[]): { ok: true; daemons: DaemonName[] } | { ok: false; message: string } {
+/**
+ * `--daemons a,b` → validated names (order kept, duplicates dropped). A known daemon this build
+ * does not implement is skipped (listed in `skipped`), never faked; only when nothing is left to
+ * run is that an error.
+ */
+export function parseDaemonList(
+  text: string,
+  implemented: readonly DaemonName[],
+): { ok: true; daemons: DaemonName[]; skipped: DaemonName[] } | { ok: false; message: string } {
   const known: readonly string[] = ['egress', 'git-gate', 'supervise'];
   const out: DaemonName[] = [];
+  const skipped: DaemonName[] = [];
   for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     if (!known.includes(raw)) return { ok: false, message: `unknown daemon "${raw}" in --daemons (known: ${known.join(', ')})` };
     const name = raw as DaemonName;
-    if (!implemented.includes(name)) return { ok: false, message: `daemon "${name}" is not implemented in this version of bot-bottle` };
-    if (!out.includes(name)) out.push(name);
+    if (!implemented.includes(name)) {
+      if (!skipped.includes(name)) skipped.push(name);
+    } else if (!out.includes(name)) out.push(name);
   }
-  if (out.length === 0) return { ok: false, message: '--daemons names no daemon' };
-  return { ok: true, daemons: out };
+  if (out.length === 0) {
+    const why = skipped.length > 0 ? `: ${skipped.join(', ')} ${skipped.length === 1 ? 'is' : 'are'} not implemented in this version of bot-bottle` : '';
+    return { ok: false, message: `--daemons names no daemon to run${why}` };
+  }
+  return { ok: true, daemons: out, skipped };
 }
 
 /** Port a daemon listens on given its final env (its `*_LISTEN` may be overridden). */

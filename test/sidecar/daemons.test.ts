@@ -87,7 +87,8 @@ describe('sidecar child env (cli §14)', () => {
   });
 
   it('--daemons parsing', () => {
-    expect(parseDaemonList('git-gate,egress,egress', ['egress', 'git-gate'])).toEqual({ ok: true, daemons: ['git-gate', 'egress'] });
+    expect(parseDaemonList('git-gate,egress,egress', ['egress', 'git-gate'])).toEqual({ ok: true, daemons: ['git-gate', 'egress'], skipped: [] });
+    expect(parseDaemonList('egress,supervise', ['egress', 'git-gate'])).toEqual({ ok: true, daemons: ['egress'], skipped: ['supervise'] });
     expect(parseDaemonList('supervise', ['egress', 'git-gate'])).toMatchObject({ ok: false, message: expect.stringContaining('not implemented') });
     expect(parseDaemonList('nope', ['egress'])).toMatchObject({ ok: false, message: expect.stringContaining('unknown daemon "nope"') });
   });

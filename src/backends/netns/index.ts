@@ -164,7 +164,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         hooks.onProgress('starting sidecars');
         const sidecar = await startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, opts.sidecarCommand);
         undo.push('sidecars', () => sidecar.stop());
-        writeRecord({ ...record, sidecarPid: sidecar.pid });
+        writeRecord({ ...record, sidecarPid: sidecar.pid, daemons: sidecar.daemons });
         aborted();
         return new NetnsBottle({
           plan, tools, netns: names.netns, homeDir, etcDir, system: systemEntries(), sidecarLog: sidecar.logPath,

@@ -63,6 +63,7 @@ async function runSupervisor(cmd: Command, opts: SidecarOpts): Promise<number> {
     const parsed = parseDaemonList(listText, implemented);
     if (!parsed.ok) throw usageError(parsed.message, `choose from: ${implemented.join(', ')}`);
     daemons = parsed.daemons;
+    for (const d of parsed.skipped) process.stderr.write(`[supervisor] ${d} is not implemented in this version of bot-bottle; skipped\n`);
   }
   if (opts.config !== undefined && !opts.config.startsWith('/')) {
     throw usageError(`--config must be an absolute directory (got a relative path)`, 'pass the bottle state directory');
