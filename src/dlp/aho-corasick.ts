@@ -50,33 +50,26 @@ export class AhoCorasick {
       own[s]!.push(id);
     });
 
-    // BFS: failure links, merged outputs and the full transition function.
+    // BFS: failure links, merged outputs and the full transition function. A state's row starts
+    // as a copy of its failure state's row (already complete: it is shallower), then its own
+    // children override it — a memcpy per state instead of a lookup per (state, class).
     const nStates = children.length;
     const fail = new Int32Array(nStates);
     const delta = new Int32Array(nStates * nClasses);
     const outputs: (number[] | undefined)[] = new Array(nStates).fill(undefined);
     const order: number[] = [0];
-    for (let cls = 0; cls < nClasses; cls++) {
-      const child = children[0]!.get(cls);
-      if (child !== undefined) {
-        fail[child] = 0;
-        order.push(child);
-      }
-      delta[cls] = child ?? 0;
-    }
-    for (let q = 1; q < order.length; q++) {
+    for (let q = 0; q < order.length; q++) {
       const s = order[q]!;
-      const merged = own[s]!.concat(outputs[fail[s]!] ?? []);
-      if (merged.length > 0) outputs[s] = merged;
-      for (let cls = 0; cls < nClasses; cls++) {
-        const child = children[s]!.get(cls);
-        if (child !== undefined) {
-          fail[child] = s === 0 ? 0 : delta[fail[s]! * nClasses + cls]!;
-          order.push(child);
-          delta[s * nClasses + cls] = child;
-        } else {
-          delta[s * nClasses + cls] = delta[fail[s]! * nClasses + cls]!;
-        }
+      const f = fail[s]!;
+      if (s !== 0) {
+        delta.copyWithin(s * nClasses, f * nClasses, f * nClasses + nClasses);
+        const merged = own[s]!.concat(outputs[f] ?? []);
+        if (merged.length > 0) outputs[s] = merged;
+      }
+      for (const [cls, child] of children[s]!) {
+        fail[child] = s === 0 ? 0 : delta[f * nClasses + cls]!;
+        delta[s * nClasses + cls] = child;
+        order.push(child);
       }
     }
     // Pre-multiply and mark accepting targets.
