@@ -1,8 +1,8 @@
 /**
  * Fragment detection (egress §11.2 item 5). Corpus and secrets are projected the same way:
  * `%XX` decoded, then every character that is not ASCII alphanumeric dropped. Each 8-character
- * window of a projected secret goes into one hash table; one pass over the projected corpus looks
- * every window up, so the cost does not depend on the number of secrets.
+ * window of a projected secret goes into one hash table; the scanner's single pass over the corpus
+ * looks every corpus window up, so the cost does not depend on the number of secrets.
  *
  * Windows are exact: 8 alphanumerics × 6 bits = 48 bits, kept as two 24-bit halves (no false hits).
  */
@@ -18,20 +18,15 @@ export const HEX = new Int8Array(128).fill(-1);
 for (const ch of '0123456789abcdef') HEX[ch.charCodeAt(0)] = parseInt(ch, 16);
 for (const ch of 'ABCDEF') HEX[ch.charCodeAt(0)] = parseInt(ch, 16);
 
-/** The projection of a string as alphanumeric codes (0..61). */
+/**
+ * The projection of a string as alphanumeric codes (0..61). The scanner's fused loop does the
+ * same projection inline on the corpus; this one is for secrets (and tests).
+ */
 export function project(text: string): Uint8Array {
   const out: number[] = [];
-  forEachProjected(text, (code) => {
-    out.push(code);
-  });
-  return Uint8Array.from(out);
-}
-
-function forEachProjected(text: string, emit: (code: number, origStart: number, origEnd: number) => void): void {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
-    const start = i;
     if (c === 37 && i + 2 < n) {
       const a = text.charCodeAt(i + 1);
       const b = text.charCodeAt(i + 2);
@@ -43,8 +38,9 @@ function forEachProjected(text: string, emit: (code: number, origStart: number, 
       }
     }
     const code = c < 128 ? CODE[c]! : -1;
-    if (code >= 0) emit(code, start, i + 1);
+    if (code >= 0) out.push(code);
   }
+  return Uint8Array.from(out);
 }
 
 /** Coverage threshold: max(16, ⌈len/2⌉), or the whole secret when it is shorter than that. */
@@ -60,14 +56,12 @@ export class FragmentIndex {
   /** Per table slot: index into `entries` (a list of [secret, offset] pairs). */
   private readonly slotEntries: Int32Array;
   private readonly entries: (readonly (readonly [number, number])[])[] = [];
-  readonly lengths: readonly number[];
   readonly empty: boolean;
   /** 65536-bit filter over the last 4 characters of every window (see `filterBit`). */
   readonly filter = new Int32Array(2048);
 
   /** `secrets[i]` is the projection of secret i, or null to leave it out. */
   constructor(secrets: readonly (Uint8Array | null)[]) {
-    this.lengths = secrets.map((s) => s?.length ?? 0);
     let windows = 0;
     for (const s of secrets) if (s && s.length >= FRAGMENT_WINDOW) windows += s.length - FRAGMENT_WINDOW + 1;
     // Load factor ≤ 1/8: a miss (nearly every corpus position) is almost always one empty slot.
