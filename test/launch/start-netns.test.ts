@@ -45,7 +45,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('start --headless on n
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('C14 + C22: agent output streamed, exit code passed through, state preserved with a resume hint', async () => {
-    const r = await runCli(['start', 'runner', '--headless', '--backend', 'netns', '--prompt', 'echo hello-from-bottle; id -u; exit 5'], { env, timeoutMs: 150_000 });
+    const r = await runCli(['start', 'runner', '--headless', '--backend', 'netns', '--prompt', 'echo hello-from-bottle; id -u; echo persisted > ~/marker; exit 5'], { env, timeoutMs: 150_000 });
     expect(r.code, r.stderr).toBe(5);
     const slug = /^bot-bottle: started (runner-[0-9a-z]{5})$/m.exec(r.stderr.split('\n')[0] ?? '')?.[1];
     expect(slug, r.stderr).toBeDefined();
@@ -57,7 +57,23 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('start --headless on n
     expect(existsSync(join(state, 'session.json'))).toBe(false);
     expect(readFileSync(join(state, 'logs', 'sidecar.log'), 'utf8')).toContain('[egress] ');
     expect(leftovers(slug!)).toEqual([]);
-  }, 180_000);
+
+    // C24: resume — same slug, backend and bottles; the netns home survived; exit 0 clears state.
+    const resumed = await runCli(['resume', slug!, '--headless', '--prompt', 'cat ~/marker'], { env, timeoutMs: 150_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr.split('\n')[0]).toBe(`bot-bottle: started ${slug}`);
+    expect(resumed.stdout).toBe('persisted\n');
+    expect(resumed.stderr).toContain(`bottle ${slug} finished; state removed`);
+    expect(existsSync(state)).toBe(false);
+    expect(leftovers(slug!)).toEqual([]);
+  }, 360_000);
+
+  it('C23: resume of an unknown slug names the looked-up path; --backend is not accepted', async () => {
+    const r = await runCli(['resume', 'nope-12345'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no saved state for "nope-12345" (looked in ${join(home, 'state', 'nope-12345')})`);
+    expect((await runCli(['resume', 'x', '--backend', 'netns'], { env })).code).toBe(2);
+  }, 60_000);
 
   it('C21: agent exit 0 removes the state dir', async () => {
     const before = new Set(readdirSync(join(home, 'state')));
