@@ -42,7 +42,7 @@ async function waitFor(pred: () => boolean, ms: number): Promise<void> {
   }
 }
 
-describe.skipIf(skipReason('git', 'git-http-backend'))('git gate daemon process', () => {
+describe.skipIf(skipReason('git', 'git-http-backend'))('git gate daemon process', { timeout: 180_000 }, () => {
   let tmp: Tmp;
   const procs: Proc[] = [];
   beforeEach(() => {

@@ -14,7 +14,7 @@ const AWS_KEY = 'AKIAZ7Q3M4X9K2L5P8R1';
 const AWS_KEY_2 = 'AKIAQ2W3E4R5T6Y7U8I9';
 const CANARY = 'bbcanary-7f3e9a21c4d85b60';
 
-describe.skipIf(skipReason('git', 'git-http-backend'))('git gate allow markers and supervise approval', () => {
+describe.skipIf(skipReason('git', 'git-http-backend'))('git gate allow markers and supervise approval', { timeout: 180_000 }, () => {
   let tmp: Tmp;
   const closers: Array<() => Promise<void> | void> = [];
   beforeEach(() => {

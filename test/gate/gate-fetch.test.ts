@@ -7,7 +7,7 @@ import { skipReason } from '../helpers/capabilities.js';
 import { fileRepo, startHarness, type Harness } from './helpers/gate-harness.js';
 import { commitFile, gitOk, makeAgent, makeTmp, makeUpstream, refsOf, type Tmp } from './helpers/git-env.js';
 
-describe.skipIf(skipReason('git', 'git-http-backend'))('git gate fetch path (file:// upstream)', () => {
+describe.skipIf(skipReason('git', 'git-http-backend'))('git gate fetch path (file:// upstream)', { timeout: 180_000 }, () => {
   let tmp: Tmp;
   const closers: Array<() => Promise<void> | void> = [];
   beforeEach(() => {

@@ -25,7 +25,7 @@ function allFiles(dir: string): string[] {
   return out;
 }
 
-describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream with token_ref', () => {
+describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream with token_ref', { timeout: 180_000 }, () => {
   let tmp: Tmp;
   const closers: Array<() => Promise<void> | void> = [];
   beforeEach(() => {

@@ -11,7 +11,7 @@ import { commitFile, gitOk, makeAgent, makeTmp, makeUpstream, refsOf, type Agent
 // AWS-access-key-id shaped (AKIA + 16 upper alnum), not a real key.
 const AWS_KEY = 'AKIAZ7Q3M4X9K2L5P8R1';
 
-describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file:// upstream)', () => {
+describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file:// upstream)', { timeout: 180_000 }, () => {
   let tmp: Tmp;
   const closers: Array<() => Promise<void> | void> = [];
   beforeEach(() => {

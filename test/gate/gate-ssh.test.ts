@@ -28,7 +28,7 @@ function sshRepo(name: string, sshd: Sshd, path: string, hostKeys: string[]): Gi
   };
 }
 
-describe.skipIf(skipReason('git', 'git-http-backend', 'sshd', 'root'))('git gate SSH upstream (real sshd on loopback)', () => {
+describe.skipIf(skipReason('git', 'git-http-backend', 'sshd', 'root'))('git gate SSH upstream (real sshd on loopback)', { timeout: 180_000 }, () => {
   let tmp: Tmp;
   let sshd: Sshd;
   const closers: Array<() => Promise<void> | void> = [];

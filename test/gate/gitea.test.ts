@@ -33,7 +33,7 @@ function giteaRepo(url: string, apiUrl: string, host: string, port: number, host
   };
 }
 
-describe.skipIf(skipReason('git'))('G29: Gitea deploy-key provisioning', () => {
+describe.skipIf(skipReason('git'))('G29: Gitea deploy-key provisioning', { timeout: 180_000 }, () => {
   let tmp: Tmp;
   let gitea: FakeGitea;
   const closers: Array<() => Promise<void> | void> = [];
