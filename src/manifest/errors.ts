@@ -22,10 +22,16 @@ export function formatIssue(issue: ManifestIssue): string {
   return `${issue.file}:${issue.line}:${issue.column}: ${issue.message}`;
 }
 
+/** Control characters (e.g. a newline inside a quoted key) escaped, so every message is one line. */
+export function oneLineText(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export class ManifestError extends BottleError {
   readonly issues: readonly ManifestIssue[];
 
-  constructor(issues: readonly ManifestIssue[], opts: BottleErrorOptions = {}) {
+  constructor(rawIssues: readonly ManifestIssue[], opts: BottleErrorOptions = {}) {
+    const issues = rawIssues.map((i) => ({ ...i, message: oneLineText(i.message), keyPath: oneLineText(i.keyPath) }));
     const first = issues[0] ?? { file: '', line: 0, column: 0, keyPath: '', message: 'invalid manifest' };
     super('MANIFEST_INVALID', formatIssue(first), opts);
     this.name = 'ManifestError';

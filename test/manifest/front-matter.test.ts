@@ -89,3 +89,11 @@ describe('front-matter (manifest §2)', () => {
     expectMsg(e, 'invalid YAML');
   });
 });
+
+describe('one-line messages', () => {
+  it('a key containing a newline is escaped in the message (fuzz counterexample)', () => {
+    const e = bottleError('? |\n  env:\n: x');
+    expect(e.message).not.toMatch(/\n/);
+    expect(e.message).toContain('\\x0a');
+  });
+});
