@@ -4,6 +4,7 @@
  * Attack numbers refer to the sandbox-escape suite (security spec §2).
  */
 import net from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,6 +105,13 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns backend
       // 52 = the connection opened and closed: that would be our host listener answering.
       expect(m![1], `${t} connected`).not.toBe('52');
     }
+  });
+
+  it('attack 8 (IPv6): the bottle has no IPv6 address at all; the host end has none either', async () => {
+    const b = await launch();
+    const inside = await b.exec(['/bin/sh', '-c', 'cat /proc/net/if_inet6 2>/dev/null | grep -v " lo$" | wc -l']);
+    expect(inside.stdout.trim()).toBe('0');
+    expect(execFileSync('ip', ['-6', 'addr', 'show', 'dev', namesFor(b.slug).vethHost], { encoding: 'utf8' })).not.toContain('inet6');
   });
 
   it('attack 11: printenv and /proc show no secret; attack 16: the sidecar process is invisible', async () => {

@@ -99,6 +99,10 @@ async function setupNetwork(tools: NetnsTools, names: NetnsNames, undo: UndoStac
     await must(tools, 'ip', ['-n', names.netns, 'addr', 'add', `${block.guestAddr}/30`, 'dev', names.vethGuest]);
     await must(tools, 'ip', ['-n', names.netns, 'link', 'set', names.vethGuest, 'up']);
     await must(tools, 'ip', ['-n', names.netns, 'link', 'set', 'lo', 'up']);
+    // No IPv6 on either end (the nftables table drops it too): one less address family to police.
+    // Tolerated when the kernel has no IPv6.
+    await quiet(tools, 'sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${names.vethHost}/disable_ipv6`]);
+    await quiet(tools, 'ip', ['netns', 'exec', names.netns, tools.sh, '-c', 'for f in /proc/sys/net/ipv6/conf/*/disable_ipv6; do echo 1 > "$f"; done']);
     return block;
   });
 }
