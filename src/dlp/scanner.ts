@@ -54,7 +54,8 @@ interface ScanContext {
   /** Known-secret matching runs: known_secrets on, or a canary exists (always on, §11.5). */
   readonly secretsOn: boolean;
   readonly findings: Finding[];
-  readonly tokenKeys: Set<string>;
+  /** Fingerprints already computed in this call (a value repeated 10 000 times costs one HMAC). */
+  readonly fingerprints: Map<string, string>;
   /** Reset for every surface (see TokenState). */
   tokenState: TokenState | null;
   /**
@@ -161,7 +162,7 @@ class DlpScanner implements Scanner {
       entropy: detectors.has('entropy'),
       secretsOn: known || this.hasCanary,
       findings: [],
-      tokenKeys: new Set(),
+      fingerprints: new Map(),
       tokenState: null,
       verbatim: new Set(),
       coverage: new Map(),
@@ -267,10 +268,8 @@ class DlpScanner implements Scanner {
         for (const rule of payload.rules) {
           const m = matchRule(rule, text, start, end, (ctx.tokenState ??= newTokenState()));
           if (!m) continue;
-          // The same match can be reached from two anchors (e.g. two keyword casings).
-          const key = `${surface}\0${derived ? 'd' : 'r'}\0${rule.id}\0${m.start}`;
-          if (ctx.tokenKeys.has(key)) continue;
-          ctx.tokenKeys.add(key);
+          // No duplicate check needed: after a match, TokenState skips every later anchor of the
+          // same rule that starts inside it.
           const value = text.slice(m.start, m.end);
           ctx.findings.push({
             detector: 'token_patterns',
@@ -280,7 +279,7 @@ class DlpScanner implements Scanner {
             end: derived ? null : m.end,
             severity: 'block',
             masked: maskSecret(value),
-            fingerprint: fingerprint(this.key, value),
+            fingerprint: this.fingerprintOf(value, ctx),
           });
         }
       }
@@ -294,6 +293,15 @@ class DlpScanner implements Scanner {
     }
   }
 
+  private fingerprintOf(value: string, ctx: ScanContext): string {
+    let fp = ctx.fingerprints.get(value);
+    if (fp === undefined) {
+      fp = fingerprint(this.key, value);
+      ctx.fingerprints.set(value, fp);
+    }
+    return fp;
+  }
+
   private onRun(text: string, start: number, end: number, surface: string, ctx: ScanContext): void {
     if (runEntropy(text, start, end) < ENTROPY_MIN_BITS) return;
     const value = text.slice(start, end);
@@ -305,7 +313,7 @@ class DlpScanner implements Scanner {
       end,
       severity: 'warn',
       masked: maskSecret(value),
-      fingerprint: fingerprint(this.key, value),
+      fingerprint: this.fingerprintOf(value, ctx),
     });
   }
 
