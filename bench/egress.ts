@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,15 @@ interface Result {
   p99: number;
   errors: number;
   warm: number;
+}
+
+function procRssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** user+system CPU of a process in ms, from /proc (Linux); NaN elsewhere. */
@@ -177,6 +187,8 @@ async function main(): Promise<void> {
       EGRESS_TOKEN_CANARY: 'bench-canary-value-Zx8Yw7Vu6Ts5Rq4',
       BOT_BOTTLE_SLUG: 'bench',
       SUPERVISE_INTERNAL_SOCKET: join(dir, 'none.sock'),
+      // The 1000-tunnel RSS figure needs more than the default 256 client connections.
+      EGRESS_MAX_CLIENT_CONNECTIONS: '1100',
     }, /"event":"egress_boot"[^\n]*"listen":"[^"]*:(\d+)"/, 'stderr');
     const egPort = Number(eg.match[1]);
 
@@ -227,6 +239,29 @@ async function main(): Promise<void> {
       }
     }
 
+    // RSS with 1000 open idle intercepted tunnels (each has served one keep-alive request).
+    let rssLine = '';
+    if (process.env.BENCH_SKIP_RSS !== '1') {
+      const rssBefore = procRssMb(eg.child.pid!);
+      const sockets: tls.TLSSocket[] = [];
+      const open = async (): Promise<void> => {
+        const raw = net.connect(egPort, '127.0.0.1');
+        await new Promise<void>((res, rej) => (raw.once('connect', () => res()), raw.once('error', rej)));
+        raw.write(`CONNECT ${HOST}:${upPort} HTTP/1.1\r\nHost: ${HOST}:${upPort}\r\n\r\n`);
+        await new Promise<void>((res, rej) => (raw.once('data', () => res()), raw.once('close', () => rej(new Error('tunnel refused')))));
+        const t = tls.connect({ socket: raw, ca: bottle.certPem, servername: HOST, ALPNProtocols: ['http/1.1'] });
+        await new Promise<void>((res, rej) => (t.once('secureConnect', () => res()), t.once('error', rej)));
+        t.write(`GET /v1/idle HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+        await new Promise<void>((res, rej) => (t.once('data', () => res()), t.once('close', () => rej(new Error('tunnel closed')))));
+        t.on('error', () => {});
+        sockets.push(t);
+      };
+      for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, open));
+      await new Promise((r) => setTimeout(r, 3000));
+      const rssAfter = procRssMb(eg.child.pid!);
+      rssLine = `egress RSS: ${rssBefore.toFixed(1)} MB after the load runs; ${rssAfter.toFixed(1)} MB with ${sockets.length} open idle intercepted tunnels (target ≤ 100 MB; no forced GC)`;
+      for (const t of sockets) t.destroy();
+    }
     const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
     const lines: string[] = [];
     lines.push(`egress bench: ${N} requests or ${T / 1000} s after ${WARM / 1000} s warm-up; node ${process.version}; ${new Date().toISOString()}`);
@@ -240,6 +275,7 @@ async function main(): Promise<void> {
       lines.push(`c=${c}: egress p50 overhead ${f(e.p50 - d.p50)} ms; egress/direct throughput ${f((e.rps / d.rps) * 100, 1)} %${m ? `; egress/mitmproxy throughput ${f(e.rps / m.rps, 2)}x` : ''}`);
     }
     for (const x of egressCpu) lines.push(`egress process CPU per proxied request at c=${x.c}: ${f(x.usPerReq, 0)} µs (user+system, incl. warm-up; independent of other load on the machine)`);
+    if (rssLine) lines.push(rssLine);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     cleanup();

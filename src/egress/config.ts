@@ -34,6 +34,7 @@ export interface EgressConfig {
   dlpOversize: 'block' | 'stream';
   slug: string;
   resolveMap: Map<string, string[]>;
+  maxConnections: number;
 }
 
 export function parseListen(v: string, name: string): { host: string; port: number } {
@@ -97,6 +98,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, over: { routes?: string; l
     dlpOversize: oversize,
     slug: env.BOT_BOTTLE_SLUG ?? '',
     resolveMap,
+    maxConnections: int(env, 'EGRESS_MAX_CLIENT_CONNECTIONS', 256, 1),
   };
 }
 

@@ -84,6 +84,7 @@ export async function startEgressDaemon(env: NodeJS.ProcessEnv, over: { routes?:
     holdTimeoutMs: cfg.holdTimeoutMs,
     dlpMaxBodyBytes: cfg.dlpMaxBodyBytes,
     dlpOversize: cfg.dlpOversize,
+    maxConnections: cfg.maxConnections,
   });
   const addr = await server.listen(cfg.listenPort, cfg.listenHost).catch(() => {
     throw new EgressStartupError(`cannot listen on ${cfg.listenHost}:${cfg.listenPort} (EGRESS_LISTEN / --listen)`);
