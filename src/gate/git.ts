@@ -39,6 +39,8 @@ export function baseGitEnv(home: string, path = process.env['PATH'] ?? '/usr/loc
 }
 
 export class GitRunner {
+  private readonly active = new Set<number>();
+
   constructor(
     private readonly baseEnv: Readonly<Record<string, string>>,
     private readonly onSpawn: SpawnObserver = () => {},
@@ -59,6 +61,7 @@ export class GitRunner {
       let err = '';
       let timedOut = false;
       let overflow = false;
+      if (child.pid !== undefined) this.active.add(child.pid);
       const killGroup = () => {
         try {
           if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -81,14 +84,28 @@ export class GitRunner {
       });
       child.stdin.on('error', () => {});
       child.on('error', (e) => {
+        if (child.pid !== undefined) this.active.delete(child.pid);
         if (timer) clearTimeout(timer);
         resolve({ code: -1, stdout: Buffer.alloc(0), stderr: `cannot run git: ${e.message}`, timedOut: false });
       });
       child.on('close', (code) => {
+        if (child.pid !== undefined) this.active.delete(child.pid);
         if (timer) clearTimeout(timer);
         resolve({ code: overflow ? -1 : code ?? -1, stdout: Buffer.concat(out), stderr: err, timedOut });
       });
       child.stdin.end(opts.input ?? '');
     });
+  }
+
+  /** Kills every running git (and its ssh / remote helper): children run in their own process groups and would outlive the daemon. */
+  killAll(): void {
+    for (const pid of this.active) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.active.clear();
   }
 }

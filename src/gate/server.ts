@@ -318,7 +318,10 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
   });
 
   // The hook's side of a push: runs inside the receive-pack POST, which already holds the repo lock.
+  const hookSockets = new Set<net.Socket>();
   const hookServer = net.createServer((sock) => {
+    hookSockets.add(sock);
+    sock.on('close', () => hookSockets.delete(sock));
     let buf = '';
     let started = false;
     sock.setEncoding('utf8');
@@ -435,6 +438,9 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        git.killAll();
+        // A hook still waiting (e.g. for approval) is cut off: its push is refused (exit 1).
+        for (const sock of hookSockets) sock.destroy();
         await new Promise<void>((resolve) => hookServer.close(() => resolve()));
         await rm(sockPath, { force: true });
         await auditChain;

@@ -113,7 +113,7 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream 
   });
 
   it('pushing the gate token itself is caught as a known secret and cannot be allowed', async () => {
-    const { bare, agent, repo } = await setup(TOKEN);
+    const { bare, H, agent, repo } = await setup(TOKEN);
     await agent.ok(['clone', repo.url, 'd']);
     const wc = `${agent.home}/d`;
     const before = refsOf(bare);
@@ -124,6 +124,8 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream 
     expect(r.stderr).toContain('leak.txt:1');
     expect(r.stderr).not.toContain('waiting up to');
     expect(refsOf(bare)).toEqual(before);
+    // The upstream never saw a receive-pack request.
+    expect(H.upstream.requests.some((q) => q.url.includes('receive-pack'))).toBe(false);
   });
 
   it('GIT_GATE_RESOLVE maps an upstream host name to a loopback address (TLS still verified against the name)', async () => {

@@ -60,6 +60,8 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
     expect(refsOf(mirror)).toEqual(mirrorBefore);
     const ev = h.events.find((e) => e.event === 'gitgate_push');
     expect(ev && ev.event === 'gitgate_push' && ev.outcome).toBe('secret');
+    // Before any upstream contact: the gate never even started a push.
+    expect(h.spawned.some((a) => a[1] === 'push')).toBe(false);
     expect(JSON.stringify(h.events)).not.toContain(AWS_KEY);
   });
 
