@@ -112,7 +112,6 @@ export function buildInfoDocument(input: InfoInput, extras: InfoExtras = {}): Re
       image: extras.image ?? imageFor(cfg.agentProvider.template),
       dockerfile: cfg.agentProvider.dockerfile,
       authToken: cfg.agentProvider.authToken,
-      forwardHostCredentials: cfg.agentProvider.forwardHostCredentials,
       notes: [...(extras.providerNotes ?? [])],
     },
     bottles: selected.trees.map((t) => ({ name: t.name, source: selected.sources[t.name] ?? null, extends: parentNames(t) })),
@@ -146,7 +145,6 @@ export function renderInfoText(input: InfoInput, extras: InfoExtras = {}): strin
   const df = provider.dockerfile === null ? 'bundled Dockerfile' : `Dockerfile ${displayPath(provider.dockerfile, index.userHome)}`;
   const providerBits = [provider.template, `  image ${extras.image ?? imageFor(provider.template)} (${df})`];
   if (provider.authToken) providerBits.push(`  auth_token ${provider.authToken}`);
-  if (provider.forwardHostCredentials) providerBits.push('  forward_host_credentials');
   const lines: string[] = [`agent info  ${agent.name}`];
   lines.push(...block('agent', `${agent.name}  (${agent.origin}: ${sourceLabel(index, agent.file)})`));
   if (agent.description) lines.push(...block('description', agent.description));
