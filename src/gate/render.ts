@@ -134,3 +134,31 @@ export function agentGitConfig(
   if (repos.length > 0) pairs.push([`http.${gate}/.proxy`, '']);
   return pairs;
 }
+
+function iniQuote(v: string): string {
+  return /^[^\s"\\;#][^"\\;#]*$/.test(v) && !/\s$/.test(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The same pairs as an ini `~/.gitconfig` (spec §8 shape: one `[url "<gate>/<name>.git"]` section
+ * with every `insteadOf`). For appliers that write the file instead of running `git config --add`.
+ */
+export function agentGitConfigText(pairs: ReadonlyArray<readonly [string, string]>): string {
+  const sections = new Map<string, Array<[string, string]>>();
+  for (const [key, value] of pairs) {
+    const first = key.indexOf('.');
+    const last = key.lastIndexOf('.');
+    const section = key.slice(0, first);
+    const sub = first === last ? null : key.slice(first + 1, last);
+    const header = sub === null ? `[${section}]` : `[${section} "${sub.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"]`;
+    const list = sections.get(header) ?? [];
+    list.push([key.slice(last + 1), value]);
+    sections.set(header, list);
+  }
+  let out = '';
+  for (const [header, entries] of sections) {
+    out += `${header}\n`;
+    for (const [k, v] of entries) out += `\t${k} = ${v === '' ? '' : iniQuote(v)}\n`;
+  }
+  return out;
+}

@@ -148,3 +148,29 @@ describe('parseGateConfig (sidecar side)', () => {
     });
   }
 });
+
+describe('agentGitConfigText', () => {
+  it('renders the spec §8 ~/.gitconfig shape that git reads back to the same pairs', async () => {
+    const { agentGitConfigText } = await import('../../src/gate/render.js');
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const pairs = agentGitConfig([widget, gitea], { name: 'Robo "R2" Dev', email: 'robo@example.com' });
+    const text = agentGitConfigText(pairs);
+    expect(text).toContain('[url "http://git-gate:9420/widget.git"]\n\tinsteadOf = ssh://git@gitea.example.com:2222/acme/widget.git\n\tinsteadOf = ssh://git@gitea.example.com:2222/acme/widget\n');
+    expect(text).toContain('[http "http://git-gate:9420/"]\n\tproxy = \n');
+    const dir = mkdtempSync(`${tmpdir()}/bb-gitcfg-`);
+    try {
+      writeFileSync(`${dir}/.gitconfig`, text);
+      const r = spawnSync('git', ['config', '--global', '--list'], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, GIT_CONFIG_NOSYSTEM: '1' }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const back = r.stdout.trim().split('\n').map((l) => {
+        const i = l.indexOf('=');
+        return [l.slice(0, i), l.slice(i + 1)];
+      });
+      expect(back).toEqual(pairs.map(([k, v]) => [k.replace(/\.insteadOf$/, '.insteadof').replace(/^user\.name$/, 'user.name'), v]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
