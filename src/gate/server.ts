@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { access, appendFile, chmod, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, appendFile, chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -175,7 +176,15 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
   };
 
   // Hook: regenerated every start (gate-owned, read-only for everyone else).
-  const sockPath = join(runDir, 'hook.sock');
+  // sun_path holds ~107 bytes; deep state dirs (host-process sidecars) fall back to a private
+  // 0700 directory under the system temp dir. The hook has the path baked in either way.
+  let sockPath = join(runDir, 'hook.sock');
+  let sockDir: string | null = null;
+  if (Buffer.byteLength(sockPath) > 100) {
+    sockDir = await mkdtemp(join(tmpdir(), 'bb-gate-'));
+    await chmod(sockDir, 0o700);
+    sockPath = join(sockDir, 'hook.sock');
+  }
   const hookPath = join(hooksDir, 'pre-receive');
   await rm(hookPath, { force: true });
   await writeFile(hookPath, hookScript(process.execPath, sockPath), { mode: 0o555 });
@@ -443,6 +452,7 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
         for (const sock of hookSockets) sock.destroy();
         await new Promise<void>((resolve) => hookServer.close(() => resolve()));
         await rm(sockPath, { force: true });
+        if (sockDir) await rm(sockDir, { recursive: true, force: true });
         await auditChain;
       })();
       return closing;

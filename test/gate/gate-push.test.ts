@@ -365,4 +365,19 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
     expect(r4.stderr).not.toContain(AWS_KEY);
     expect(JSON.stringify(h.events)).not.toContain(AWS_KEY);
   });
+
+  it('a GIT_GATE_ROOT too deep for a Unix socket path still pushes (socket falls back to a private temp dir)', async () => {
+    const up = makeUpstream(tmp, 'widget');
+    const deep = tmp.path('d'.repeat(60), 'e'.repeat(60));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(deep, { recursive: true });
+    const h = await startHarness(tmp, [fileRepo('widget', up)], { label: `${'d'.repeat(60)}/${'e'.repeat(60)}/g` });
+    closers.push(() => h.gate.close());
+    const agent = makeAgent(tmp, h.gitConfig, 'deep-agent');
+    await agent.ok(['clone', `file://${up}`, 'w']);
+    const tip = await commitFile(agent, `${agent.home}/w`, 'd.txt', 'd\n');
+    const r = await agent.git(['push', 'origin', 'HEAD:refs/heads/deep'], { cwd: `${agent.home}/w` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(refsOf(up)['refs/heads/deep']).toBe(tip);
+  });
 });
