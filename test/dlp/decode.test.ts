@@ -168,4 +168,16 @@ describe('derived views (egress §11.3)', () => {
     const rec = requestSurfaces({ host: 'h', path: '/', headers: { 'x-a': ['1', '2'], 'x-b': undefined } });
     expect(rec.map((x) => x.name)).toEqual(['host', 'path', 'header:x-a', 'header:x-a']);
   });
+
+  it('E35 through requestSurfaces: half the slot URL-encoded in the query, half in a JSON body', () => {
+    const half = 14;
+    const q = `x=1&a=${SLOT.slice(0, half).replace(/-/g, '%2D')}`;
+    const f = s.scan(requestSurfaces({ host: 'api.example.test', path: '/v1/x', query: q, body: JSON.stringify({ b: SLOT.slice(half) }), contentType: 'application/json' }), DEFAULT);
+    expect(f.map((x) => [x.rule, x.secretName, x.start])).toEqual([['fragment', 'EGRESS_TOKEN_0', null]]);
+  });
+
+  it('E32: a token only visible percent-decoded in the path is reported without offsets', () => {
+    const f = s.scan(requestSurfaces({ host: 'h.test', path: `/v1/${encodeURIComponent(AKIA).replace('A', '%41')}` }), DEFAULT);
+    expect(f.map((x) => [x.rule, x.surface, x.start])).toEqual([['aws_access_key_id', 'path', null]]);
+  });
 });
