@@ -12,7 +12,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { A, CANARY, SECRET0, rawConnect, readAudit, routesYaml, startDaemon, upstream, upstreamCa, viaUndici, runCurl, type Daemon } from './harness.js';
 import type { TlsUpstream } from '../helpers/tls-upstream.js';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { skipReason } from '../helpers/capabilities.js';
 
 let daemons: Daemon[] = [];
@@ -76,6 +76,15 @@ describe.skipIf(skipReason('curl'))('egress daemon (child process)', () => {
     expect(d.stderr()).toMatch(/"event":"egress_boot".*"log":"off".*"ca_sha256":"[0-9a-f]{64}".*"known_secrets":2/);
     const r = await viaUndici(d.proxy, await ca(d), `https://${A}:${up.port}/v1/x`);
     expect(r.status).toBe(200);
+  });
+
+  it('runs as `bot-bottle sidecar egress --routes … --listen …` (the supervisor\'s command)', async () => {
+    const d = await startDaemon(routesYaml(aRoute(), 1), {}, { viaCli: true });
+    daemons.push(d);
+    const r = await viaUndici(d.proxy, await ca(d), `https://${A}:${up.port}/v1/cli`);
+    expect(r.status).toBe(200);
+    expect(up.requests.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET0}`);
+    expect(await d.stop('SIGTERM')).toBe(0);
   });
 
   it('E51 route added + SIGHUP → allowed, generation +1; added with no signal → picked up < 3 s', async () => {
@@ -220,6 +229,14 @@ describe('E60 --check', () => {
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('through the real CLI: `bot-bottle sidecar egress --check`', async () => {
+    const ok = await runCli(['sidecar', 'egress', '--routes', routes, '--check', `https://${A}/v1/x`], { env: { EGRESS_TOKEN_0: undefined } });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ decision: 'allow', inject: { slot: 'EGRESS_TOKEN_0' } });
+    const no = await runCli(['sidecar', 'egress', '--routes', routes, '--check', 'https://evil.test/']);
+    expect(no.code).toBe(1);
   });
 
   it('allowed URL → exit 0 with JSON; evil.test → exit 1; bad table → exit 2', async () => {

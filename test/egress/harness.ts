@@ -186,7 +186,7 @@ export interface Daemon {
 }
 
 /** Starts src/egress/main.ts as a real child process with files in a temp dir. */
-export async function startDaemon(routesText: string, env: Record<string, string> = {}, opts: { waitReady?: boolean; dir?: string } = {}): Promise<Daemon> {
+export async function startDaemon(routesText: string, env: Record<string, string> = {}, opts: { waitReady?: boolean; dir?: string; viaCli?: boolean } = {}): Promise<Daemon> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'bb-egressd-')));
   const ca = await bottleCa();
   const up = await upstreamCa();
@@ -214,7 +214,15 @@ export async function startDaemon(routesText: string, env: Record<string, string
     EGRESS_TOKEN_CANARY: CANARY,
     ...env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'egress', 'main.ts')], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // viaCli: the real `bot-bottle sidecar egress` command (flags instead of two of the variables).
+  const args = opts.viaCli
+    ? [join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'sidecar', 'egress', '--routes', routesPath, '--listen', '127.0.0.1:0']
+    : [join(REPO_ROOT, 'src', 'egress', 'main.ts')];
+  if (opts.viaCli) {
+    delete childEnv.EGRESS_ROUTES;
+    delete childEnv.EGRESS_LISTEN;
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));

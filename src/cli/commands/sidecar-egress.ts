@@ -25,7 +25,11 @@ export function registerSidecarEgress(sidecarCommand: Command): void {
     .option('--resolve <host=ip>', 'address for the --check SSRF check')
     .action(async (o: { routes?: string; listen?: string; check?: string; method: string; header: string[]; bodyFile?: string; resolve?: string }) => {
       if (o.check === undefined) {
-        process.exitCode = await runEgressDaemon(process.env, { ...(o.routes ? { routes: o.routes } : {}), ...(o.listen ? { listen: o.listen } : {}) });
+        // `sidecar` has its own --listen, and commander (non-positional program) gives it
+        // `sidecar egress --listen X` too: take it from there, adding egress's port when absent.
+        const inherited = (sidecarCommand.opts() as { listen?: string }).listen;
+        const listen = o.listen ?? (inherited === undefined ? undefined : /(^[^:]+|\]):\d+$/.test(inherited) ? inherited : `${inherited.includes(':') ? `[${inherited}]` : inherited}:9099`);
+        process.exitCode = await runEgressDaemon(process.env, { ...(o.routes ? { routes: o.routes } : {}), ...(listen ? { listen } : {}) });
         return;
       }
       process.exitCode = await check(o as typeof o & { check: string });
