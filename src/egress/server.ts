@@ -179,7 +179,16 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
   const tunnels = new Map<Duplex, TunnelCtx>();
   const clientSockets = new Set<Socket>();
 
-  const serverOpts: http.ServerOptions = { maxHeaderSize: 32 * 1024, requestTimeout: 0, headersTimeout: t.headers, keepAliveTimeout: t.keepAlive, noDelay: true };
+  // Node enforces headersTimeout only at each connectionsCheckingInterval (30 s by default), so a
+  // slowloris client would get up to twice the budget: check often enough to keep §12.3's bound.
+  const serverOpts: http.ServerOptions = {
+    maxHeaderSize: 32 * 1024,
+    requestTimeout: 0,
+    headersTimeout: t.headers,
+    keepAliveTimeout: t.keepAlive,
+    noDelay: true,
+    connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(t.headers / 4))),
+  };
   const server = http.createServer(serverOpts);
   const inner = http.createServer(serverOpts);
   for (const s of [server, inner]) {
@@ -203,7 +212,8 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
   }
 
   function writeAudit(rec: Omit<AuditRecord, 'ts' | 'bottle'>): void {
-    audit.write({ ts: new Date().toISOString(), bottle: opts.bottle, ...rec, path: logger.redact(rec.path) });
+    // host and path come from the agent (a secret can hide in a wildcard subdomain): redact both.
+    audit.write({ ts: new Date().toISOString(), bottle: opts.bottle, ...rec, host: logger.redact(rec.host), path: logger.redact(rec.path) });
   }
 
   function logDeny(code: DenyCode | ErrorCode, info: { id: number; method: string; host: string; path: string; route: string | null; findings?: readonly Finding[] }): void {
