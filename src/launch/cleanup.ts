@@ -51,8 +51,11 @@ export async function applyCleanup(home: string, backends: readonly Backend[], s
     const b = backends.find((x) => x.name === plan.backend);
     try {
       await b?.cleanup(plan);
-    } catch {
-      failed.push(...plan.resources.map((r) => `${r.kind} ${r.name}`));
+    } catch (err) {
+      // A backend may say exactly what it could not remove; else everything it was given counts.
+      const named = (err as { data?: { failed?: unknown } }).data?.failed;
+      if (Array.isArray(named)) failed.push(...named.map(String));
+      else failed.push(...plan.resources.map((r) => `${r.kind} ${r.name}`));
     }
   }
   for (const slug of survey.removableState) {

@@ -11,7 +11,8 @@ import type { DaemonName } from '../plan/bottle-plan.js';
 import { listenTarget } from './daemons.js';
 
 export const STOP_GRACE_MS = 8_000;
-export const READY_TIMEOUT_MS = 30_000;
+/** 30 s (cli spec §14); 120 s when the daemons run from TypeScript sources (compiled on the fly). */
+export const READY_TIMEOUT_MS = import.meta.url.endsWith('.ts') ? 120_000 : 30_000;
 
 export interface ChildSpec {
   daemon: DaemonName;
@@ -41,7 +42,7 @@ export class SidecarStartError extends Error {
 export class SidecarReadyTimeout extends Error {
   readonly code = 'SIDECAR_READY_TIMEOUT';
   constructor(readonly pending: DaemonName[]) {
-    super(`sidecar daemons not listening after ${READY_TIMEOUT_MS / 1000}s: ${pending.join(', ')}`);
+    super(`sidecar daemons not listening in time: ${pending.join(', ')}`);
   }
 }
 

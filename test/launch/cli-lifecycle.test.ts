@@ -41,7 +41,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('lifecycle across proc
     for (const k of kids.splice(0)) if (k.exitCode === null) k.kill('SIGKILL');
   });
   afterAll(async () => {
-    await runCli(['cleanup', '--yes', '--include-preserved'], { env: { BOT_BOTTLE_HOME: home } });
+    await runCli(['cleanup', '--yes', '--include-preserved'], { env: { BOT_BOTTLE_HOME: home }, timeoutMs: 60_000 });
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -57,7 +57,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('lifecycle across proc
       expect(leftovers(slug), step).toEqual([]);
       expect(existsSync(`${home}/state/${slug}`)).toBe(false);
     }
-  });
+  }, 180_000);
 
   it('list active shows a running bottle; after its launcher dies, cleanup finds and removes every orphan (C28, C29)', async () => {
     const slug = `or-${rnd()}`;
@@ -95,5 +95,5 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('lifecycle across proc
     expect(leftovers(slug)).toEqual([]);
     expect(existsSync(`${home}/state/${slug}`)).toBe(false);
     expect((await runCli(['cleanup', '--dry-run', slug], { env })).stdout).toContain('nothing to clean up');
-  });
+  }, 240_000);
 });

@@ -125,7 +125,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'git'))('launch lifecyc
       expect(existsSync(plan.stateDir), step).toBe(false);
       expect(leftovers(slug), step).toEqual([]);
     }
-  });
+  }, 180_000);
 
   it('abort while the agent runs: agent stopped, state preserved as interrupted, exit 143', async () => {
     const slug = `lr-${rnd()}`;

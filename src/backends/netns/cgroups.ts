@@ -78,10 +78,22 @@ export function createBottleCgroups(short: string): BottleCgroups {
   return result;
 }
 
-/** rmdir each cgroup; a cgroup still holding exiting processes is retried briefly. */
+/** rmdir each cgroup; a cgroup still holding exiting processes is retried for up to ~5 s. */
 export async function removeCgroupDirs(dirs: readonly string[]): Promise<void> {
   for (const dir of dirs) {
-    for (let i = 0; i < 20 && existsSync(dir); i += 1) {
+    for (let i = 0; i < 100 && existsSync(dir); i += 1) {
+      // Whatever is still inside (an exiting sandbox) is killed; the cgroup only holds ours.
+      try {
+        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      } catch {
+        // no procs file: nothing to kill
+      }
       try {
         rmdirSync(dir);
       } catch {

@@ -146,8 +146,21 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       };
       try {
         aborted();
+        // The record comes first: a concurrent `cleanup` treats kernel objects without a live
+        // record as orphans, so an in-flight launch must be visible before it creates any.
+        const record: NetnsRecord = {
+          schema: 'bot-bottle/netns-record@1', slug: plan.slug, short: names.short, stateDir: plan.stateDir,
+          hostAddr: '', guestAddr: '', ownerPid: process.pid, sidecarPid: null,
+          agent: plan.agentName, label: plan.label, color: plan.color, bottles: [...plan.bottleNames],
+          daemons: [...plan.sidecar.daemons], headless: plan.headless, startedAt: new Date().toISOString(),
+        };
+        writeRecord(record);
+        undo.push('record', () => removeRecord(names.short));
         hooks.onProgress('creating network namespace');
         const block = await setupNetwork(tools, names, undo);
+        record.hostAddr = block.hostAddr;
+        record.guestAddr = block.guestAddr;
+        writeRecord(record);
         aborted();
         const ports = plan.sidecar.daemons.map((d) => DAEMON_PORTS[d]);
         await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, ports));
@@ -155,14 +168,6 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         const cgroups = createBottleCgroups(names.short);
         undo.push('cgroups', () => removeCgroupDirs(cgroups.dirs));
         if (cgroups.skipped.length > 0) hooks.onProgress(`warning: resource limits not applied (${[...new Set(cgroups.skipped)].join(', ')}): cgroups not writable`);
-        const record: NetnsRecord = {
-          schema: 'bot-bottle/netns-record@1', slug: plan.slug, short: names.short, stateDir: plan.stateDir,
-          hostAddr: block.hostAddr, guestAddr: block.guestAddr, ownerPid: process.pid, sidecarPid: null,
-          agent: plan.agentName, label: plan.label, color: plan.color, bottles: [...plan.bottleNames],
-          daemons: [...plan.sidecar.daemons], headless: plan.headless, startedAt: new Date().toISOString(),
-        };
-        writeRecord(record);
-        undo.push('record', () => removeRecord(names.short));
         const { homeDir, etcDir } = prepareGuestFiles(plan, block.hostAddr);
         aborted();
         hooks.onProgress('starting sidecars');
@@ -202,6 +207,12 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       const found = findTools();
       if (!('tools' in found)) return { backend: 'netns', resources: [] };
       const tools = found.tools;
+      // Kernel objects are listed BEFORE the records are read: a launch writes its record before
+      // creating anything, so every object seen here already has its record visible below.
+      const nsOut = (await runCommand(tools.ip, ['netns', 'list'])).stdout;
+      const linkOut = (await runCommand(tools.ip, ['-o', 'link', 'show'])).stdout;
+      const nftOut = (await runCommand(tools.nft, ['list', 'tables'])).stdout;
+      const cgroups = listBottleCgroups();
       const records = new Map(readRecords().map((r) => [r.short, r]));
       const isLive = (short: string) => {
         const r = records.get(short);
@@ -213,19 +224,16 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         if (isLive(r.short)) continue;
         if (isSidecarOf(r.sidecarPid, r.stateDir)) resources.push({ kind: 'process', name: String(r.sidecarPid), slug: r.slug });
       }
-      const nsOut = (await runCommand(tools.ip, ['netns', 'list'])).stdout;
       for (const m of nsOut.matchAll(/^(bb-([0-9a-f]{8}))\b/gm)) {
         if (!isLive(m[2]!)) resources.push({ kind: 'netns', name: m[1]!, slug: slugOf(m[2]!) });
       }
-      const linkOut = (await runCommand(tools.ip, ['-o', 'link', 'show'])).stdout;
       for (const m of linkOut.matchAll(/^\d+: (bb-([0-9a-f]{8})h)[@:]/gm)) {
         if (!isLive(m[2]!)) resources.push({ kind: 'veth', name: m[1]!, slug: slugOf(m[2]!) });
       }
-      const nftOut = (await runCommand(tools.nft, ['list', 'tables'])).stdout;
       for (const m of nftOut.matchAll(new RegExp(`^table inet (${TABLE_PREFIX}([0-9a-f]{8}))$`, 'gm'))) {
         if (!isLive(m[2]!)) resources.push({ kind: 'nftables-table', name: m[1]!, slug: slugOf(m[2]!) });
       }
-      for (const [short, dirs] of listBottleCgroups()) {
+      for (const [short, dirs] of cgroups) {
         if (!isLive(short)) for (const d of dirs) resources.push({ kind: 'cgroup', name: d, slug: slugOf(short) });
       }
       for (const r of records.values()) {
@@ -254,7 +262,12 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
             await killNamespaceProcesses(tools, r.name);
             if ((await runCommand(tools.ip, ['netns', 'del', r.name])).code !== 0 && existsSync(`/run/netns/${r.name}`)) failed.push(r.name);
           } else if (r.kind === 'veth') {
-            if (existsSync(`/sys/class/net/${r.name}`) && (await runCommand(tools.ip, ['link', 'del', r.name])).code !== 0) failed.push(r.name);
+            // Deleting the netns above destroys the pair asynchronously: a failed `ip link del`
+            // only counts when the interface is still there a moment later.
+            if (existsSync(`/sys/class/net/${r.name}`) && (await runCommand(tools.ip, ['link', 'del', r.name])).code !== 0) {
+              await new Promise((res) => setTimeout(res, 300));
+              if (existsSync(`/sys/class/net/${r.name}`)) failed.push(r.name);
+            }
           } else if (r.kind === 'nftables-table') {
             if ((await runCommand(tools.nft, ['delete', 'table', 'inet', r.name])).code !== 0) failed.push(r.name);
           } else if (r.kind === 'cgroup') {
@@ -267,7 +280,10 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         }
       }
       if (failed.length > 0) {
-        throw new BottleError('TEARDOWN_FAILED', `could not remove: ${failed.join(', ')}`, { fix: 'remove them by hand (ip netns del / ip link del / nft delete table inet …)' });
+        throw new BottleError('TEARDOWN_FAILED', `could not remove: ${failed.join(', ')}`, {
+          fix: 'remove them by hand (ip netns del / ip link del / nft delete table inet …)',
+          data: { failed },
+        });
       }
     },
   };

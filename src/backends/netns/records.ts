@@ -4,7 +4,7 @@
  * `cleanup` and `list active` see bottles of every home; `ownerPid` keeps a live launcher's
  * bottle from being taken for an orphan.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_DIR } from './names.js';
 
@@ -28,7 +28,11 @@ export interface NetnsRecord {
 
 export function writeRecord(rec: NetnsRecord): void {
   mkdirSync(RECORD_DIR, { recursive: true, mode: 0o700 });
-  writeFileSync(join(RECORD_DIR, `${rec.short}.json`), `${JSON.stringify(rec)}\n`, { mode: 0o600 });
+  // temp + rename: readers (list active, cleanup in another process) never see half a record
+  const path = join(RECORD_DIR, `${rec.short}.json`);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(rec)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
 }
 
 export function removeRecord(short: string): void {

@@ -111,6 +111,11 @@ async function runSupervisor(cmd: Command, opts: SidecarOpts): Promise<number> {
         process.stdout.write(`ready ${parts} version=${VERSION}\n`);
       }
     } catch (err) {
+      if (stopSignal !== null) {
+        // Stopped from outside while starting: no daemon is to blame.
+        process.stderr.write(`bot-bottle: error: sidecar supervisor stopped by ${stopSignal} while the daemons were starting\n`);
+        return stopSignal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+      }
       if (err instanceof SidecarStartError) {
         process.stderr.write(`bot-bottle: error: sidecar daemon ${err.daemon} exited with ${err.exitCode} before it was ready; see its [${err.daemon}] lines above\n`);
         return err.exitCode === 0 ? EXIT.error : err.exitCode;
