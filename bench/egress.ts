@@ -4,8 +4,9 @@
  * host+path route, default DLP), and through mitmproxy 8 (Debian's mitmdump) running an
  * equivalent host allowlist + path prefix + header-inject addon — in the same run. Concurrency 1
  * and 16; warm-up, then N requests or T seconds, whichever comes first. Prints req/s, p50/p90/p99
- * and the ratios. Knobs: BENCH_REQUESTS (20000), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
- * BENCH_SKIP_MITM=1.
+ * and the ratios; a policy-free Node intercepting proxy (bench/egress-floor.ts) is measured as
+ * the floor of what Node's HTTP/TLS stack costs. Knobs: BENCH_REQUESTS (20000), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
+ * BENCH_CONCURRENCY (1,16), BENCH_SKIP_MITM=1, BENCH_SKIP_RSS=1, BENCH_EGRESS_NODE_ARGS (e.g. --cpu-prof).
  */
 import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -192,6 +193,15 @@ async function main(): Promise<void> {
     }, /"event":"egress_boot"[^\n]*"listen":"[^"]*:(\d+)"/, 'stderr');
     const egPort = Number(eg.match[1]);
 
+    // Reference floor: a policy-free Node intercepting proxy (bench/egress-floor.ts).
+    const floor = await startChild(process.execPath, [...tsx, join(ROOT, 'bench', 'egress-floor.ts')], {
+      PATH: process.env.PATH,
+      EGRESS_CA_CERT: certPath,
+      EGRESS_CA_KEY: keyPath,
+      EGRESS_UPSTREAM_CA_FILE: join(dir, 'up-ca.pem'),
+    }, /"event":"egress_boot"[^\n]*"listen":"[^"]*:(\d+)"/, 'stderr');
+    const floorPort = Number(floor.match[1]);
+
     // mitmproxy 8 with the equivalent addon.
     let mitmPort = 0;
     let mitmCa = '';
@@ -221,8 +231,10 @@ async function main(): Promise<void> {
 
     const url = `https://${HOST}:${upPort}/v1/bench`;
     const egressCpu: Array<{ c: number; usPerReq: number }> = [];
+    const floorCpu: Array<{ c: number; usPerReq: number }> = [];
     const results: Result[] = [];
-    for (const c of [1, 16]) {
+    const levels = (process.env.BENCH_CONCURRENCY ?? '1,16').split(',').map(Number);
+    for (const c of levels) {
       const direct = new Agent({ connect: { ca: upCa.certPem }, connections: c, pipelining: 1 });
       results.push(await load('direct', direct, `https://127.0.0.1:${upPort}/v1/bench`, c));
       await direct.close();
@@ -232,6 +244,12 @@ async function main(): Promise<void> {
       egressCpu.push({ c, usPerReq: ((procCpuMs(eg.child.pid!) - cpu0) * 1000) / (r.n + r.warm) });
       results.push(r);
       await viaEgress.close();
+      const viaFloor = new ProxyAgent({ uri: `http://127.0.0.1:${floorPort}`, requestTls: { ca: bottle.certPem }, connections: c } as never);
+      const fcpu0 = procCpuMs(floor.child.pid!);
+      const fr = await load('node-floor', viaFloor, url, c);
+      floorCpu.push({ c, usPerReq: ((procCpuMs(floor.child.pid!) - fcpu0) * 1000) / (fr.n + fr.warm) });
+      results.push(fr);
+      await viaFloor.close();
       if (haveMitm) {
         const viaMitm = new ProxyAgent({ uri: `http://127.0.0.1:${mitmPort}`, requestTls: { ca: mitmCa }, connections: c } as never);
         results.push(await load('mitmproxy', viaMitm, url, c));
@@ -268,13 +286,16 @@ async function main(): Promise<void> {
     lines.push('| setup | c | requests | req/s | p50 ms | p90 ms | p99 ms | errors |');
     lines.push('|---|---|---|---|---|---|---|---|');
     for (const r of results) lines.push(`| ${r.name} | ${r.c} | ${r.n} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${r.errors} |`);
-    for (const c of [1, 16]) {
+    for (const c of levels) {
       const d = results.find((r) => r.name === 'direct' && r.c === c)!;
       const e = results.find((r) => r.name === 'egress' && r.c === c)!;
       const m = results.find((r) => r.name === 'mitmproxy' && r.c === c);
       lines.push(`c=${c}: egress p50 overhead ${f(e.p50 - d.p50)} ms; egress/direct throughput ${f((e.rps / d.rps) * 100, 1)} %${m ? `; egress/mitmproxy throughput ${f(e.rps / m.rps, 2)}x` : ''}`);
     }
-    for (const x of egressCpu) lines.push(`egress process CPU per proxied request at c=${x.c}: ${f(x.usPerReq, 0)} µs (user+system, incl. warm-up; independent of other load on the machine)`);
+    for (const x of egressCpu) {
+      const fl = floorCpu.find((y) => y.c === x.c);
+      lines.push(`egress process CPU per proxied request at c=${x.c}: ${f(x.usPerReq, 0)} µs (policy-free Node floor: ${fl ? f(fl.usPerReq, 0) : 'n/a'} µs; user+system incl. warm-up, less sensitive to other load)`);
+    }
     if (rssLine) lines.push(rssLine);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
