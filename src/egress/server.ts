@@ -561,6 +561,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
       }
       const upReq = (isHttps ? https : http).request(reqOpts);
       let timedOut = false;
+      let dlpAbort = false;
       const timeout = (what: string) => {
         timedOut = true;
         upReq.destroy(new UpstreamTimeout(what));
@@ -585,7 +586,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
           finish({ status: 502, decision: 'error', reason: classifyUpstreamError(err) });
           return;
         }
-        const code = timedOut ? 'upstream_timeout' : classifyUpstreamError(err);
+        const code = dlpAbort ? 'dlp_block' : timedOut ? 'upstream_timeout' : classifyUpstreamError(err);
         const detail = code === 'ssrf' ? (err as { verdict?: { why?: string } }).verdict?.why : undefined;
         settled = true;
         sendDeny(res, code, { ...denyCtx, findings: undefined as never, ...(detail ? { detail } : {}) });
@@ -701,6 +702,8 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
             bytesUp += c.length;
             if (sc.push(c)) {
               logger.emit(1, 'egress_block', { req: id, reason: 'dlp_block', method, host: target.host, path, route: route.label, note: 'found while streaming an oversized body' });
+              dlpAbort = true;
+              req.pause();
               upReq.destroy(new Error('dlp finding while streaming'));
               return;
             }

@@ -326,6 +326,14 @@ describe('body size (E45)', () => {
     const r2 = await viaUndici(s.proxy, s.caPem, url(A, '/v1/big'), { method: 'POST', body });
     expect(r2.status).toBe(200);
     expect(up.requests[n]!.body.length).toBe(body.length);
+    // stream mode still scans: a token past the buffered first MiB aborts the upstream request.
+    const leaky = Buffer.concat([Buffer.alloc(1536 * 1024, 'b'), Buffer.from(` ${GHP} `), Buffer.alloc(512 * 1024, 'c')]);
+    const m = up.requests.length;
+    const r3 = await viaUndici(s.proxy, s.caPem, url(A, '/v1/big'), { method: 'POST', body: leaky }).catch((err: Error) => ({ status: -1, headers: {} as Record<string, string | string[] | undefined>, body: err.message }));
+    if (r3.status !== -1) expect(r3.headers['x-bot-bottle-deny']).toBe('dlp_block');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(up.requests.length).toBe(m);
+    expect(s.audit.at(-1)).toMatchObject({ reason: 'dlp_block' });
     void net;
   });
 });
