@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { listBottleCgroups } from '../../src/backends/netns/cgroups.js';
 import { namesFor } from '../../src/backends/netns/names.js';
+import { readRecords } from '../../src/backends/netns/records.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';
 import { createNetnsBackend } from '../../src/backends/netns/index.js';
@@ -164,6 +165,20 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns backend
     await Promise.all(bottles.map((b) => b.close()));
     for (const b of bottles) expect(leftovers(b.slug)).toEqual([]);
   }, 120_000);
+
+  it('fault: the sidecar dies → the agent loses its network (fail closed), list active shows it down, teardown completes', async () => {
+    const b = await launch();
+    expect((await backend.listActive()).find((x) => x.slug === b.slug)?.sidecars).toEqual(['egress']);
+    const rec = readRecords().find((r) => r.slug === b.slug)!;
+    process.kill(rec.sidecarPid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await b.exec(['/bin/sh', '-c', `curl -s --noproxy '*' --connect-timeout 2 http://egress:9099/ ; echo "rc=$?"`]);
+    expect(r.stdout).toMatch(/rc=(7|28)/);
+    expect((await backend.listActive()).find((x) => x.slug === b.slug)?.sidecars).toEqual([]);
+    const slug = b.slug;
+    await b.close();
+    expect(leftovers(slug)).toEqual([]);
+  });
 
   it('refuses a plan that needs an image build', async () => {
     const plan = makePlan(home, `nt-${rnd()}`);

@@ -5,10 +5,11 @@
  * 1000 with no capabilities.
  */
 import { chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { DAEMON_PORTS } from '../../sidecar/daemons.js';
-import { GUEST_UID, type BottlePlan, type SidecarSecrets } from '../../plan/bottle-plan.js';
+import { GUEST_UID, type BottlePlan, type DaemonName, type SidecarSecrets } from '../../plan/bottle-plan.js';
 import type { ActiveBottle, Availability, Backend, CleanupPlan, RunningBottle } from '../backend.js';
 import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
 import { runCommand } from '../run-command.js';
@@ -68,6 +69,19 @@ async function killNamespaceProcesses(tools: NetnsTools, netns: string): Promise
     }
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(500, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
 }
 
 function checkPlan(plan: BottlePlan): void {
@@ -189,12 +203,22 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
     },
 
     async listActive(): Promise<ActiveBottle[]> {
-      return readRecords()
-        .filter((r) => existsSync(`/run/netns/${NAME_PREFIX}${r.short}`) && (pidAlive(r.ownerPid) || pidAlive(r.sidecarPid)))
-        .map((r) => ({
-          slug: r.slug, agent: r.agent, label: r.label, color: r.color, backend: 'netns', bottles: r.bottles,
-          sidecars: isSidecarOf(r.sidecarPid, r.stateDir) ? r.daemons : [], headless: r.headless, startedAt: r.startedAt,
-        }));
+      const live = readRecords().filter(
+        (r) => r.hostAddr !== '' && existsSync(`/run/netns/${NAME_PREFIX}${r.short}`) && (pidAlive(r.ownerPid) || pidAlive(r.sidecarPid)),
+      );
+      // "Sidecars up" is what answers on the host end right now (a local veth: a connect is
+      // answered or refused at once), so a crashed daemon shows as down (security spec §3).
+      return Promise.all(
+        live.map(async (r) => {
+          const up = isSidecarOf(r.sidecarPid, r.stateDir)
+            ? (await Promise.all(r.daemons.map(async (d) => ((await listening(r.hostAddr, DAEMON_PORTS[d as DaemonName] ?? 0)) ? d : null)))).filter((d): d is string => d !== null)
+            : [];
+          return {
+            slug: r.slug, agent: r.agent, label: r.label, color: r.color, backend: 'netns', bottles: r.bottles,
+            sidecars: up, headless: r.headless, startedAt: r.startedAt,
+          };
+        }),
+      );
     },
 
     async reloadEgress(slug: string): Promise<void> {
