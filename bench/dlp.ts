@@ -72,19 +72,27 @@ function secrets(rand: () => number): KnownSecret[] {
 /**
  * Wall-clock MB/s is the headline; CPU-time MB/s is printed beside it because the benchmark
  * machines are shared (2 cores, several jobs): CPU time is what one scan costs, wall time also
- * counts waiting for a core. `best` is the fastest single scan (closest to an idle machine).
+ * counts waiting for a core. `best scan` is the fastest single scan (wall), `best 10-scan cpu` the
+ * lowest CPU time per scan over a round of 10 (closest to an idle machine).
  */
-function measure(label: string, run: () => void, bytes: number): { wall: number; cpu: number; best: number } {
+function measure(label: string, run: () => void, bytes: number): { wall: number; cpu: number; best: number; cpuBest: number } {
   for (let i = 0; i < 5; i++) run();
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   let iters = 0;
   let best = Infinity;
+  let roundCpu = process.cpuUsage();
+  let bestRoundCpu = Infinity;
   while (iters < 200 && Number(process.hrtime.bigint() - t0) < 5e9) {
     const s0 = process.hrtime.bigint();
     run();
     best = Math.min(best, Number(process.hrtime.bigint() - s0) / 1e9);
     iters++;
+    if (iters % 10 === 0) {
+      const r = process.cpuUsage(roundCpu);
+      bestRoundCpu = Math.min(bestRoundCpu, (r.user + r.system) / 1e6 / 10);
+      roundCpu = process.cpuUsage();
+    }
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const cu = process.cpuUsage(c0);
@@ -92,10 +100,11 @@ function measure(label: string, run: () => void, bytes: number): { wall: number;
   const wall = (bytes * iters) / secs / 1e6;
   const cpu = (bytes * iters) / cpuSecs / 1e6;
   const fastest = bytes / best / 1e6;
+  const cpuBest = bytes / bestRoundCpu / 1e6;
   console.log(
-    `${label.padEnd(52)} ${wall.toFixed(1).padStart(6)} MB/s mean wall ${cpu.toFixed(1).padStart(6)} MB/s cpu ${fastest.toFixed(1).padStart(6)} MB/s best  (${((secs / iters) * 1000).toFixed(2)} ms/scan, ${iters} it)`,
+    `${label.padEnd(50)} ${wall.toFixed(1).padStart(6)} MB/s mean wall ${cpu.toFixed(1).padStart(6)} MB/s cpu ${fastest.toFixed(1).padStart(6)} best scan ${cpuBest.toFixed(1).padStart(6)} best 10-scan cpu  (${((secs / iters) * 1000).toFixed(2)} ms/scan, ${iters} it)`,
   );
-  return { wall, cpu, best: fastest };
+  return { wall, cpu, best: fastest, cpuBest };
 }
 
 const rand = prng('bot-bottle dlp bench v1');
@@ -147,5 +156,5 @@ const planted = body.replace('"model"', `"k":"${known[3]!.value}","model"`);
 const hit = scanner.scan([{ name: 'body', text: planted }], all).filter((f) => f.secretName === known[3]!.name);
 console.log(`sanity: planted secret found: ${hit.length > 0}`);
 console.log(
-  `RESULT dlp_mb_per_s mean_wall=${headline.wall.toFixed(1)} cpu=${headline.cpu.toFixed(1)} best=${headline.best.toFixed(1)} target=100 (mean wall ${headline.wall >= 100 ? 'MET' : 'SHORT'}, best ${headline.best >= 100 ? 'MET' : 'SHORT'}) (load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).cpus().length} cores)`,
+  `RESULT dlp_mb_per_s mean_wall=${headline.wall.toFixed(1)} cpu=${headline.cpu.toFixed(1)} best_scan=${headline.best.toFixed(1)} best_round_cpu=${headline.cpuBest.toFixed(1)} target=100 (mean wall ${headline.wall >= 100 ? 'MET' : 'SHORT'}, best ${headline.best >= 100 ? 'MET' : 'SHORT'}) (load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).cpus().length} cores)`,
 );
