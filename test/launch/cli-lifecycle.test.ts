@@ -40,14 +40,17 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('lifecycle across proc
   afterEach(() => {
     for (const k of kids.splice(0)) if (k.exitCode === null) k.kill('SIGKILL');
   });
+  const slugs: string[] = [];
   afterAll(async () => {
-    await runCli(['cleanup', '--yes', '--include-preserved'], { env: { BOT_BOTTLE_HOME: home }, timeoutMs: 60_000 });
+    // Only this file's bottles: an unfiltered cleanup would reap other tests' orphans too.
+    if (slugs.length > 0) await runCli(['cleanup', '--yes', '--include-preserved', ...slugs], { env: { BOT_BOTTLE_HOME: home }, timeoutMs: 60_000 });
     rmSync(home, { recursive: true, force: true });
   });
 
   it('SIGINT mid-launch: exit 130, nothing left behind, no state dir', async () => {
     for (const step of ['starting sidecars', 'installing the bottle CA']) {
       const slug = `sg-${rnd()}`;
+      slugs.push(slug);
       const f = startFixture(home, slug, 'sleep 30');
       kids.push(f.child);
       await f.waitFor(`event progress ${step}`);
@@ -61,6 +64,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('lifecycle across proc
 
   it('list active shows a running bottle; after its launcher dies, cleanup finds and removes every orphan (C28, C29)', async () => {
     const slug = `or-${rnd()}`;
+    slugs.push(slug);
     const f = startFixture(home, slug, 'sleep 60');
     kids.push(f.child);
     await f.waitFor('event ready');
