@@ -245,7 +245,7 @@ export async function scanPush(d: ScanDeps, updates: readonly RefUpdate[]): Prom
 
   const seen = new Set<string>();
   for (const c of perCommit) {
-    const raw = d.scanner.scan(c.surfaces, DETECTORS).filter((f) => f.severity === 'block');
+    const raw = d.scanner.scan(c.surfaces, DETECTORS, { fragmentScope: 'surface' }).filter((f) => f.severity === 'block');
     const surfaceText = new Map(c.surfaces.map((s) => [s.name, s.text]));
     // Group verbatim matches by line so the masked line hides every match on it.
     const located = raw.map((f) => {
