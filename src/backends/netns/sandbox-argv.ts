@@ -23,9 +23,11 @@ export interface HostTools {
 /** A system path as seen on the host: a directory to bind read-only, or a symlink to recreate. */
 export type SystemEntry = { kind: 'dir' | 'file'; path: string } | { kind: 'symlink'; path: string; target: string };
 
+/** Read-only system paths (none holds a secret): binaries, libraries, the loader cache, TLS roots. */
 export const SYSTEM_PATHS = [
   '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32',
   '/etc/ssl', '/etc/alternatives', '/etc/ca-certificates', '/etc/localtime',
+  '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/os-release', '/etc/services', '/etc/protocols', '/etc/mime.types',
 ] as const;
 
 export const GUEST_ETC_FILES = ['passwd', 'group', 'hosts', 'resolv.conf', 'nsswitch.conf', 'hostname'] as const;
