@@ -5,7 +5,7 @@
  * for the process lifetime by (host, fingerprint), rejections for 15 min, identical concurrent
  * holds share one proposal, at most 32 holds.
  */
-import http from 'node:http';
+import { awaitDecision, fileProposal } from '../supervise/internal-client.js';
 
 export interface ApprovalRequest {
   readonly bottle: string;
@@ -27,47 +27,6 @@ export const rejectingApprover: Approver = {
   request: async () => ({ status: 'unavailable', proposal: null }),
 };
 
-interface JsonResponse {
-  status: number;
-  body: unknown;
-}
-
-function requestJson(socketPath: string, method: string, path: string, body: unknown, signal: AbortSignal, timeoutMs: number): Promise<JsonResponse> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request(
-      {
-        socketPath,
-        method,
-        path,
-        signal,
-        timeout: timeoutMs,
-        headers: { host: 'supervise', ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > 1 << 20) req.destroy(new Error('supervise answer too large'));
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
-          } catch {
-            reject(new Error('supervise answer is not JSON'));
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('supervise request timed out')));
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
 /** Files a proposal and long-polls its decision. Any protocol error is `unavailable` (fail closed). */
 export function createSuperviseSocketApprover(socketPath: string): Approver {
   return {
@@ -75,43 +34,21 @@ export function createSuperviseSocketApprover(socketPath: string): Approver {
       const deadline = Date.now() + timeoutMs;
       let id: string;
       try {
-        const res = await requestJson(
+        id = await fileProposal(
           socketPath,
-          'POST',
-          '/v1/proposals',
           {
             kind: 'egress-token-allow',
             origin: 'egress',
             payload: { bottle: r.bottle, host: r.host, method: r.method, path: r.path, findings: r.findings },
-            timeout_seconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
+            timeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
           },
-          signal,
-          10_000,
+          { signal },
         );
-        const b = res.body as { id?: unknown };
-        if (res.status < 200 || res.status > 299 || typeof b?.id !== 'string' && typeof b?.id !== 'number') return { status: 'unavailable', proposal: null };
-        id = String(b.id);
       } catch {
-        return { status: signal.aborted ? 'unavailable' : 'unavailable', proposal: null };
+        return { status: 'unavailable', proposal: null };
       }
-      for (;;) {
-        const left = deadline - Date.now();
-        if (left <= 0) return { status: 'timeout', proposal: id };
-        const wait = Math.max(1, Math.min(30, Math.ceil(left / 1000)));
-        let res: JsonResponse;
-        try {
-          res = await requestJson(socketPath, 'GET', `/v1/proposals/${encodeURIComponent(id)}/decision?wait=${wait}`, undefined, signal, Math.min(left, wait * 1000 + 5000));
-        } catch {
-          if (!signal.aborted && Date.now() >= deadline) return { status: 'timeout', proposal: id };
-          return { status: 'unavailable', proposal: id };
-        }
-        const st = (res.body as { status?: unknown })?.status;
-        if (res.status < 200 || res.status > 299) return { status: 'unavailable', proposal: id };
-        if (st === 'approved') return { status: 'approved', proposal: id };
-        if (st === 'rejected') return { status: 'rejected', proposal: id };
-        if (st === 'expired') return { status: 'timeout', proposal: id };
-        if (st !== 'pending') return { status: 'unavailable', proposal: id };
-      }
+      const d = await awaitDecision(socketPath, id, { deadline, signal });
+      return { status: d.state, proposal: id };
     },
   };
 }
