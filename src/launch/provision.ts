@@ -44,7 +44,7 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
   aborted();
 
   if (plan.agent.gitConfig.length > 0) onStep('git-config');
-  for (const [key, value] of plan.agent.gitConfig) await must(b, 'git-config', ['git', 'config', '--global', key, value]);
+  if (plan.agent.gitConfig.length > 0) await must(b, 'git-config', gitConfigArgv(plan.agent.gitConfig));
   aborted();
 
   if (plan.agent.skills.length > 0) onStep('skills');
@@ -67,4 +67,18 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
 
   if (plan.copyCwd) onStep('workspace');
   if (plan.copyCwd) await b.copyIn(plan.cwd, GUEST_WORKSPACE);
+}
+
+// `insteadOf` is multi-valued (one value per spelling of the upstream URL), so each key is cleared
+// once and every value added: a plain `git config key value` would keep only the last spelling.
+// One sandboxed exec for all pairs; keys and values travel as argv, never through shell quoting.
+const APPLY_GIT_CONFIG = [
+  'while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do git config --global --unset-all "$1" 2>/dev/null || true; shift; done',
+  'shift',
+  'while [ "$#" -gt 1 ]; do git config --global --add "$1" "$2" || exit 1; shift 2; done',
+].join('\n');
+
+export function gitConfigArgv(pairs: ReadonlyArray<readonly [string, string]>): string[] {
+  const keys = [...new Set(pairs.map(([k]) => k))];
+  return ['/bin/sh', '-c', APPLY_GIT_CONFIG, 'git-config', ...keys, '--', ...pairs.flat()];
 }
