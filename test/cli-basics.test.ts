@@ -32,10 +32,10 @@ describe('CLI conventions (cli spec §1)', () => {
   it('C1 --help on the program and on every command: usage, options and an example on stdout, exit 0', async () => {
     // In-process (the real commander program) so that every command is covered without spawning
     // one process each; the spawned test below checks the process-level behaviour.
-    const paths = [[], ...commandPaths(buildProgram())];
+    const paths = [[], ...commandPaths(await buildProgram())];
     expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['list', 'info', 'init']));
     for (const p of paths) {
-      const program = buildProgram();
+      const program = await buildProgram();
       let out = '';
       let err = '';
       const capture = (c: Command): void => {
@@ -63,7 +63,7 @@ describe('CLI conventions (cli spec §1)', () => {
   });
 
   it('C2 unknown command: one stderr line with a suggestion, exit 2', async () => {
-    const hasStart = buildProgram().commands.some((c) => c.name() === 'start');
+    const hasStart = (await buildProgram()).commands.some((c) => c.name() === 'start');
     const [typo, meant] = hasStart ? ['strat', 'start'] : ['lst', 'list'];
     const r = await runCli([typo], { env });
     expect(r.code).toBe(2);

@@ -3,9 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { BottleError, EXIT } from '../errors.js';
 import { commanderErrorLine, printError } from './output.js';
-import { COMMANDS } from './commands/index.js';
+import { loadCommands } from './commands/index.js';
 
-export function buildProgram(): Command {
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('bot-bottle');
   program
     .description('Run AI coding agents inside a throw-away sandbox whose only ways out are policed sidecars.')
@@ -20,7 +20,7 @@ export function buildProgram(): Command {
       outputError: (s, write) => write(commanderErrorLine(s, 'bot-bottle --help')),
     })
     .addHelpText('after', '\nExample:\n  $ bot-bottle info implementer\n');
-  for (const register of COMMANDS) register(program);
+  for (const register of await loadCommands(only)) register(program);
   const configure = (cmd: Command, path: string): void => {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (s, write) => write(commanderErrorLine(s, `${path} --help`)) });
@@ -37,7 +37,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const first = argv[2];
+  const program = await buildProgram(first === 'sidecar' ? first : undefined);
   if (argv.length <= 2) {
     process.stderr.write(program.helpInformation());
     return EXIT.usage;
