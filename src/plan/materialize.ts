@@ -47,40 +47,45 @@ export async function materializeState(prepared: PreparedLaunch, opts: { now?: (
   }
   try {
     await chmod(dir, 0o700);
-    await writeMetadata(dir, prepared.metadata);
-
-    const ca = await createBottleCa(plan.slug, (opts.now ?? (() => new Date()))());
-    const { certPath, keyPath } = await writeBottleCa(join(dir, STATE_ENTRIES.egressDir), ca);
-
-    const routesPath = join(dir, STATE_ENTRIES.routesFile);
-    await mkdir(join(dir, STATE_ENTRIES.liveConfigDir), { mode: 0o700 });
-    await writeAtomic(routesPath, renderRoutesFile(prepared.routesFile), 0o644);
-
-    const gateDir = join(dir, STATE_ENTRIES.gitGateDir);
-    await mkdir(gateDir, { mode: 0o700 });
-    const gateConfigPath = join(dir, STATE_ENTRIES.gitGateConfig);
-    await writeAtomic(gateConfigPath, prepared.gate.configYaml, 0o644);
-    for (const f of prepared.gate.copyFiles) {
-      const dest = join(gateDir, f.dest);
-      await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-      await copyFile(f.source, dest);
-      await chmod(dest, 0o600);
-    }
-    for (const k of prepared.gate.knownHosts) await writeAtomic(join(gateDir, k.dest), k.content, 0o600);
-
-    for (const sub of [STATE_ENTRIES.superviseSpool, STATE_ENTRIES.runDir, STATE_ENTRIES.logsDir]) {
-      await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
-    }
-    // Host copies of the rendered guest files (no secrets: validated at planning time).
-    const providerDir = join(dir, STATE_ENTRIES.providerDir);
-    await mkdir(providerDir, { mode: 0o700 });
-    for (const f of prepared.providerFiles) {
-      const rel = f.path.replace(/^\/home\/node\//, '');
-      await writeAtomic(join(providerDir, rel), f.content, 0o600);
-    }
-    return { stateDir: dir, caCertPath: certPath, caKeyPath: keyPath, routesPath, gateConfigPath, pendingGeneratedKeys: prepared.gate.generatedKeys };
+    return await writeLaunchFiles(prepared, (opts.now ?? (() => new Date()))());
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Writes every launch file into an existing state dir: used by a new launch (above) and by
+ * `resume`, which keeps the agent's home, logs and spool but needs a new CA (its key was deleted
+ * at teardown) and the routes/git-gate files of the re-read manifests.
+ */
+export async function writeLaunchFiles(prepared: PreparedLaunch, now: Date): Promise<MaterializedState> {
+  const dir = prepared.plan.stateDir;
+  await writeMetadata(dir, prepared.metadata);
+
+  const ca = await createBottleCa(prepared.plan.slug, now);
+  const { certPath, keyPath } = await writeBottleCa(join(dir, STATE_ENTRIES.egressDir), ca);
+
+  const routesPath = join(dir, STATE_ENTRIES.routesFile);
+  await writeAtomic(routesPath, renderRoutesFile(prepared.routesFile), 0o644);
+
+  const gateDir = join(dir, STATE_ENTRIES.gitGateDir);
+  const gateConfigPath = join(dir, STATE_ENTRIES.gitGateConfig);
+  await writeAtomic(gateConfigPath, prepared.gate.configYaml, 0o644);
+  for (const f of prepared.gate.copyFiles) {
+    const dest = join(gateDir, f.dest);
+    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
+    await copyFile(f.source, dest);
+    await chmod(dest, 0o600);
+  }
+  for (const k of prepared.gate.knownHosts) await writeAtomic(join(gateDir, k.dest), k.content, 0o600);
+
+  for (const sub of [STATE_ENTRIES.superviseSpool, STATE_ENTRIES.runDir, STATE_ENTRIES.logsDir]) {
+    await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+  }
+  // Host copies of the rendered guest files (no secrets: validated at planning time).
+  for (const f of prepared.providerFiles) {
+    await writeAtomic(join(dir, STATE_ENTRIES.providerDir, f.path.replace(/^\/home\/node\//, '')), f.content, 0o600);
+  }
+  return { stateDir: dir, caCertPath: certPath, caKeyPath: keyPath, routesPath, gateConfigPath, pendingGeneratedKeys: prepared.gate.generatedKeys };
 }

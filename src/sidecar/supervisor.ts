@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
+import { canConnect } from '../util/can-connect.js';
 import { constants as osConstants } from 'node:os';
 import type { DaemonName } from '../plan/bottle-plan.js';
 import { listenTarget } from './daemons.js';
@@ -77,18 +77,6 @@ function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): vo
   };
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(500, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly running: Running[] = [];

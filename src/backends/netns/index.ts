@@ -5,7 +5,7 @@
  * 1000 with no capabilities.
  */
 import { chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { canConnect } from '../../util/can-connect.js';
 import { join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { DAEMON_PORTS } from '../../sidecar/daemons.js';
@@ -71,18 +71,6 @@ async function killNamespaceProcesses(tools: NetnsTools, netns: string): Promise
   }
 }
 
-function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(500, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 function checkPlan(plan: BottlePlan): void {
   if (plan.agent.image.dockerfile !== null) {
@@ -211,7 +199,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       return Promise.all(
         live.map(async (r) => {
           const up = isSidecarOf(r.sidecarPid, r.stateDir)
-            ? (await Promise.all(r.daemons.map(async (d) => ((await listening(r.hostAddr, DAEMON_PORTS[d as DaemonName] ?? 0)) ? d : null)))).filter((d): d is string => d !== null)
+            ? (await Promise.all(r.daemons.map(async (d) => ((await canConnect(r.hostAddr, DAEMON_PORTS[d as DaemonName] ?? 0)) ? d : null)))).filter((d): d is string => d !== null)
             : [];
           return {
             slug: r.slug, agent: r.agent, label: r.label, color: r.color, backend: 'netns', bottles: r.bottles,
