@@ -127,4 +127,47 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns bottle 
       for (const v of [SECRET, GATE_SECRET]) expect(text, f).not.toContain(v);
     }
   }, 120_000);
+
+  it('8 bottles in parallel with the real egress: each gets its own /30, its own credential injected, and all go away', async () => {
+    const tokens = Array.from({ length: 8 }, (_, i) => `marker-parallel-${i}-${Math.random().toString(36).slice(2, 10)}`);
+    const par = await startTlsUpstream({
+      names: [API],
+      handler: (req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ auth: req.headers.authorization ?? null }));
+      },
+    });
+    const upstreamCa = join(home, 'parallel-upstream-ca.pem');
+    writeFileSync(upstreamCa, par.ca.certPem);
+    const backend = createNetnsBackend();
+    const bottles: NetnsBottle[] = [];
+    try {
+      const launched = await Promise.all(
+        tokens.map(async (token, i) => {
+          const slug = `rp${i}-${Math.random().toString(36).slice(2, 7)}`;
+          const plan = makePlan(home, slug, {
+            daemons: ['egress'],
+            agentEnv: { CURL_CA_BUNDLE: GUEST_CA_BUNDLE },
+            sidecarEnv: { EGRESS_RESOLVE: `${API}=127.0.0.1`, EGRESS_UPSTREAM_CA_FILE: upstreamCa },
+          });
+          await writeRealState(plan, routesFor(slug, API, par.port));
+          const b = (await backend.launch(plan, { EGRESS_TOKEN_0: token, EGRESS_TOKEN_CANARY: CANARY }, { onProgress: () => undefined })) as NetnsBottle;
+          bottles.push(b);
+          await provision(plan, b, () => undefined, () => undefined);
+          return { b, plan, token };
+        }),
+      );
+      expect(new Set(launched.map((x) => x.b.hostAddr)).size).toBe(8);
+      const answers = await Promise.all(launched.map((x) => x.b.exec(['curl', '-sS', '--max-time', '60', `https://${API}:${par.port}/whoami`])));
+      answers.forEach((a, i) => {
+        expect(a.stderr).toBe('');
+        // Each bottle's egress injects its own slot value, never another bottle's.
+        expect(JSON.parse(a.stdout)).toEqual({ auth: `Bearer ${tokens[i]}` });
+      });
+    } finally {
+      await Promise.all(bottles.map((b) => b.close()));
+      await par.close();
+    }
+    for (const b of bottles) expect(leftovers(b.slug)).toEqual([]);
+  }, 300_000);
 });
