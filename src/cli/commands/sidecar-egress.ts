@@ -1,9 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { runCheck, checkExitCode } from '../../egress/check.js';
-import { parseRoutesFile } from '../../egress/routes-file.js';
-import { compileRouteTable } from '../../egress/route-table.js';
-import { runEgressDaemon } from '../../egress/daemon.js';
 import { printJson } from '../output.js';
 import { EXIT } from '../../errors.js';
 
@@ -29,6 +25,8 @@ export function registerSidecarEgress(sidecarCommand: Command): void {
         // `sidecar egress --listen X` too: take it from there, adding egress's port when absent.
         const inherited = (sidecarCommand.opts() as { listen?: string }).listen;
         const listen = o.listen ?? (inherited === undefined ? undefined : /(^[^:]+|\]):\d+$/.test(inherited) ? inherited : `${inherited.includes(':') ? `[${inherited}]` : inherited}:9099`);
+        // Loaded here, not at the top: the supervisor and the git-gate child load this file too.
+        const { runEgressDaemon } = await import('../../egress/daemon.js');
         process.exitCode = await runEgressDaemon(process.env, { ...(o.routes ? { routes: o.routes } : {}), ...(listen ? { listen } : {}) });
         return;
       }
@@ -42,6 +40,11 @@ async function check(o: { routes?: string; check: string; method: string; header
     process.stderr.write(`bot-bottle: error: ${msg}\n`);
     return EXIT.usage;
   };
+  const [{ runCheck, checkExitCode }, { parseRoutesFile }, { compileRouteTable }] = await Promise.all([
+    import('../../egress/check.js'),
+    import('../../egress/routes-file.js'),
+    import('../../egress/route-table.js'),
+  ]);
   let table;
   try {
     table = compileRouteTable(parseRoutesFile(await readFile(path, 'utf8')));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runGitGateDaemon } from '../../gate/daemon.js';
 
 /**
  * `bot-bottle sidecar git-gate`: runs the git gate daemon in the foreground. Configuration comes
@@ -12,6 +11,8 @@ export function registerSidecarGitGate(sidecarCommand: Command): void {
     .command('git-gate')
     .description('run the git gate daemon (smart HTTP on GIT_GATE_LISTEN, default 0.0.0.0:9420)')
     .action(async () => {
+      // Loaded on use: the supervisor and the egress child load this file too.
+      const { runGitGateDaemon } = await import('../../gate/daemon.js');
       const code = await runGitGateDaemon(process.env, (line) => process.stderr.write(`${line}\n`));
       process.exitCode = code;
     });
