@@ -200,7 +200,9 @@ async function teardown(
   if (opts.revoke) {
     try {
       await opts.revoke();
-    } catch {
+    } catch (err) {
+      // Loud (git-gate spec §7): each unrevoked key is named so the operator can act.
+      for (const line of (err instanceof Error ? err.message : String(err)).split('\n')) emit({ type: 'warning', message: line, slug });
       reason = 'revoke-failed';
       exitCode = EXIT.error;
     }

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-export type Capability = 'root' | 'bwrap' | 'nft' | 'ip' | 'sshd' | 'git' | 'git-http-backend' | 'curl' | 'netns';
+export type Capability = 'root' | 'bwrap' | 'nft' | 'ip' | 'sshd' | 'git' | 'git-http-backend' | 'curl' | 'netns' | 'ssh-keygen';
 
 const cache = new Map<Capability, string | null>();
 
@@ -32,6 +32,8 @@ function probe(cap: Capability): string | null {
       if (r.status !== 0) return 'needs git';
       return spawnSync('test', ['-x', `${r.stdout.trim()}/git-http-backend`]).status === 0 ? null : 'needs git http-backend';
     }
+    case 'ssh-keygen':
+      return which('ssh-keygen') ? null : 'needs ssh-keygen (apt-get install openssh-client)';
     case 'curl':
       return which('curl') ? null : 'needs curl';
     case 'netns': {

@@ -12,6 +12,7 @@ import { resolveHome, userHome } from '../../manifest/home.js';
 import { indexManifests, loadAgent, loadBottles, sourceLabel } from '../../manifest/loader.js';
 import { preparePlan } from '../../plan/prepare.js';
 import { runLaunch } from '../../launch/run.js';
+import { deployKeyHooks } from '../../launch/deploy-keys.js';
 import { rematerializeState } from '../../launch/resume-state.js';
 import { pidRunning } from '../../launch/live.js';
 import { readMetadata } from '../../state/metadata.js';
@@ -95,7 +96,7 @@ export async function runResume(slug: string, f: ResumeFlags): Promise<number> {
     const result = await runLaunch(prepared, {
       backend,
       resume: true,
-      materialize: () => rematerializeState(prepared),
+      ...deployKeyHooks(prepared, process.env, () => rematerializeState(prepared)),
       ...(prompt !== undefined ? { prompt } : { tty: Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY) }),
       signal: controller.signal,
       onEvent: (e) => {

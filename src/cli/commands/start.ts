@@ -13,6 +13,7 @@ import { indexManifests, loadAgent, loadBottles, selectBottleNames, sourceLabel,
 import { preparePlan, type PreparedLaunch } from '../../plan/prepare.js';
 // THE single launch call site (below, in launch()). Backends and the lifecycle live in src/launch.
 import { runLaunch, type LaunchEvent } from '../../launch/run.js';
+import { deployKeyHooks } from '../../launch/deploy-keys.js';
 import { printJson, warn } from '../output.js';
 import { askHidden, askLine, confirmLaunch, isInteractive, renderPreflight } from '../preflight.js';
 
@@ -163,6 +164,7 @@ async function launch(prepared: PreparedLaunch, backend: Backend, prompt: string
     const tty = prompt === undefined && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
     const result = await runLaunch(prepared, {
       backend,
+      ...deployKeyHooks(prepared, process.env),
       ...(prompt !== undefined ? { prompt } : { tty }),
       signal: controller.signal,
       onEvent: (e) => {
