@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, CleanupPlan } from '../backends/backend.js';
+import { DEPLOY_KEYS_FILE, UNREVOKED_KEYS_FILE, revokeGiteaKeys, type DeployKeyRecord, type FetchLike } from '../gate/gitea.js';
 import { scanStateDirs } from './live.js';
 
 export interface CleanupSurvey {
@@ -44,7 +45,50 @@ export interface CleanupOutcome {
   warnings: string[];
 }
 
-export async function applyCleanup(home: string, backends: readonly Backend[], survey: CleanupSurvey): Promise<CleanupOutcome> {
+function keyRecords(gateDir: string): DeployKeyRecord[] {
+  const out: DeployKeyRecord[] = [];
+  for (const f of [DEPLOY_KEYS_FILE, UNREVOKED_KEYS_FILE]) {
+    const path = join(gateDir, f);
+    if (!existsSync(path)) continue;
+    try {
+      const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      if (Array.isArray(v)) out.push(...(v as DeployKeyRecord[]));
+    } catch {
+      // unreadable record file: handled by the caller as a pending revocation
+      out.push({ repo: '?', title: f, id: -1, host: '?', owner: '?', name: '?', apiUrl: '', provisionerToken: '' });
+    }
+  }
+  return out;
+}
+
+/**
+ * Retries the revocation of every deploy key a dead bottle left registered (cli spec §8 step 4).
+ * The provisioner tokens are read from the host env by the names in the records. Returns the
+ * loud per-key messages of what is still not revoked (empty = safe to delete the dir).
+ */
+async function retryRevocations(dir: string, hostEnv: Readonly<Record<string, string | undefined>>, fetchImpl?: FetchLike): Promise<string[]> {
+  const gateDir = join(dir, 'git-gate');
+  const records = keyRecords(gateDir);
+  if (records.length === 0) return [];
+  const tokens: Record<string, string> = {};
+  for (const r of records) {
+    const v = r.provisionerToken ? hostEnv[r.provisionerToken] : undefined;
+    if (v) tokens[r.provisionerToken] = v;
+  }
+  try {
+    const report = await revokeGiteaKeys(gateDir, tokens, fetchImpl ? { fetch: fetchImpl } : {});
+    return report.failed.map((f) => f.message);
+  } catch (err) {
+    return [`deploy key revocation for ${dir} failed: ${(err as Error).message}`];
+  }
+}
+
+export async function applyCleanup(
+  home: string,
+  backends: readonly Backend[],
+  survey: CleanupSurvey,
+  opts: { hostEnv?: Readonly<Record<string, string | undefined>>; fetch?: FetchLike } = {},
+): Promise<CleanupOutcome> {
   const failed: string[] = [];
   const warnings: string[] = [];
   for (const plan of survey.plans) {
@@ -60,11 +104,9 @@ export async function applyCleanup(home: string, backends: readonly Backend[], s
   }
   for (const slug of survey.removableState) {
     const dir = join(home, 'state', slug);
-    // Deploy-key revocation retries belong to the git-gate provisioning; until it can retry
-    // here, a dir with pending revocations is kept so no key is forgotten.
-    const pending = join(dir, 'git-gate', 'unrevoked-keys.json');
-    if (existsSync(pending) && readFileSync(pending, 'utf8').trim() !== '[]') {
-      warnings.push(`kept state/${slug}: deploy key revocation still pending (${pending})`);
+    const pending = await retryRevocations(dir, opts.hostEnv ?? process.env, opts.fetch);
+    if (pending.length > 0) {
+      warnings.push(...pending, `kept state/${slug}: deploy key revocation still pending; export the provisioner token and run cleanup again`);
       continue;
     }
     try {

@@ -12,6 +12,7 @@ import { startFakeGitea, type FakeGitea } from '../gate/helpers/fake-gitea.js';
 import { tempHome, type TempHome } from '../plan/home-fixture.js';
 import { preparePlan } from '../../src/plan/prepare.js';
 import { deployKeyHooks } from '../../src/launch/deploy-keys.js';
+import { applyCleanup } from '../../src/launch/cleanup.js';
 import type { FetchLike } from '../../src/gate/gitea.js';
 
 const ADMIN = 'gitea-admin-PLANTED-marker-7f3e2d1c';
@@ -84,5 +85,28 @@ describe.skipIf(skipReason('ssh-keygen'))('deploy keys around a launch', () => {
     expect(hooks.revoke).toBeUndefined();
     await hooks.materialize!();
     expect(existsSync(join(p.plan.stateDir, 'metadata.json'))).toBe(true);
+  });
+
+  it('cleanup retries a pending revocation: kept (loudly) without the token, removed once revoked', async () => {
+    const { p, hooks } = await setup();
+    await hooks.materialize!();
+    gitea!.deleteStatus = 503;
+    await expect(hooks.revoke!()).rejects.toMatchObject({ code: 'TEARDOWN_FAILED' });
+    gitea!.deleteStatus = null;
+    const home = p.plan.home;
+    const slug = p.plan.slug;
+    const survey = { plans: [], removableState: [slug], keptPreserved: [], skippedBackends: [] };
+    const fetchLocal: FetchLike = (url, init) => globalThis.fetch(url.replace('https://gitea.example.test', gitea!.url), init);
+
+    const without = await applyCleanup(home, [], survey, { hostEnv: {}, fetch: fetchLocal });
+    expect(without.warnings.join('\n')).toMatch(/NOT revoked \(GITEA_ADMIN_TOKEN not set on the host\)/);
+    expect(without.warnings.join('\n')).toContain(`kept state/${slug}`);
+    expect(existsSync(p.plan.stateDir)).toBe(true);
+    expect(gitea!.keys.size).toBe(1);
+
+    const withToken = await applyCleanup(home, [], survey, { hostEnv: { GITEA_ADMIN_TOKEN: ADMIN }, fetch: fetchLocal });
+    expect(withToken).toEqual({ failed: [], warnings: [] });
+    expect(gitea!.keys.size).toBe(0);
+    expect(existsSync(p.plan.stateDir)).toBe(false);
   });
 });
