@@ -1,7 +1,7 @@
 /** Temp HOME / BOT_BOTTLE_HOME / cwd for CLI tests, plus a snapshot of every file under a dir. */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tempTree } from '../manifest/helpers.js';
 
 export interface CliEnv {
   readonly root: string;
@@ -14,27 +14,8 @@ export interface CliEnv {
 }
 
 export function cliEnv(): CliEnv {
-  const root = mkdtempSync(join(tmpdir(), 'bb-cli-'));
-  const home = join(root, 'bbhome');
-  const userHome = join(root, 'user');
-  const cwd = join(root, 'cwd');
-  for (const d of [home, userHome, cwd]) mkdirSync(d, { recursive: true });
-  return {
-    root,
-    home,
-    userHome,
-    cwd,
-    env: { BOT_BOTTLE_HOME: home, HOME: userHome },
-    write(rel, text) {
-      const p = join(root, rel);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, text);
-      return p;
-    },
-    cleanup() {
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
+  const t = tempTree({ homeDir: 'bbhome', prefix: 'bb-cli-' });
+  return { ...t, env: { BOT_BOTTLE_HOME: t.home, HOME: t.userHome } };
 }
 
 /** path → content/mode of every entry under dir (directories too), for "nothing written" checks. */

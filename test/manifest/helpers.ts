@@ -55,9 +55,9 @@ export interface TempTree {
 }
 
 /** root/{home,cwd,user} ; `write('home/bottles/x.md', ...)`. */
-export function tempTree(): TempTree {
-  const root = mkdtempSync(join(tmpdir(), 'bb-manifest-'));
-  const home = join(root, 'home');
+export function tempTree(opts: { homeDir?: string; prefix?: string } = {}): TempTree {
+  const root = mkdtempSync(join(tmpdir(), opts.prefix ?? 'bb-manifest-'));
+  const home = join(root, opts.homeDir ?? 'home');
   const cwd = join(root, 'cwd');
   const userHome = join(root, 'user');
   for (const d of [home, cwd, userHome]) mkdirSync(d, { recursive: true });
