@@ -496,6 +496,30 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     return null;
   }
 
+  /**
+   * One upstream request: our own lookup (SSRF-checked), verification against system roots plus
+   * EGRESS_UPSTREAM_CA_FILE, servername = host. `pooled` false for WebSocket upgrades, whose
+   * sockets leave the pool for good.
+   */
+  function upstreamRequest(target: Target, method: string, path: string, headers: unknown, route: CompiledRoute, pooled: boolean): http.ClientRequest {
+    const isHttps = target.scheme === 'https';
+    const reqOpts: https.RequestOptions & { secureContext?: tls.SecureContext } = {
+      agent: pooled ? (isHttps ? agents.https : agents.http) : false,
+      host: target.host,
+      port: target.port,
+      method,
+      path,
+      headers: headers as http.OutgoingHttpHeaders,
+      setHost: false,
+      lookup: lookupFor(route),
+    };
+    if (isHttps) {
+      reqOpts.secureContext = agents.secureContext;
+      if (!/^[\d.]+$|:/.test(target.host)) reqOpts.servername = target.host;
+    }
+    return (isHttps ? https : http).request(reqOpts);
+  }
+
   async function forward(req: http.IncomingMessage, res: http.ServerResponse, target: Target, d: Allow, id: number, started: number, mode: 'intercept' | 'http'): Promise<void> {
     const route = d.route;
     const path = d.path;
@@ -544,22 +568,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
         writeAudit({ ...auditBase, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings: findingsForLog(prepared.findings, rec.decision).map(stripMasked), proposal: prepared.proposal, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started), ...rec });
         done();
       };
-      const isHttps = target.scheme === 'https';
-      const reqOpts: https.RequestOptions & { secureContext?: tls.SecureContext } = {
-        agent: isHttps ? agents.https : agents.http,
-        host: target.host,
-        port: target.port,
-        method,
-        path: prepared.url,
-        headers: hdrs as unknown as http.OutgoingHttpHeaders,
-        setHost: false,
-        lookup: lookupFor(route),
-      };
-      if (isHttps) {
-        reqOpts.secureContext = agents.secureContext;
-        if (!/^[\d.]+$|:/.test(target.host)) reqOpts.servername = target.host;
-      }
-      const upReq = (isHttps ? https : http).request(reqOpts);
+      const upReq = upstreamRequest(target, method, prepared.url, hdrs, route, true);
       let timedOut = false;
       let dlpAbort = false;
       const timeout = (what: string) => {
@@ -575,7 +584,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
           headerTimer = setTimeout(() => timeout('response timeout'), t.upstreamHeaders);
         };
         if (!s.connecting && (!(s instanceof tls.TLSSocket) || (s as tls.TLSSocket).encrypted)) connected();
-        else s.once(isHttps ? 'secureConnect' : 'connect', connected);
+        else s.once(target.scheme === 'https' ? 'secureConnect' : 'connect', connected);
       });
       upReq.on('error', (err) => {
         clearTimeout(connectTimer);
@@ -759,22 +768,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
       if (!prepared) return;
       const hdrs = prepared.headers;
       if (route.auth) hdrs.push(...injectionHeader(route.auth, opts.tokens[route.auth.slot] ?? ''));
-      const isHttps = target.scheme === 'https';
-      const reqOpts: https.RequestOptions & { secureContext?: tls.SecureContext } = {
-        agent: false,
-        host: target.host,
-        port: target.port,
-        method,
-        path: prepared.url,
-        headers: hdrs as unknown as http.OutgoingHttpHeaders,
-        setHost: false,
-        lookup: lookupFor(route),
-      };
-      if (isHttps) {
-        reqOpts.secureContext = agents.secureContext;
-        if (!/^[\d.]+$|:/.test(target.host)) reqOpts.servername = target.host;
-      }
-      const upReq = (isHttps ? https : http).request(reqOpts);
+      const upReq = upstreamRequest(target, method, prepared.url, hdrs, route, false);
       const timer = setTimeout(() => upReq.destroy(new UpstreamTimeout('connect timeout')), t.upstreamConnect);
       upReq.on('error', (err) => {
         clearTimeout(timer);
