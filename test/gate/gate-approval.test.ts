@@ -4,42 +4,34 @@
  * supervise's internal API is played by a small Unix-socket server (test/gate/helpers/fake-supervise.ts).
  */
 import { readFileSync, renameSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';
 import { startFakeSupervise, type Decide, type FakeSupervise } from './helpers/fake-supervise.js';
 import { fileRepo, startHarness, type Harness } from './helpers/gate-harness.js';
-import { commitFile, makeAgent, makeTmp, makeUpstream, refsOf, type Agent, type Tmp } from './helpers/git-env.js';
+import { commitFile, makeAgent, makeTmp, makeUpstream, refsOf, type Agent, type Tmp, useGateTmp } from './helpers/git-env.js';
 
 const AWS_KEY = 'AKIAZ7Q3M4X9K2L5P8R1';
 const AWS_KEY_2 = 'AKIAQ2W3E4R5T6Y7U8I9';
 const CANARY = 'bbcanary-7f3e9a21c4d85b60';
 
 describe.skipIf(skipReason('git', 'git-http-backend'))('git gate allow markers and supervise approval', { timeout: 180_000 }, () => {
-  let tmp: Tmp;
-  const closers: Array<() => Promise<void> | void> = [];
-  beforeEach(() => {
-    tmp = makeTmp();
-    closers.push(() => tmp.cleanup());
-  });
-  afterEach(async () => {
-    while (closers.length) await closers.pop()?.();
-  });
+  const fx = useGateTmp();
 
-  async function setup(decide: Decide | null, opts: Parameters<typeof startHarness>[2] = {}) {
-    const up = makeUpstream(tmp, 'widget');
-    const socket = tmp.path('supervise.sock');
+  async function setup(decide: Decide | null, opts: Parameters<typeof startHarness>[2] = {}, t: Tmp = fx.tmp) {
+    const up = makeUpstream(t, 'widget');
+    const socket = t.path('supervise.sock');
     let sup: FakeSupervise | null = null;
     if (decide) {
       sup = await startFakeSupervise(socket, decide);
-      closers.push(() => sup?.close());
+      fx.defer(() => sup?.close());
     }
-    const h: Harness = await startHarness(tmp, [fileRepo('widget', up)], {
+    const h: Harness = await startHarness(t, [fileRepo('widget', up)], {
       superviseSocket: socket,
       secrets: { tokens: {}, canary: CANARY },
       ...opts,
     });
-    closers.push(() => h.gate.close());
-    const agent: Agent = makeAgent(tmp, h.gitConfig);
+    fx.defer(() => h.gate.close());
+    const agent: Agent = makeAgent(t, h.gitConfig);
     await agent.ok(['clone', `file://${up}`, 'w']);
     return { up, h, agent, wc: `${agent.home}/w`, sup };
   }
@@ -97,11 +89,8 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate allow markers a
     ];
     for (const c of cases) {
       const sub = makeTmp();
-      const prev = tmp;
-      tmp = sub;
-      closers.push(() => sub.cleanup());
-      const { up, agent, wc } = await setup(c.decide, c.allow ? { allowTimeoutSeconds: c.allow } : {});
-      tmp = prev;
+      fx.defer(() => sub.cleanup());
+      const { up, agent, wc } = await setup(c.decide, c.allow ? { allowTimeoutSeconds: c.allow } : {}, sub);
       const before = refsOf(up);
       await commitFile(agent, wc, 'm.txt', `k=${AWS_KEY} # bot-bottle:allow fixture\n`);
       const r = await agent.git(['push', 'origin', 'HEAD:main'], { cwd: wc });

@@ -2,31 +2,23 @@
  * Fetch path of the git gate with real git against file:// upstreams (git-gate spec §3–§5, §9).
  */
 import { renameSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';
 import { fileRepo, startHarness, type Harness } from './helpers/gate-harness.js';
-import { commitFile, gitOk, makeAgent, makeTmp, makeUpstream, refsOf, type Tmp } from './helpers/git-env.js';
+import { commitFile, gitOk, makeAgent, makeUpstream, refsOf, useGateTmp } from './helpers/git-env.js';
 
 describe.skipIf(skipReason('git', 'git-http-backend'))('git gate fetch path (file:// upstream)', { timeout: 180_000 }, () => {
-  let tmp: Tmp;
-  const closers: Array<() => Promise<void> | void> = [];
-  beforeEach(() => {
-    tmp = makeTmp();
-    closers.push(() => tmp.cleanup());
-  });
-  afterEach(async () => {
-    while (closers.length) await closers.pop()?.();
-  });
+  const fx = useGateTmp();
   async function harness(...args: Parameters<typeof startHarness>): Promise<Harness> {
     const h = await startHarness(...args);
-    closers.push(() => h.gate.close());
+    fx.defer(() => h.gate.close());
     return h;
   }
 
   it('G1: git clone of the upstream URL is served via the gate; content equals upstream', async () => {
-    const up = makeUpstream(tmp, 'widget', { 'README.md': '# widget\n', 'src/a.txt': 'a\n' });
-    const h = await harness(tmp, [fileRepo('widget', up)]);
-    const agent = makeAgent(tmp, h.gitConfig);
+    const up = makeUpstream(fx.tmp, 'widget', { 'README.md': '# widget\n', 'src/a.txt': 'a\n' });
+    const h = await harness(fx.tmp, [fileRepo('widget', up)]);
+    const agent = makeAgent(fx.tmp, h.gitConfig);
     const r = await agent.git(['clone', `file://${up}`, 'w']);
     expect(r.code, r.stderr).toBe(0);
     expect(await agent.ok(['rev-parse', 'HEAD'], { cwd: `${agent.home}/w` })).toBe(refsOf(up)['refs/heads/main']);
@@ -38,13 +30,13 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate fetch path (fil
   });
 
   it('G2: a commit added upstream is seen on fetch; a branch deleted upstream is gone from ls-remote', async () => {
-    const up = makeUpstream(tmp, 'widget');
+    const up = makeUpstream(fx.tmp, 'widget');
     gitOk(['branch', 'doomed', 'main'], { cwd: up });
-    const h = await harness(tmp, [fileRepo('widget', up)]);
-    const agent = makeAgent(tmp, h.gitConfig);
+    const h = await harness(fx.tmp, [fileRepo('widget', up)]);
+    const agent = makeAgent(fx.tmp, h.gitConfig);
     await agent.ok(['clone', `file://${up}`, 'w']);
-    const seed = tmp.path('widget-seed');
-    const tip = await commitFile(makeAgent(tmp, [['user.name', 'u'], ['user.email', 'u@example.com']], 'seeder'), seed, 'new.txt', 'new\n');
+    const seed = fx.tmp.path('widget-seed');
+    const tip = await commitFile(makeAgent(fx.tmp, [['user.name', 'u'], ['user.email', 'u@example.com']], 'seeder'), seed, 'new.txt', 'new\n');
     gitOk(['push', '--quiet', up, 'HEAD:main'], { cwd: seed });
     await agent.ok(['fetch', 'origin'], { cwd: `${agent.home}/w` });
     expect(await agent.ok(['rev-parse', 'origin/main'], { cwd: `${agent.home}/w` })).toBe(tip);
@@ -55,9 +47,9 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate fetch path (fil
   });
 
   it('G3: upstream unreachable → fetch fails with "remote error: git-gate: could not refresh"', async () => {
-    const up = makeUpstream(tmp, 'widget');
-    const h = await harness(tmp, [fileRepo('widget', up)]);
-    const agent = makeAgent(tmp, h.gitConfig);
+    const up = makeUpstream(fx.tmp, 'widget');
+    const h = await harness(fx.tmp, [fileRepo('widget', up)]);
+    const agent = makeAgent(fx.tmp, h.gitConfig);
     await agent.ok(['clone', `file://${up}`, 'w']);
     renameSync(up, `${up}.gone`);
     const r = await agent.git(['fetch', 'origin'], { cwd: `${agent.home}/w` });
@@ -68,10 +60,10 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate fetch path (fil
   });
 
   it('G3b: a hanging upstream is cut off by GIT_GATE_FETCH_TIMEOUT_SECONDS', async () => {
-    const up = makeUpstream(tmp, 'widget');
+    const up = makeUpstream(fx.tmp, 'widget');
     // An ssh "upstream" whose transport never answers: the gate must give up after the timeout.
-    const h = await harness(tmp, [fileRepo('widget', up)], { fetchTimeoutSeconds: 1 });
-    const agent = makeAgent(tmp, h.gitConfig);
+    const h = await harness(fx.tmp, [fileRepo('widget', up)], { fetchTimeoutSeconds: 1 });
+    const agent = makeAgent(fx.tmp, h.gitConfig);
     await agent.ok(['clone', `file://${up}`, 'w']);
     // Replace upload-pack with a sleeper through the upstream's own config is not possible for
     // file://; a FIFO as packed-refs makes upstream ref listing block instead.
@@ -88,11 +80,11 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate fetch path (fil
   });
 
   it('G4: upstream HEAD → trunk with the mirror HEAD unresolved: clone checks out trunk', async () => {
-    const up = makeUpstream(tmp, 'widget', { 'T.md': 'trunk\n' }, 'trunk');
-    const h = await harness(tmp, [fileRepo('widget', up)]);
+    const up = makeUpstream(fx.tmp, 'widget', { 'T.md': 'trunk\n' }, 'trunk');
+    const h = await harness(fx.tmp, [fileRepo('widget', up)]);
     // A fresh `git init --bare` mirror points HEAD at master/main, which does not exist here.
     expect(gitOk(['symbolic-ref', 'HEAD'], { cwd: `${h.root}/repos/widget.git` })).not.toBe('refs/heads/trunk');
-    const agent = makeAgent(tmp, h.gitConfig);
+    const agent = makeAgent(fx.tmp, h.gitConfig);
     await agent.ok(['clone', `file://${up}`, 'w']);
     expect(await agent.ok(['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: `${agent.home}/w` })).toBe('trunk');
     expect(h.events.some((e) => e.event === 'gitgate_refresh' && e.head_repaired === 'refs/heads/trunk')).toBe(true);

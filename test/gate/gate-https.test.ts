@@ -5,11 +5,11 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GitGateRepo } from '../../src/manifest/types.js';
 import { skipReason } from '../helpers/capabilities.js';
 import { startHarness } from './helpers/gate-harness.js';
-import { commitFile, makeAgent, makeTmp, makeUpstream, refsOf, type Tmp } from './helpers/git-env.js';
+import { commitFile, makeAgent, makeUpstream, refsOf, useGateTmp } from './helpers/git-env.js';
 import { startHttpsGitUpstream } from './helpers/https-git-upstream.js';
 import { watchProc } from './helpers/proc-watch.js';
 
@@ -26,22 +26,14 @@ function allFiles(dir: string): string[] {
 }
 
 describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream with token_ref', { timeout: 180_000 }, () => {
-  let tmp: Tmp;
-  const closers: Array<() => Promise<void> | void> = [];
-  beforeEach(() => {
-    tmp = makeTmp();
-    closers.push(() => tmp.cleanup());
-  });
-  afterEach(async () => {
-    while (closers.length) await closers.pop()?.();
-  });
+  const fx = useGateTmp();
 
   async function setup(tokenValue: string, hostName?: string) {
-    const bare = makeUpstream(tmp, 'docs');
-    const projectRoot = tmp.dir;
+    const bare = makeUpstream(fx.tmp, 'docs');
+    const projectRoot = fx.tmp.dir;
     const H = await startHttpsGitUpstream(projectRoot, { user: 'x-access-token', pass: TOKEN }, hostName ? [hostName] : undefined);
-    closers.push(() => H.close());
-    const caFile = tmp.path('upstream-ca.pem');
+    fx.defer(() => H.close());
+    const caFile = fx.tmp.path('upstream-ca.pem');
     writeFileSync(caFile, H.caPem);
     const repo: GitGateRepo = {
       name: 'docs',
@@ -56,13 +48,13 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate HTTPS upstream 
       allowForcePush: false,
       allowDelete: false,
     };
-    const h = await startHarness(tmp, [repo], {
+    const h = await startHarness(fx.tmp, [repo], {
       upstreamCaFile: caFile,
       tokenValues: { DOCS_GIT_TOKEN: tokenValue },
       ...(hostName ? { resolve: new Map([[hostName, '127.0.0.1']]) } : {}),
     });
-    closers.push(() => h.gate.close());
-    const agent = makeAgent(tmp, h.gitConfig);
+    fx.defer(() => h.gate.close());
+    const agent = makeAgent(fx.tmp, h.gitConfig);
     return { bare, H, h, agent, repo };
   }
 

@@ -3,33 +3,25 @@
  * Upstream state is always asserted by reading the upstream bare repo directly.
  */
 import { chmodSync, renameSync, writeFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';
 import { fileRepo, startHarness, type Harness } from './helpers/gate-harness.js';
-import { commitFile, gitOk, makeAgent, makeTmp, makeUpstream, refsOf, type Agent, type Tmp } from './helpers/git-env.js';
+import { commitFile, gitOk, makeAgent, makeTmp, makeUpstream, refsOf, type Agent, useGateTmp } from './helpers/git-env.js';
 
 // AWS-access-key-id shaped (AKIA + 16 upper alnum), not a real key.
 const AWS_KEY = 'AKIAZ7Q3M4X9K2L5P8R1';
 
 describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file:// upstream)', { timeout: 180_000 }, () => {
-  let tmp: Tmp;
-  const closers: Array<() => Promise<void> | void> = [];
-  beforeEach(() => {
-    tmp = makeTmp();
-    closers.push(() => tmp.cleanup());
-  });
-  afterEach(async () => {
-    while (closers.length) await closers.pop()?.();
-  });
+  const fx = useGateTmp();
   async function setup(
     extra: Parameters<typeof fileRepo>[2] = {},
     opts: Parameters<typeof startHarness>[2] = {},
     files?: Record<string, string>,
   ): Promise<{ up: string; h: Harness; agent: Agent; wc: string; mirror: string }> {
-    const up = makeUpstream(tmp, 'widget', files);
-    const h = await startHarness(tmp, [fileRepo('widget', up, extra)], opts);
-    closers.push(() => h.gate.close());
-    const agent = makeAgent(tmp, h.gitConfig);
+    const up = makeUpstream(fx.tmp, 'widget', files);
+    const h = await startHarness(fx.tmp, [fileRepo('widget', up, extra)], opts);
+    fx.defer(() => h.gate.close());
+    const agent = makeAgent(fx.tmp, h.gitConfig);
     await agent.ok(['clone', `file://${up}`, 'w']);
     return { up, h, agent, wc: `${agent.home}/w`, mirror: `${h.root}/repos/widget.git` };
   }
@@ -159,10 +151,10 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
   it('G19: --force non-fast-forward is rejected by default (upstream unchanged) and lands with allow_force_push', async () => {
     for (const allow of [false, true]) {
       const sub = makeTmp();
-      closers.push(() => sub.cleanup());
+      fx.defer(() => sub.cleanup());
       const up = makeUpstream(sub, 'widget');
       const h = await startHarness(sub, [fileRepo('widget', up, { allowForcePush: allow })]);
-      closers.push(() => h.gate.close());
+      fx.defer(() => h.gate.close());
       const agent = makeAgent(sub, h.gitConfig);
       await agent.ok(['clone', `file://${up}`, 'w']);
       const wc = `${agent.home}/w`;
@@ -185,11 +177,11 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
   it('G20: deleting a branch is rejected by default and deletes upstream with allow_delete', async () => {
     for (const allow of [false, true]) {
       const sub = makeTmp();
-      closers.push(() => sub.cleanup());
+      fx.defer(() => sub.cleanup());
       const up = makeUpstream(sub, 'widget');
       gitOk(['branch', 'old', 'main'], { cwd: up });
       const h = await startHarness(sub, [fileRepo('widget', up, { allowDelete: allow })]);
-      closers.push(() => h.gate.close());
+      fx.defer(() => h.gate.close());
       const agent = makeAgent(sub, h.gitConfig);
       await agent.ok(['clone', `file://${up}`, 'w']);
       const r = await agent.git(['push', 'origin', ':refs/heads/old'], { cwd: `${agent.home}/w` });
@@ -266,7 +258,7 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
     const { h, agent } = await setup();
     const count = () => h.events.filter((e) => e.event === 'gitgate_refresh').length;
     const c0 = count();
-    await agent.ok(['-c', 'protocol.version=2', 'clone', `file://${tmp.path('widget-upstream.git')}`, 'v2']);
+    await agent.ok(['-c', 'protocol.version=2', 'clone', `file://${fx.tmp.path('widget-upstream.git')}`, 'v2']);
     expect(count() - c0).toBe(1);
     const c1 = count();
     await agent.ok(['-c', 'protocol.version=2', 'fetch', 'origin'], { cwd: `${agent.home}/v2` });
@@ -367,13 +359,13 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
   });
 
   it('a GIT_GATE_ROOT too deep for a Unix socket path still pushes (socket falls back to a private temp dir)', async () => {
-    const up = makeUpstream(tmp, 'widget');
-    const deep = tmp.path('d'.repeat(60), 'e'.repeat(60));
+    const up = makeUpstream(fx.tmp, 'widget');
+    const deep = fx.tmp.path('d'.repeat(60), 'e'.repeat(60));
     const { mkdirSync } = await import('node:fs');
     mkdirSync(deep, { recursive: true });
-    const h = await startHarness(tmp, [fileRepo('widget', up)], { label: `${'d'.repeat(60)}/${'e'.repeat(60)}/g` });
-    closers.push(() => h.gate.close());
-    const agent = makeAgent(tmp, h.gitConfig, 'deep-agent');
+    const h = await startHarness(fx.tmp, [fileRepo('widget', up)], { label: `${'d'.repeat(60)}/${'e'.repeat(60)}/g` });
+    fx.defer(() => h.gate.close());
+    const agent = makeAgent(fx.tmp, h.gitConfig, 'deep-agent');
     await agent.ok(['clone', `file://${up}`, 'w']);
     const tip = await commitFile(agent, `${agent.home}/w`, 'd.txt', 'd\n');
     const r = await agent.git(['push', 'origin', 'HEAD:refs/heads/deep'], { cwd: `${agent.home}/w` });

@@ -3,11 +3,36 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 
 export interface Tmp {
   dir: string;
   path(...p: string[]): string;
   cleanup(): void;
+}
+
+/**
+ * Per-test temp dir plus LIFO cleanups, registered with the runner at creation (STYLE.md §4).
+ * Call once inside a describe; `fx.tmp` is the current test's dir.
+ */
+export function useGateTmp(): { readonly tmp: Tmp; defer(fn: () => Promise<void> | void): void } {
+  const closers: Array<() => Promise<void> | void> = [];
+  let current: Tmp | undefined;
+  beforeEach(() => {
+    const t = makeTmp();
+    current = t;
+    closers.push(() => t.cleanup());
+  });
+  afterEach(async () => {
+    while (closers.length) await closers.pop()?.();
+  });
+  return {
+    get tmp(): Tmp {
+      if (!current) throw new Error('useGateTmp: no test is running');
+      return current;
+    },
+    defer: (fn) => void closers.push(fn),
+  };
 }
 
 export function makeTmp(prefix = 'bb-gate-'): Tmp {
