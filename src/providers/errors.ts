@@ -25,3 +25,12 @@ export class ProviderAuthError extends BottleError {
     this.reason = reason;
   }
 }
+
+/** `validateSettings` of a provider that takes no settings (claude, codex). */
+export function rejectSettings(template: string): (settings: Readonly<Record<string, unknown>>) => void {
+  return (settings) => {
+    if (Object.keys(settings).length > 0) {
+      throw new ProviderConfigError(template, `agent_provider.settings is not supported by template "${template}"`, 'remove the settings block');
+    }
+  };
+}

@@ -1,6 +1,6 @@
 /** Built-in `claude` provider (providers spec §2): Claude Code with the OAuth token injected by egress. */
 import { GUEST_PROMPT_FILE } from '../../plan/bottle-plan.js';
-import { ProviderConfigError } from '../errors.js';
+import { rejectSettings } from '../errors.js';
 import { bundledDockerfile } from '../paths.js';
 import { authRoute, weakPassthroughRoute } from '../route.js';
 import { EGRESS_PLACEHOLDER, PROMPT_PLACEHOLDER, type AgentProvider, type ProviderContext, type ProvisionPlan, type ProviderRoute } from '../types.js';
@@ -11,11 +11,7 @@ export const CLAUDE_API_HOST = 'api.anthropic.com';
 export const claudeProvider: AgentProvider = {
   apiVersion: 1,
   name: 'claude',
-  validateSettings(settings) {
-    if (Object.keys(settings).length > 0) {
-      throw new ProviderConfigError('claude', 'agent_provider.settings is not supported by template "claude"', 'remove the settings block');
-    }
-  },
+  validateSettings: rejectSettings('claude'),
   async plan(ctx: ProviderContext): Promise<ProvisionPlan> {
     const base = ['claude', '--dangerously-skip-permissions'];
     if (ctx.agent.prompt !== '') base.push('--append-system-prompt-file', GUEST_PROMPT_FILE);

@@ -3,7 +3,7 @@
  * login lives in this folder: nothing else in the code base knows the option or its synthetic
  * reference exist (an architecture test enforces it).
  */
-import { ProviderConfigError } from '../errors.js';
+import { rejectSettings } from '../errors.js';
 import { bundledDockerfile, tildePath } from '../paths.js';
 import { authRoute, weakPassthroughRoute } from '../route.js';
 import { PROMPT_PLACEHOLDER, type AgentProvider, type ProviderContext, type ProvisionFile, type ProvisionPlan } from '../types.js';
@@ -22,11 +22,7 @@ const BYPASS = '--dangerously-bypass-approvals-and-sandbox';
 export const codexProvider: AgentProvider = {
   apiVersion: 1,
   name: 'codex',
-  validateSettings(settings) {
-    if (Object.keys(settings).length > 0) {
-      throw new ProviderConfigError('codex', 'agent_provider.settings is not supported by template "codex"', 'remove the settings block');
-    }
-  },
+  validateSettings: rejectSettings('codex'),
   async plan(ctx: ProviderContext): Promise<ProvisionPlan> {
     const codexHome = `${ctx.guestHome}/.codex`;
     const files: ProvisionFile[] = [{ path: `${codexHome}/config.toml`, content: codexConfigToml(ctx.workdir, ctx.endpoints.superviseMcpUrl) }];
