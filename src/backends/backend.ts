@@ -10,6 +10,8 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Set when the backend could not build the sandbox, so the command never ran: the backend's own error line. */
+  sandboxError?: string;
 }
 
 export interface RunningBottle {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { BottleError } from '../errors.js';
 import { GUEST_PROMPT_FILE, GUEST_WORKSPACE, type BottlePlan, type GuestFile } from '../plan/bottle-plan.js';
-import type { RunningBottle } from '../backends/backend.js';
+import type { ExecResult, RunningBottle } from '../backends/backend.js';
 
 /** The order is part of the contract; tests compare against it. */
 export const PROVISION_STEPS = ['ca-trust', 'git-config', 'skills', 'prompt', 'provider-files', 'mcp', 'workspace'] as const;
@@ -19,12 +19,27 @@ const BUILD_BUNDLE =
   'set -e; for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do ' +
   'if [ -r "$f" ]; then cat "$f"; echo; break; fi; done > "$2"; cat "$1" >> "$2"; chmod 644 "$2"';
 
+/** One error naming the real cause: the sandbox itself, a command missing from the runtime, or the command. */
+export function provisionFailure(step: ProvisionStep, argv: readonly string[], r: ExecResult): BottleError {
+  if (r.sandboxError !== undefined) {
+    return new BottleError('LAUNCH_FAILED', `provisioning step ${step}: the sandbox could not be built: ${r.sandboxError}`, {
+      fix: 'run "bot-bottle doctor" to check the backend and its runtime directory',
+    });
+  }
+  const detail = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
+  if (r.code === 127) {
+    return new BottleError('LAUNCH_FAILED', `provisioning step ${step}: ${argv[0] ?? 'a command'} or a tool it runs is missing in the agent runtime (exit 127): ${detail}`, {
+      fix: 'install it where the backend takes the agent runtime from (the host, on netns)',
+    });
+  }
+  return new BottleError('LAUNCH_FAILED', `provisioning step ${step} failed (exit ${r.code}): ${detail}`, {
+    fix: 'run "bot-bottle doctor" to check the backend and the agent runtime',
+  });
+}
+
 async function must(b: RunningBottle, step: ProvisionStep, argv: readonly string[], stdin?: string): Promise<void> {
   const r = await b.exec(argv, stdin === undefined ? {} : { stdin });
-  if (r.code !== 0) {
-    const detail = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
-    throw new BottleError('LAUNCH_FAILED', `provisioning step ${step} failed (exit ${r.code}): ${detail}`, { fix: 'see the agent runtime for the missing tool' });
-  }
+  if (r.code !== 0) throw provisionFailure(step, argv, r);
 }
 
 async function writeGuestFile(b: RunningBottle, step: ProvisionStep, f: GuestFile): Promise<void> {

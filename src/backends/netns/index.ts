@@ -4,7 +4,7 @@
  * the sidecars as host processes bound to the host end, and the agent under bubblewrap as uid
  * 1000 with no capabilities.
  */
-import { chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { canConnect } from '../../util/can-connect.js';
 import { join } from 'node:path';
 import { BottleError } from '../../errors.js';
@@ -19,7 +19,8 @@ import { createBottleCgroups, listBottleCgroups, removeCgroupDirs } from './cgro
 import { pickBlock, usedBlocks, type Block } from './alloc.js';
 import { firewallRuleset } from './firewall.js';
 import { guestEtcFiles } from './guest-etc.js';
-import { NAME_PREFIX, namesFor, STAGE_DIR, TABLE_PREFIX, type NetnsNames } from './names.js';
+import { NAME_PREFIX, namesFor, TABLE_PREFIX, type NetnsNames } from './names.js';
+import { ensureRuntimeDirs } from './runtime-dir.js';
 import { isSidecarOf, pidAlive, readRecords, removeRecord, writeRecord, type NetnsRecord } from './records.js';
 import { NetnsBottle } from './running.js';
 import { GUEST_ETC_FILES, SYSTEM_PATHS, type SystemEntry } from './sandbox-argv.js';
@@ -115,9 +116,15 @@ function prepareGuestFiles(plan: BottlePlan, hostAddr: string): { homeDir: strin
   chownSync(homeDir, GUEST_UID, GUEST_UID);
   const etcDir = join(plan.stateDir, 'run', 'guest-etc');
   mkdirSync(etcDir, { recursive: true, mode: 0o755 });
+  // Explicit chmods: the unprivileged bwrap reads these, and the launcher's umask (077 is common
+  // for root) would otherwise mask the modes given at creation.
+  chmodSync(etcDir, 0o755);
   const files = guestEtcFiles(hostAddr);
-  for (const f of GUEST_ETC_FILES) writeFileSync(join(etcDir, f), files[f] ?? '', { mode: 0o644 });
-  mkdirSync(STAGE_DIR, { recursive: true, mode: 0o755 });
+  for (const f of GUEST_ETC_FILES) {
+    writeFileSync(join(etcDir, f), files[f] ?? '', { mode: 0o644 });
+    chmodSync(join(etcDir, f), 0o644);
+  }
+  ensureRuntimeDirs();
   return { homeDir, etcDir };
 }
 

@@ -6,10 +6,12 @@ import { createHash } from 'node:crypto';
 
 export const NAME_PREFIX = 'bb-';
 export const TABLE_PREFIX = 'bot_bottle_';
+/** Host-wide runtime directory; runtime-dir.ts creates each level below it with its own mode. */
+export const RUNTIME_DIR = '/run/bot-bottle';
 /** Host-wide records of live netns bottles; tmpfs, so it ends with the kernel objects at reboot. */
-export const RECORD_DIR = '/run/bot-bottle/netns';
+export const RECORD_DIR = `${RUNTIME_DIR}/netns`;
 /** Empty mount point used inside each sandbox's private mount namespace (never mounted on the host). */
-export const STAGE_DIR = '/run/bot-bottle/stage';
+export const STAGE_DIR = `${RUNTIME_DIR}/stage`;
 
 export interface NetnsNames {
   short: string;

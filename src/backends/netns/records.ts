@@ -4,9 +4,10 @@
  * `cleanup` and `list active` see bottles of every home; `ownerPid` keeps a live launcher's
  * bottle from being taken for an orphan.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_DIR } from './names.js';
+import { ensureRuntimeDirs } from './runtime-dir.js';
 
 export interface NetnsRecord {
   schema: 'bot-bottle/netns-record@1';
@@ -27,7 +28,7 @@ export interface NetnsRecord {
 }
 
 export function writeRecord(rec: NetnsRecord): void {
-  mkdirSync(RECORD_DIR, { recursive: true, mode: 0o700 });
+  ensureRuntimeDirs();
   // temp + rename: readers (list active, cleanup in another process) never see half a record
   const path = join(RECORD_DIR, `${rec.short}.json`);
   const tmp = `${path}.tmp-${process.pid}`;

@@ -11,6 +11,7 @@ import { GUEST_HOME, GUEST_USER, type BottlePlan } from '../../plan/bottle-plan.
 import type { ExecResult, RunningBottle } from '../backend.js';
 import type { UndoStack } from '../undo-stack.js';
 import { sandboxArgv, type SystemEntry } from './sandbox-argv.js';
+import { sandboxFailure } from './sandbox-failure.js';
 import type { NetnsTools } from './tools.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -102,7 +103,11 @@ export class NetnsBottle implements RunningBottle {
       child.stdin!.on('error', () => undefined);
       child.stdin!.end(opts.stdin ?? '');
       child.once('error', (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
-      child.once('close', (code, sig) => resolve({ code: signalCode(code, sig), stdout, stderr }));
+      child.once('close', (code, sig) => {
+        const r: ExecResult = { code: signalCode(code, sig), stdout, stderr };
+        const sandboxError = sandboxFailure(r.code, stderr);
+        resolve(sandboxError === null ? r : { ...r, sandboxError });
+      });
     });
   }
 
