@@ -1,14 +1,14 @@
 /**
  * Launch benchmark (issue 6): time from launch to the agent's first command, and teardown time,
  * for a real netns bottle (real egress + git-gate sidecars) versus a bare `bwrap` of the same
- * command, measured in one run. Sidecars are measured twice: from the TypeScript sources under
- * tsx (dev checkout) and compiled (what an installed package runs). Needs root, bwrap, nft, ip.
+ * command, measured in one run. Sidecars run the compiled dist/ (run `npm run build` first), as
+ * in every user path. Needs root, bwrap, nft, ip.
  *
  *   npm run bench:launch            # prints the table
  *   npm run bench:launch -- --write # also replaces the "## Launch" section of bench/RESULTS.md
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,21 +110,6 @@ async function bottle(home: string, sidecarCommand: SidecarCommand | undefined, 
   return { firstMs: first - t0, teardownMs: performance.now() - first, phases };
 }
 
-/** Compiles src/ into a temp dir laid out like an installed package; null when tsc fails. */
-function buildCompiled(): { dir: string; command: SidecarCommand } | null {
-  const dir = mkdtempSync(join(tmpdir(), 'bb-bench-dist-'));
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'ignore' });
-  const main = join(dir, 'dist', 'cli', 'main.js');
-  if (!existsSync(main)) {
-    rmSync(dir, { recursive: true, force: true });
-    return null;
-  }
-  void r;
-  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return { dir, command: (args) => ({ command: process.execPath, args: [main, ...args] }) };
-}
-
 function fmt(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 }
@@ -136,7 +121,6 @@ async function main(): Promise<void> {
     return;
   }
   const home = mkdtempSync(join(tmpdir(), 'bb-bench-home-'));
-  const compiled = buildCompiled();
   const rows: Array<{ name: string; samples: Sample[] }> = [];
   try {
     const base: Sample[] = [];
@@ -145,17 +129,12 @@ async function main(): Promise<void> {
     const node: Sample[] = [];
     for (let i = 0; i < RUNS; i += 1) node.push(await nodeStartup());
     rows.push({ name: 'reference: one `node -e` process start', samples: node });
-    if (compiled) {
-      const s: Sample[] = [];
-      for (let i = 0; i < RUNS; i += 1) s.push(await bottle(home, compiled.command, i));
-      rows.push({ name: 'netns bottle, compiled sidecars', samples: s });
-    }
-    const t: Sample[] = [];
-    for (let i = 0; i < RUNS; i += 1) t.push(await bottle(home, undefined, i));
-    rows.push({ name: 'netns bottle, sidecars under tsx', samples: t });
+    // Sidecars run the checkout's compiled dist/ (npm run build), as every user path does.
+    const s: Sample[] = [];
+    for (let i = 0; i < RUNS; i += 1) s.push(await bottle(home, undefined, i));
+    rows.push({ name: 'netns bottle, compiled sidecars', samples: s });
   } finally {
     rmSync(home, { recursive: true, force: true });
-    if (compiled) rmSync(compiled.dir, { recursive: true, force: true });
   }
 
   const baseFirst = median(rows[0]!.samples.map((s) => s.firstMs));
@@ -177,7 +156,7 @@ async function main(): Promise<void> {
     '',
     `Phases of "${phaseRow.name}" (median): ${phases.join('; ')}.`,
     '',
-    'The bottle time covers: writing state (CA mint), netns + veth under the allocation lock, the nftables table, starting the sidecar supervisor and both daemons until they listen, CA-trust provisioning (two sandboxed execs), then the agent sandbox. Teardown covers log saving, stopping the sidecars (SIGTERM), deleting table, veth and netns, and removing the state dir. Under tsx the sidecar start is dominated by compiling TypeScript on the fly; compiled, by loading the daemon modules in three node processes (supervisor, egress, git-gate) — compare with the node-start reference row.',
+    'The bottle time covers: writing state (CA mint), netns + veth under the allocation lock, the nftables table, starting the sidecar supervisor and both daemons until they listen, CA-trust provisioning (two sandboxed execs), then the agent sandbox. Teardown covers log saving, stopping the sidecars (SIGTERM), deleting table, veth and netns, and removing the state dir. The sidecar start is dominated by loading the daemon modules in three node processes (supervisor, egress, git-gate) — compare with the node-start reference row.',
   ].join('\n');
   process.stdout.write(`${text}\n`);
   if (process.argv.includes('--write')) {

@@ -1,16 +1,14 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when present (npm install / npm ci build it), else the TypeScript
-// sources through tsx so a fresh checkout works before `npm run build`.
+// The installed command runs the compiled CLI only: a package never needs a TypeScript loader.
+// A checkout builds dist/ on `npm ci` (the prepare script); `npm run dev` runs the sources.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const compiled = join(root, 'dist', 'cli', 'main.js');
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+if (!existsSync(compiled)) {
+  process.stderr.write(`bot-bottle: error: the compiled CLI is missing (${compiled}); run "npm run build" in ${root}\n`);
+  process.exit(1);
 }
+await import(pathToFileURL(compiled).href);

@@ -1,18 +1,24 @@
 /**
- * How to re-run this very bot-bottle (sources under tsx, or the compiled build) as a child process,
- * independent of how the current process was started (CLI, tests, API).
+ * How to re-run this very bot-bottle as a child process (the sidecar supervisor and its daemons).
+ * Always the compiled JavaScript, whichever way the current process started (installed CLI,
+ * `npm run dev`, tests under a TypeScript loader): a sidecar never depends on a loader, parses
+ * hostile traffic with the same code users run, and starts fast (docs/decisions/packaging.md).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { BottleError } from '../errors.js';
+
+/** dist/cli/main.js from dist/sidecar/ (compiled) or src/sidecar/ (sources in a checkout). */
+export function compiledMain(): string {
+  const fromDist = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const fromSrc = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  return import.meta.url.endsWith('.ts') ? fromSrc : fromDist;
+}
 
 export function selfCommand(args: readonly string[]): { command: string; args: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-    // Resolved from here, not the cwd, so it works whatever directory the launch ran in.
-    return { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), main, ...args] };
+  const main = compiledMain();
+  if (!existsSync(main)) {
+    throw new BottleError('INTERNAL', `the compiled sidecar entry point is missing: ${main}`, { fix: 'run "npm run build" in the bot-bottle checkout' });
   }
-  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  if (!existsSync(main)) throw new Error(`bot-bottle entry point missing: ${main}`);
   return { command: process.execPath, args: [main, ...args] };
 }

@@ -82,12 +82,21 @@ export async function loadPlugin(home: string, name: string): Promise<LoadedPlug
   try {
     const url = pathToFileURL(entry).href;
     if (/\.m?ts$/.test(entry)) {
-      const { tsImport } = await import('tsx/esm/api');
+      // tsx is an optional peer (docs/decisions/packaging.md): only TypeScript plugins need it.
+      let tsImport: (typeof import('tsx/esm/api'))['tsImport'];
+      try {
+        ({ tsImport } = await import('tsx/esm/api'));
+      } catch {
+        throw new BottleError('PROVIDER_CONFIG', `plugin "${name}" is TypeScript (${present[0]}) and this installation has no TypeScript loader`, {
+          fix: `compile it to provider.js (or provider.mjs), or install tsx next to bot-bottle (npm install -g tsx)`,
+        });
+      }
       mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
     } else {
       mod = (await import(url)) as Record<string, unknown>;
     }
   } catch (err) {
+    if (err instanceof BottleError) throw err;
     throw pluginError(name, err instanceof Error ? err.message : String(err));
   }
   let exported: unknown = mod.default ?? mod.provider;
