@@ -443,7 +443,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     }
     if (v.action === 'redact') {
       let newPath = redactSurface('path', path, v.findings);
-      let newQuery = redactSurface('query', query, v.findings);
+      const newQuery = redactSurface('query', query, v.findings);
       const hdrs = result.headers.slice();
       for (let i = 0; i < hdrs.length; i += 2) {
         const surface = `header:${hdrs[i]!.toLowerCase()}`;

@@ -1,6 +1,6 @@
 /** Agent front-matter (manifest spec §8). */
 import type { Agent, GitUser } from './types.js';
-import { Ctx, MANIFEST_NAME, expectList, expectMap, expectString, stringOrList, type Obj } from './check.js';
+import { type Ctx, MANIFEST_NAME, expectList, expectMap, expectString, stringOrList, type Obj } from './check.js';
 import { parseGitUser } from './git-gate-schema.js';
 
 /** Keys of Claude Code sub-agents: accepted and ignored so one file can serve both tools. */

@@ -1,7 +1,7 @@
 /** One bottle file's own declarations (manifest spec §3–§5), before `extends` is applied. */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { AgentProviderConfig, EnvEntry, GitGateRepo, SourcedRoute } from './types.js';
-import { Ctx, ENV_NAME, checkHostVarRef, describe, expectBool, expectList, expectMap, expectString, isObj, quoteHint, stringOrList, type Obj } from './check.js';
+import { type Ctx, ENV_NAME, checkHostVarRef, describe, expectBool, expectList, expectMap, expectString, isObj, quoteHint, stringOrList, type Obj } from './check.js';
 import { isReservedEnvName, parseEnvValue } from './env-entries.js';
 import { parseRoute } from './route-schema.js';
 import { parseGitUser, parseRepos } from './git-gate-schema.js';

@@ -24,6 +24,7 @@ export function formatIssue(issue: ManifestIssue): string {
 
 /** Control characters (e.g. a newline inside a quoted key) escaped, so every message is one line. */
 export function oneLineText(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return s.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -1,7 +1,7 @@
 /** `git-gate` block of bottles and agents (manifest spec §5, §8). */
 import { isAbsolute, resolve } from 'node:path';
 import type { GitGateKey, GitGateRepo, GitUser } from './types.js';
-import { Ctx, checkHostVarRef, describe, expectBool, expectList, expectMap, expectString } from './check.js';
+import { type Ctx, checkHostVarRef, describe, expectBool, expectList, expectMap, expectString } from './check.js';
 import type { PathSeg } from './front-matter.js';
 import { canonicalIPv6, normalizeHost } from './host.js';
 import { expandTilde } from './home.js';

@@ -27,6 +27,7 @@ export function canonicalIPv6(s: string): string | null {
 
 function dnsName(s: string): string | null {
   let ascii = s;
+  // eslint-disable-next-line no-control-regex -- "anything outside ASCII", NUL included
   if (/[^\x00-\x7f]/.test(s)) {
     ascii = domainToASCII(s);
     if (!ascii) return null;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BottleError } from '../../src/errors.js';
+import { type BottleError } from '../../src/errors.js';
 import { ManifestError } from '../../src/manifest/errors.js';
 import { resolveHome } from '../../src/manifest/home.js';
 import { indexManifests, loadAgent, loadBottles, summarizeAgent, summarizeBottle } from '../../src/manifest/loader.js';

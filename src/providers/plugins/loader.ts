@@ -10,6 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { BottleError } from '../../errors.js';
 import type { AgentProvider } from '../types.js';
+import type { tsImport as TsImportFn } from 'tsx/esm/api';
+
+type TsImport = typeof TsImportFn;
 
 export const PLUGIN_ENTRIES = ['provider.ts', 'provider.mts', 'provider.js', 'provider.mjs'] as const;
 
@@ -83,7 +86,7 @@ export async function loadPlugin(home: string, name: string): Promise<LoadedPlug
     const url = pathToFileURL(entry).href;
     if (/\.m?ts$/.test(entry)) {
       // tsx is an optional peer (docs/decisions/packaging.md): only TypeScript plugins need it.
-      let tsImport: (typeof import('tsx/esm/api'))['tsImport'];
+      let tsImport: TsImport;
       try {
         ({ tsImport } = await import('tsx/esm/api'));
       } catch {
