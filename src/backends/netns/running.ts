@@ -14,7 +14,8 @@ import { sandboxArgv, type SystemEntry } from './sandbox-argv.js';
 import { sandboxFailure } from './sandbox-failure.js';
 import type { NetnsTools } from './tools.js';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The agent's PATH inside the sandbox (also where `doctor` looks for agent CLIs). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface NetnsBottleParts {
   plan: BottlePlan;

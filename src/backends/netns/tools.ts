@@ -9,7 +9,8 @@ export interface NetnsTools extends HostTools {
   tar: string;
 }
 
-const PACKAGES: Record<keyof NetnsTools, string> = {
+/** Debian package of each tool (also `doctor`'s fix lines). */
+export const PACKAGES: Record<keyof NetnsTools, string> = {
   ip: 'iproute2', sh: 'dash', mount: 'mount', setpriv: 'util-linux', bwrap: 'bubblewrap', nft: 'nftables', flock: 'util-linux', tar: 'tar',
 };
 
