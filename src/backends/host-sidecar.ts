@@ -14,9 +14,9 @@ import { VERSION } from '../version.js';
 
 /**
  * How long a backend waits for the supervisor's `ready` line. Sidecars always run compiled
- * (self-command.ts) and are ready in about a second; the margin is for loaded shared machines.
+ * (self-command.ts) and are ready in about a second; 30 s leaves room for a loaded machine.
  */
-export const SIDECAR_READY_TIMEOUT_MS = 60_000;
+export const SIDECAR_READY_TIMEOUT_MS = 30_000;
 
 export interface HostSidecar {
   pid: number;
