@@ -37,8 +37,20 @@ export function warn(message: string): void {
 }
 
 /** ANSI colour only on a TTY with NO_COLOR unset/empty and TERM != dumb (cli spec §1). */
-export function useColor(stream: NodeJS.WriteStream): boolean {
+export function useColor(stream: Pick<NodeJS.WriteStream, 'isTTY'>): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+}
+
+/** SGR foreground codes of the label colours (cli spec §4 `--color`). */
+export const ANSI_COLORS: Readonly<Record<string, number>> = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37 };
+
+/**
+ * `text` in SGR colour `code` when `on`, which callers take from useColor, so NO_COLOR, TERM=dumb
+ * and pipes are honoured in one place (cli spec §1). Commands colour through this, not with
+ * their own escapes; test/cli/no-color.test.ts lists the few modules allowed to hold one.
+ */
+export function paint(text: string, code: number | undefined, on: boolean): string {
+  return on && code !== undefined ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
 
 export function printJson(doc: unknown): void {

@@ -47,6 +47,25 @@ describe('bot-bottle init (cli spec §11)', () => {
     expect(snapshot(home)).toEqual(before);
   });
 
+  it('--json: a bot-bottle/init@1 document on stdout (absolute paths), nothing else; second run all skipped', async () => {
+    const home = join(e.root, 'json', 'bb');
+    const env = { ...e.env, BOT_BOTTLE_HOME: home };
+    const first = await runCli(['init', '--provider', 'codex', '--json'], { env, cwd: e.cwd });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('');
+    const doc = JSON.parse(first.stdout) as Record<string, unknown>;
+    expect(doc).toEqual({
+      schema: 'bot-bottle/init@1',
+      home,
+      provider: 'codex',
+      created: [home, ...['bottles', 'agents', 'contrib', 'state'].map((d) => join(home, d)), join(home, 'bottles', 'codex.md'), join(home, 'agents', 'assistant.md')],
+      skipped: [],
+    });
+    const second = await runCli(['init', '--provider', 'codex', '--json'], { env, cwd: e.cwd });
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ created: [], skipped: [join(home, 'bottles', 'codex.md'), join(home, 'agents', 'assistant.md')] });
+  });
+
   it('never overwrites an existing file', () => {
     initHome(e.home, 'claude');
     writeFileSync(join(e.home, 'agents', 'assistant.md'), 'mine\n');

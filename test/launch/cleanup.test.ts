@@ -54,4 +54,41 @@ describe('cleanup: state directories', () => {
     expect(existsSync(state('live-ccccc'))).toBe(true);
     expect((await runCli(['cleanup', '--dry-run', 'live-ccccc'], { env })).stdout).toContain('nothing to clean up');
   }, 120_000);
+
+  it('--json: bot-bottle/cleanup@1 on stdout for a dry run, a removal and nothing found; the lists stay off stdout', async () => {
+    const jsonHome = mkdtempSync(join(tmpdir(), 'bb-cleanup-json-'));
+    try {
+      const at = (slug: string) => join(jsonHome, 'state', slug);
+      mkdirSync(at('stale-jjjjj'), { recursive: true });
+      mkdirSync(at('kept-kkkkk'), { recursive: true });
+      writeFileSync(join(at('kept-kkkkk'), '.preserve'), JSON.stringify({ reason: 'exit-nonzero', at: new Date().toISOString(), exitCode: 3 }));
+      const env = { BOT_BOTTLE_HOME: jsonHome };
+
+      const dry = await runCli(['cleanup', '--dry-run', '--json'], { env });
+      expect(dry.code, dry.stderr).toBe(0);
+      const d = JSON.parse(dry.stdout) as Record<string, unknown>;
+      // Other tests' netns orphans on this host may appear under resources: not asserted.
+      expect(d).toMatchObject({ schema: 'bot-bottle/cleanup@1', dryRun: true, applied: false, removableState: ['stale-jjjjj'], keptPreserved: ['kept-kkkkk'], removedState: [], failed: [] });
+      expect(Array.isArray(d.resources) && Array.isArray(d.skippedBackends)).toBe(true);
+      expect(existsSync(at('stale-jjjjj'))).toBe(true);
+
+      // Not interactive and no --yes: the same usage error as without --json, stdout empty.
+      const refused = await runCli(['cleanup', '--json'], { env });
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+
+      const yes = await runCli(['cleanup', '--yes', '--json', 'stale-jjjjj'], { env });
+      expect(yes.code, yes.stderr).toBe(0);
+      expect(JSON.parse(yes.stdout)).toMatchObject({ dryRun: false, applied: true, removableState: ['stale-jjjjj'], removedState: ['stale-jjjjj'], failed: [] });
+      expect(existsSync(at('stale-jjjjj'))).toBe(false);
+      expect(existsSync(at('kept-kkkkk'))).toBe(true);
+
+      const none = await runCli(['cleanup', '--json', 'stale-jjjjj'], { env });
+      expect(none.code, none.stderr).toBe(0);
+      expect(JSON.parse(none.stdout)).toMatchObject({ applied: false, resources: [], removableState: [] });
+    } finally {
+      rmSync(jsonHome, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

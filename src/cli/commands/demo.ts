@@ -2,8 +2,14 @@
 import type { Command } from 'commander';
 import { BottleError, EXIT } from '../../errors.js';
 import { getBackend } from '../../backends/registry.js';
-import { runDemo, DEMO_TITLES } from '../../launch/demo/run-demo.js';
-import { printJson, useColor } from '../output.js';
+import { runDemo, DEMO_TITLES, type DemoStep } from '../../launch/demo/run-demo.js';
+import { ANSI_COLORS, paint, printJson, useColor } from '../output.js';
+
+/** One result line; PASS green and FAIL red when `colour` (from useColor). */
+export function demoStepLine(step: DemoStep, colour: boolean): string {
+  const mark = step.passed ? paint('PASS', ANSI_COLORS.green, colour) : paint('FAIL', ANSI_COLORS.red, colour);
+  return `${step.id}/${DEMO_TITLES.length} ${step.title.padEnd(22)} ${mark}  ${step.detail}\n`;
+}
 
 export function registerDemo(program: Command): void {
   program
@@ -40,10 +46,7 @@ export function registerDemo(program: Command): void {
           printJson(flags.keep ? result : doc);
         } else {
           const colour = useColor(process.stdout);
-          const mark = (ok: boolean) => (colour ? (ok ? '\u001b[32mPASS\u001b[0m' : '\u001b[31mFAIL\u001b[0m') : ok ? 'PASS' : 'FAIL');
-          for (const s of result.steps) {
-            process.stdout.write(`${s.id}/${DEMO_TITLES.length} ${s.title.padEnd(22)} ${mark(s.passed)}  ${s.detail}\n`);
-          }
+          for (const s of result.steps) process.stdout.write(demoStepLine(s, colour));
           const n = result.steps.filter((s) => s.passed).length;
           process.stdout.write(`${n}/${result.steps.length} passed in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
           if (result.home) process.stdout.write(`kept: ${result.home}\n`);

@@ -17,6 +17,7 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['cleanup', async () => (await import('./cleanup.js')).registerCleanup],
   ['doctor', async () => (await import('./doctor.js')).registerDoctor],
   ['demo', async () => (await import('./demo.js')).registerDemo],
+  ['completion', async () => (await import('./completion.js')).registerCompletion],
   ['sidecar', async () => (await import('./sidecar.js')).registerSidecar],
 ];
 

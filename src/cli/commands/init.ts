@@ -1,17 +1,27 @@
 /**
- * `init [--provider claude|codex|pi]` (cli spec §11): scaffolds the home directory. Never
- * overwrites, never asks.
+ * `init [--provider claude|codex|pi] [--json]` (cli spec §11): scaffolds the home directory. Never
+ * overwrites, never asks. `--json` prints `bot-bottle/init@1` (docs/cli-json.md).
  */
 import { Option, type Command } from 'commander';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { displayPath, resolveHome } from '../../manifest/home.js';
+import { printJson } from '../output.js';
 import { agentTemplate, bottleTemplate, INIT_PROVIDERS, type InitProvider } from './init-templates.js';
 
 export interface InitResult {
   readonly created: string[];
   readonly skipped: string[];
+}
+
+/** docs/cli-json.md: absolute paths (the text output abbreviates them with `~`). */
+export interface InitDocument {
+  schema: 'bot-bottle/init@1';
+  home: string;
+  provider: InitProvider;
+  created: string[];
+  skipped: string[];
 }
 
 function ensureDir(path: string, mode: number, created: string[]): void {
@@ -68,10 +78,16 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('scaffold the bot-bottle home directory with an example bottle and agent')
     .addOption(new Option('--provider <name>', 'agent provider of the example bottle').choices([...INIT_PROVIDERS]).default('claude'))
+    .option('--json', 'print a bot-bottle/init@1 JSON document')
     .addHelpText('after', '\nExample:\n  $ bot-bottle init --provider codex\n')
-    .action((flags: { provider: InitProvider }) => {
+    .action((flags: { provider: InitProvider; json?: boolean }) => {
       const home = resolveHome();
       const r = initHome(home, flags.provider);
+      if (flags.json) {
+        const doc: InitDocument = { schema: 'bot-bottle/init@1', home, provider: flags.provider, created: r.created, skipped: r.skipped };
+        printJson(doc);
+        return;
+      }
       const out: string[] = [];
       for (const p of r.created) out.push(`created ${displayPath(p)}`);
       for (const p of r.skipped) out.push(`skipped ${displayPath(p)} (exists)`);

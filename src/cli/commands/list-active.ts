@@ -2,9 +2,7 @@
 import type { Command } from 'commander';
 import { allBackends } from '../../backends/registry.js';
 import type { ActiveBottle } from '../../backends/backend.js';
-import { printJson, useColor } from '../output.js';
-
-const COLORS: Record<string, number> = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37 };
+import { ANSI_COLORS, paint, printJson, useColor } from '../output.js';
 
 export interface ActiveDocument {
   schema: 'bot-bottle/active@1';
@@ -49,20 +47,16 @@ export function registerListActive(program: Command): void {
         printJson(doc);
         return;
       }
-      if (doc.bottles.length === 0) {
-        process.stdout.write('no running bottles\n');
-        return;
-      }
-      const colour = useColor(process.stdout);
-      const rows = [['SLUG', 'LABEL', 'AGENT', 'BACKEND', 'SIDECARS', 'MODE', 'STARTED']];
-      for (const b of doc.bottles) {
-        rows.push([b.slug, b.label, b.agent, b.backend, b.sidecars.join(',') || 'down', b.headless ? 'headless' : 'interactive', b.startedAt]);
-      }
-      process.stdout.write(
-        `${table(rows, (r, c, cell) => {
-          const code = r > 0 && c === 1 ? COLORS[doc.bottles[r - 1]!.color] : undefined;
-          return colour && code ? `\u001b[${code}m${cell}\u001b[0m` : cell;
-        })}\n`,
-      );
+      process.stdout.write(renderActiveText(doc, useColor(process.stdout)));
     });
+}
+
+/** The text table; the LABEL column in each bottle's colour when `colour` (from useColor). */
+export function renderActiveText(doc: ActiveDocument, colour: boolean): string {
+  if (doc.bottles.length === 0) return 'no running bottles\n';
+  const rows = [['SLUG', 'LABEL', 'AGENT', 'BACKEND', 'SIDECARS', 'MODE', 'STARTED']];
+  for (const b of doc.bottles) {
+    rows.push([b.slug, b.label, b.agent, b.backend, b.sidecars.join(',') || 'down', b.headless ? 'headless' : 'interactive', b.startedAt]);
+  }
+  return `${table(rows, (r, c, cell) => (r > 0 && c === 1 ? paint(cell, ANSI_COLORS[doc.bottles[r - 1]!.color], colour) : cell))}\n`;
 }
