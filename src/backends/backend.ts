@@ -44,6 +44,13 @@ export interface CleanupPlan {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * Set when the agent's CLI is the HOST's binary (netns binds the host's system directories
+   * into the sandbox): the PATH the sandbox searches and the host directories it sees. `start`
+   * and `resume` then refuse before creating anything when the CLI is not installed there
+   * (docs/decisions/agent-cli-preflight.md). null = the backend brings its own agent runtime.
+   */
+  readonly agentBinaryFromHost: { readonly path: string; readonly visibleRoots: readonly string[] } | null;
   available(): Promise<Availability>;
   launch(plan: BottlePlan, secrets: SidecarSecrets, hooks: { onProgress(step: string): void; signal?: AbortSignal }): Promise<RunningBottle>;
   listActive(): Promise<ActiveBottle[]>;

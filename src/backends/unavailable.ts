@@ -11,6 +11,7 @@ export function unavailableBackend(name: string, reason: string, fix: string): B
   };
   return {
     name,
+    agentBinaryFromHost: null,
     available: () => Promise.resolve({ ok: false, reason, fix }),
     launch: async () => refuse(),
     listActive: async () => [],

@@ -3,6 +3,7 @@
  * (cli spec §4.4). They print names and markers only: never an env value or a token value.
  */
 import type { EnvEntry, ExtendsTree, GitGateRepo, GitIdentity, OnMatch, Route, RouteMatch } from '../manifest/types.js';
+import { NOT_AVAILABLE } from '../plan/availability.js';
 
 export interface RouteLineOptions {
   /** Provider that owns the route (`[provider:<name>]` tag). */
@@ -123,4 +124,21 @@ export function block(label: string, lines: readonly string[] | string): string[
   const list = typeof lines === 'string' ? [lines] : lines.length > 0 ? lines : ['(none)'];
   const pad = ' '.repeat(14);
   return list.map((l, i) => `  ${i === 0 ? label.padEnd(14) : pad}${l}`);
+}
+
+/**
+ * The image part of the provider block. While no backend builds images it says so instead of
+ * naming a Dockerfile that nothing builds (docs/decisions/supervise-not-available.md).
+ */
+export function formatProviderImage(p: {
+  readonly image: string;
+  /** A custom Dockerfile (display form), or null for the provider's stock one. */
+  readonly dockerfile: string | null;
+  /** `manifest`, `plugin`, `state-override`; ignored without a custom Dockerfile. */
+  readonly source: string;
+  readonly buildAvailable: boolean;
+}): string {
+  if (p.buildAvailable) return `image ${p.image} (${p.dockerfile === null ? 'bundled Dockerfile' : `${p.source} Dockerfile ${p.dockerfile}`})`;
+  if (p.dockerfile === null) return `(agent image: ${NOT_AVAILABLE})`;
+  return `${p.source} Dockerfile ${p.dockerfile} (building agent images: ${NOT_AVAILABLE})`;
 }

@@ -5,8 +5,10 @@
  */
 import { createInterface } from 'node:readline';
 import { BottleError, EXIT } from '../errors.js';
+import { NOT_AVAILABLE } from '../plan/availability.js';
+import type { PlanDocument } from '../plan/plan-document.js';
 import type { PreparedLaunch } from '../plan/prepare.js';
-import { block, formatBottleSelection, formatEnvNames, formatGitGateRepo, formatIdentity, formatRouteTable } from './format-bottle.js';
+import { block, formatBottleSelection, formatEnvNames, formatGitGateRepo, formatIdentity, formatProviderImage, formatRouteTable } from './format-bottle.js';
 
 const PROMPT_PREVIEW = 40;
 
@@ -17,6 +19,40 @@ function promptLine(prompt: string): string {
   return `${prompt.length} chars  ${JSON.stringify(preview)}`;
 }
 
+/** What supervise does for this agent; while it is not available, why not and what follows. */
+function superviseLine(d: PlanDocument): string {
+  const t = d.provider.template;
+  if (d.supervise.available) {
+    if (d.supervise.mcp === 'registered') return `on (MCP registered with ${t})`;
+    if (d.supervise.mcp === 'configured') return `on (MCP configured in ${t}'s settings)`;
+    return `on (${t} has no MCP support)`;
+  }
+  const mcp =
+    d.supervise.mcp === 'configured'
+      ? `${t}'s settings name the supervise MCP server, which does not run`
+      : d.supervise.mcp === 'unavailable'
+        ? `${t} has no MCP support`
+        : `MCP registration with ${t} skipped`;
+  // Holds fail closed without the daemon (docs/decisions/egress-supervise-holds.md).
+  return `${NOT_AVAILABLE} (${mcp}; DLP "supervise" holds are blocked)`;
+}
+
+/** Only credentials a launch would stop on; names, never values. */
+function credentialLines(d: PlanDocument): string[] {
+  const list = (status: 'missing' | 'invalid') =>
+    d.credentials
+      .filter((c) => c.status === status)
+      .map((c) => `${c.name} (${c.usedBy})`)
+      .join(', ');
+  const lines: string[] = [];
+  const missing = list('missing');
+  const invalid = list('invalid');
+  if (missing !== '') lines.push(`not set on the host: ${missing}`);
+  if (invalid !== '') lines.push(`contains a line break or NUL: ${invalid}`);
+  if (lines.length > 0) lines.push('a launch without --dry-run stops here');
+  return lines;
+}
+
 export function renderPreflight(p: PreparedLaunch): string {
   const d = p.document;
   const v = p.view;
@@ -24,8 +60,13 @@ export function renderPreflight(p: PreparedLaunch): string {
   lines.push(...block('agent', `${d.agent.name}  (${d.agent.origin}: ${d.agent.source})`));
   lines.push(...block('prompt', promptLine(v.agent.prompt)));
   lines.push(...block('skills', d.agent.skills.length > 0 ? d.agent.skills.join(', ') : '(none)'));
-  const imageNote = d.provider.imageSource === 'bundled' ? 'bundled Dockerfile' : `${d.provider.imageSource} Dockerfile ${d.provider.dockerfile ?? ''}`.trim();
-  lines.push(...block('provider', `${d.provider.template}  image ${d.provider.image} (${imageNote})`));
+  const image = formatProviderImage({
+    image: d.provider.image,
+    dockerfile: d.provider.imageSource === 'bundled' ? null : d.provider.dockerfile,
+    source: d.provider.imageSource,
+    buildAvailable: d.provider.imageBuild.available,
+  });
+  lines.push(...block('provider', `${d.provider.template}  ${image}`));
   lines.push(...block('bottles', formatBottleSelection(v.selected.trees)));
   lines.push(...block('git identity', formatIdentity(v.identity)));
   const repos = v.selected.config.gitGate.repos;
@@ -35,15 +76,11 @@ export function renderPreflight(p: PreparedLaunch): string {
   );
   lines.push(...block('egress', [`log=${d.egress.log}`, ...(rows.length > 0 ? formatRouteTable(rows) : ['(no routes: nothing leaves the bottle)'])]));
   lines.push(...block('env', formatEnvNames(v.selected.config.env)));
+  const credentials = credentialLines(d);
+  if (credentials.length > 0) lines.push(...block('credentials', credentials));
   lines.push(...block('workspace', d.workspace ? `${d.workspace.guestPath} ← ${d.workspace.hostPath}` : '(none; the agent starts in /home/node)'));
   lines.push(...block('backend', d.backend.runtime ? `${d.backend.name}  runtime ${d.backend.runtime}` : d.backend.name));
-  const mcp =
-    d.supervise.mcp === 'registered'
-      ? `on (MCP registered with ${d.provider.template})`
-      : d.supervise.mcp === 'configured'
-        ? `on (MCP configured in ${d.provider.template}'s settings)`
-        : `on (${d.provider.template} has no MCP support)`;
-  lines.push(...block('supervise', mcp));
+  lines.push(...block('supervise', superviseLine(d)));
   lines.push(...block('label', `${d.label}  colour ${d.color}`));
   const notes = [...d.warnings.map((w) => `warning: ${w}`), ...d.notes];
   if (notes.length > 0) lines.push(...block('notes', notes));

@@ -76,6 +76,8 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
   for (const f of others) await writeGuestFile(b, 'provider-files', f);
   aborted();
 
+  // null while supervise is not available: the plan drops the provider's command rather than
+  // register a server that does not run (docs/decisions/supervise-not-available.md).
   if (plan.agent.mcpRegisterArgv) onStep('mcp');
   if (plan.agent.mcpRegisterArgv) await must(b, 'mcp', plan.agent.mcpRegisterArgv);
   aborted();

@@ -47,6 +47,7 @@ export interface BottlePlan {
     readonly headlessResumeArgv: readonly string[];
     readonly files: readonly GuestFile[]; // provider files + prompt file
     readonly skills: ReadonlyArray<{ readonly hostPath: string; readonly guestPath: string }>;
+    /** null while supervise is not available (docs/decisions/supervise-not-available.md). */
     readonly mcpRegisterArgv: readonly string[] | null;
     readonly transcriptPaths: readonly string[];
     /** Guest git config lines as `[key, value]` pairs, applied with `git config --global`. */

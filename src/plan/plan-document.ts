@@ -8,6 +8,7 @@ import type { DroppedRoute, MergedRoute } from './route-merge.js';
 import { originTag } from './route-merge.js';
 import { effectiveDlp } from './routes-doc.js';
 import type { ImageSource } from './image.js';
+import { NOT_AVAILABLE } from './availability.js';
 
 export interface PlanRouteDoc {
   host: string;
@@ -21,12 +22,34 @@ export interface PlanRouteDoc {
   allowPrivateCidrs: string[];
 }
 
+/** `note` is null when available, else why not (docs/decisions/supervise-not-available.md). */
+export interface Availability {
+  available: boolean;
+  note: string | null;
+}
+
+/**
+ * How the agent reaches the supervise MCP server: `registered` by command, `configured` in the
+ * provider's settings files, `skipped` (the provider would register it, but supervise is not
+ * available), `unavailable` (the agent has no MCP support).
+ */
+export type SuperviseMcp = 'registered' | 'configured' | 'skipped' | 'unavailable';
+
+export interface PlanCredential {
+  /** The host variable (token reference, provisioner token or `${VAR}` of an env entry). */
+  name: string;
+  usedBy: 'egress' | 'git-gate' | 'env';
+  /** `missing`/`invalid` only in a dry run: a launch stops with TOKEN_MISSING/TOKEN_INVALID. */
+  status: 'set' | 'missing' | 'invalid';
+}
+
 export interface PlanDocument {
   schema: 'bot-bottle/plan@1';
   slug: string;
   slugTentative: boolean;
   agent: { name: string; origin: 'home' | 'repo'; source: string; skills: string[]; promptChars: number; promptFirstLine: string | null };
-  provider: { template: string; image: string; dockerfile: string | null; imageSource: ImageSource; notes: string[] };
+  /** `image`/`dockerfile`/`imageSource`: what the image cascade picks; `imageBuild` says whether anything builds it. */
+  provider: { template: string; image: string; dockerfile: string | null; imageSource: ImageSource; imageBuild: Availability; notes: string[] };
   bottles: Array<{ name: string; source: string; extends: string[] }>;
   bottleTrees: string[];
   gitIdentity: { name: { value: string; from: 'agent' | 'bottle' } | null; email: { value: string; from: 'agent' | 'bottle' } | null };
@@ -35,7 +58,10 @@ export interface PlanDocument {
   env: Array<{ name: string; kind: 'literal' | 'host' | 'prompted' | 'provider'; hostVar?: string }>;
   workspace: { guestPath: string; hostPath: string } | null;
   backend: { name: string; runtime: string | null };
-  supervise: { enabled: true; mcp: 'registered' | 'configured' | 'unavailable' };
+  /** Host variables the launch reads, by name; never a value (docs/plan-json.md). */
+  credentials: PlanCredential[];
+  /** `enabled`: the policy (always on); `available`: whether this version runs the daemon. */
+  supervise: { enabled: true; mcp: SuperviseMcp } & Availability;
   headless: boolean;
   label: string;
   color: string;
@@ -101,7 +127,10 @@ export interface PlanDocumentInput {
   readonly providerEnvNames: readonly string[];
   readonly workspace: { guestPath: string; hostPath: string } | null;
   readonly backend: { name: string; runtime: string | null };
-  readonly mcp: PlanDocument['supervise']['mcp'];
+  readonly mcp: SuperviseMcp;
+  readonly superviseAvailable: boolean;
+  readonly imageBuildAvailable: boolean;
+  readonly credentials: readonly PlanCredential[];
   readonly headless: boolean;
   readonly label: string;
   readonly color: string;
@@ -126,6 +155,10 @@ function repoDoc(r: GitGateRepo, slotByRef: ReadonlyMap<string, string>): PlanDo
   };
 }
 
+function availability(available: boolean): Availability {
+  return { available, note: available ? null : NOT_AVAILABLE };
+}
+
 export function buildPlanDocument(i: PlanDocumentInput): PlanDocument {
   const gateSlotByRef = new Map(Object.entries(i.gitGateSlots).map(([slot, ref]) => [ref, slot] as const));
   const providerEnv = i.providerEnvNames.filter((n) => !i.manifestEnv.some((e) => e.name === n));
@@ -142,7 +175,14 @@ export function buildPlanDocument(i: PlanDocumentInput): PlanDocument {
       promptChars: i.agent.prompt.length,
       promptFirstLine: firstLine,
     },
-    provider: { template: i.template, image: i.image.tag, dockerfile: i.image.source === 'bundled' ? null : i.image.dockerfile, imageSource: i.image.source, notes: [...i.providerNotes] },
+    provider: {
+      template: i.template,
+      image: i.image.tag,
+      dockerfile: i.image.source === 'bundled' ? null : i.image.dockerfile,
+      imageSource: i.image.source,
+      imageBuild: availability(i.imageBuildAvailable),
+      notes: [...i.providerNotes],
+    },
     bottles: i.selected.trees.map((t) => ({ name: t.name, source: i.display(i.selected.sources[t.name] ?? ''), extends: t.parents.map((p) => p.name) })),
     bottleTrees: i.selected.trees.map(renderTree),
     gitIdentity: {
@@ -161,7 +201,8 @@ export function buildPlanDocument(i: PlanDocumentInput): PlanDocument {
     ],
     workspace: i.workspace,
     backend: i.backend,
-    supervise: { enabled: true, mcp: i.mcp },
+    credentials: i.credentials.map((c) => ({ ...c })),
+    supervise: { enabled: true, mcp: i.mcp, ...availability(i.superviseAvailable) },
     headless: i.headless,
     label: i.label,
     color: i.color,

@@ -4,8 +4,8 @@
  *
  * NO side effects: nothing is written, created or registered here (a declined or dry-run launch
  * leaves nothing behind). It reads host files (skills, keys, the Codex login) and resolves every
- * credential ONCE, so a missing variable fails before anything exists. materializeState() is the
- * first step that writes.
+ * credential ONCE, so a missing variable fails before anything exists (a dry run lists it in the
+ * document instead). materializeState() is the first step that writes.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -38,8 +38,9 @@ import {
 } from './bottle-plan.js';
 import { deepFreeze } from './freeze.js';
 import { chooseImage } from './image.js';
-import { buildPlanDocument, type PlanDocument } from './plan-document.js';
-import { resolveTokenValues, TokenResolutionError } from './resolve-token-values.js';
+import { IMAGE_BUILD_AVAILABLE, SUPERVISE_AVAILABLE } from './availability.js';
+import { buildPlanDocument, type PlanCredential, type PlanDocument, type SuperviseMcp } from './plan-document.js';
+import { credentialStatus, resolveTokenValues, TokenResolutionError } from './resolve-token-values.js';
 import { mergeRoutes, type MergedRoute } from './route-merge.js';
 import { buildRoutesFile } from './routes-doc.js';
 import { assignSlots } from './slots.js';
@@ -189,24 +190,39 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
     'EGRESS_TOKEN_',
   );
   const gate = renderGateConfig(cfg.gitGate.repos);
+  // Host variables by name and status, for the document. A dry run reports a missing or invalid
+  // one there instead of failing, so a plan can be previewed without credentials; a launch still
+  // stops on it (docs/decisions/plan-dry-run-credentials.md).
+  const credentials: PlanCredential[] = [];
+  const noteCredential = (name: string, usedBy: PlanCredential['usedBy'], status: PlanCredential['status']): void => {
+    if (!credentials.some((c) => c.name === name && c.usedBy === usedBy)) credentials.push({ name, usedBy, status });
+  };
   for (const repo of cfg.gitGate.repos) {
     if (repo.key?.provider === 'gitea') {
-      const v = o.hostEnv[repo.key.provisionerToken];
-      if (v === undefined || v === '') {
-        const ref = repo.key.provisionerToken;
+      const ref = repo.key.provisionerToken;
+      const v = o.hostEnv[ref];
+      const missing = v === undefined || v === '';
+      noteCredential(ref, 'git-gate', missing ? 'missing' : 'set');
+      if (missing && !o.dryRun) {
         throw new TokenResolutionError('TOKEN_MISSING', `git-gate credential not set on the host: ${ref} (export it, or remove the repo that uses it)`, [ref]);
       }
     }
   }
 
   // 4. THE one resolution (providers spec §8.2): egress and git-gate slots together, provisioned
-  //    credentials overriding process env for the same name.
+  //    credentials overriding process env for the same name. A dry run resolves only the usable
+  //    ones (the exposure check below still sees every value that would reach the bottle).
   const tokenEnvMap: Record<string, string> = { ...egressSlots.tokenEnvMap, ...gate.tokenSlots };
   const hostEnv = { ...o.hostEnv, ...provision.provisionedEnv };
-  const resolvedTokens = resolveTokenValues(tokenEnvMap, hostEnv);
+  for (const [slot, ref] of Object.entries(tokenEnvMap)) noteCredential(ref, slot.startsWith('EGRESS_') ? 'egress' : 'git-gate', credentialStatus(ref, hostEnv));
+  const usableSlots = o.dryRun ? Object.fromEntries(Object.entries(tokenEnvMap).filter(([, ref]) => credentialStatus(ref, hostEnv) === 'set')) : tokenEnvMap;
+  const resolvedTokens = resolveTokenValues(usableSlots, hostEnv);
 
-  // 5. Manifest env. A dry run asks nothing: prompted entries are reported, not resolved.
-  const entries = o.dryRun && !o.headless ? cfg.env.filter((e) => e.kind !== 'prompted') : cfg.env;
+  // 5. Manifest env. A dry run asks nothing: prompted entries are reported, not resolved, and a
+  //    `${VAR}` entry whose host variable is unset is listed as missing.
+  let entries = o.dryRun && !o.headless ? cfg.env.filter((e) => e.kind !== 'prompted') : cfg.env;
+  for (const e of entries) if (e.kind === 'host') noteCredential(e.hostVar, 'env', o.hostEnv[e.hostVar] === undefined ? 'missing' : 'set');
+  if (o.dryRun) entries = entries.filter((e) => !(e.kind === 'host' && o.hostEnv[e.hostVar] === undefined));
   const env = await resolveEnvEntries(entries, { hostEnv: o.hostEnv, headless: o.headless, ...(o.ask ? { ask: o.ask } : {}) });
 
   // 6. Agent env, files, exposure check.
@@ -265,7 +281,9 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
       headlessResumeArgv: [...provision.headlessResumeArgv],
       files,
       skills: skills.map((s) => ({ hostPath: s.hostPath, guestPath: `${provision.skillsDir}/${s.name}` })),
-      mcpRegisterArgv: provision.mcpRegisterArgv === null ? null : [...provision.mcpRegisterArgv],
+      // Registering a server that does not run would only make the agent report a broken tool
+      // (docs/decisions/supervise-not-available.md).
+      mcpRegisterArgv: SUPERVISE_AVAILABLE && provision.mcpRegisterArgv !== null ? [...provision.mcpRegisterArgv] : null,
       transcriptPaths: [...provision.transcriptPaths],
       gitConfig: agentGitConfig(cfg.gitGate.repos, gitUser),
       image:
@@ -283,7 +301,14 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
   };
 
   const hidden = new Set(provision.hiddenEnvNames);
-  const mcp = provision.mcpRegisterArgv !== null ? 'registered' : files.some((f) => f.content.includes(SUPERVISE_MCP_URL)) ? 'configured' : 'unavailable';
+  const mcp: SuperviseMcp =
+    provision.mcpRegisterArgv !== null
+      ? SUPERVISE_AVAILABLE
+        ? 'registered'
+        : 'skipped'
+      : files.some((f) => f.content.includes(SUPERVISE_MCP_URL))
+        ? 'configured'
+        : 'unavailable';
   const document = buildPlanDocument({
     slug,
     slugTentative: o.dryRun,
@@ -302,6 +327,9 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
     workspace: o.copyCwd ? { guestPath: GUEST_WORKSPACE, hostPath: o.cwd } : null,
     backend: { name: o.backend, runtime: o.backendRuntime ?? null },
     mcp,
+    superviseAvailable: SUPERVISE_AVAILABLE,
+    imageBuildAvailable: IMAGE_BUILD_AVAILABLE,
+    credentials,
     headless: o.headless,
     label,
     color: o.color,

@@ -18,6 +18,18 @@ export class TokenResolutionError extends BottleError {
   }
 }
 
+export type CredentialStatus = 'set' | 'missing' | 'invalid';
+
+/**
+ * How resolveTokenValues judges one host variable, without handing out its value: a dry run
+ * lists missing and invalid credentials instead of failing (docs/decisions/plan-dry-run-credentials.md).
+ */
+export function credentialStatus(ref: string, hostEnv: Readonly<Record<string, string | undefined>>): CredentialStatus {
+  const value = Object.prototype.hasOwnProperty.call(hostEnv, ref) ? hostEnv[ref] : undefined;
+  if (value === undefined || value === '') return 'missing';
+  return BAD_CHAR.test(value) ? 'invalid' : 'set';
+}
+
 export function resolveTokenValues(
   tokenEnvMap: Readonly<Record<string, string>>,
   hostEnv: Readonly<Record<string, string | undefined>>,
@@ -28,14 +40,14 @@ export function resolveTokenValues(
   const kinds = new Set<string>();
   for (const [slot, ref] of Object.entries(tokenEnvMap)) {
     if (!SLOT.test(slot)) throw new TypeError(`resolveTokenValues: "${slot}" is not a token slot name`);
-    const value = Object.prototype.hasOwnProperty.call(hostEnv, ref) ? hostEnv[ref] : undefined;
-    if (value === undefined || value === '') {
+    const status = credentialStatus(ref, hostEnv);
+    if (status === 'missing') {
       if (!missing.includes(ref)) missing.push(ref);
       kinds.add(slot.startsWith('EGRESS_') ? 'egress' : 'git-gate');
-    } else if (BAD_CHAR.test(value)) {
+    } else if (status === 'invalid') {
       if (!invalid.includes(ref)) invalid.push(ref);
     } else {
-      out[slot] = value;
+      out[slot] = hostEnv[ref] as string;
     }
   }
   if (missing.length > 0) {

@@ -4,12 +4,14 @@
  * a fake Codex login never reach stdout, stderr or disk, and a dry run creates no state dir.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI_MAIN, REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import { findExecutable } from '../../src/backends/platform.js';
+import { snapshot } from './cli-fixtures.js';
 
 // `--import tsx` resolves from the child's cwd; these runs use a temp cwd, so name the loader.
 const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
@@ -58,6 +60,31 @@ function b64(o: unknown): string {
 const CODEX_ACCESS = `${b64({ alg: 'RS256' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 7200, sub: 'MARKERsubCLAIM' })}.${Buffer.from('MARKERcodexSIG').toString('base64url')}`;
 const CODEX_REFRESH = 'MARKERcodexREFRESHtoken0004';
 
+const MISSING_CLI = 'bb-no-such-agent-cli-7f3a';
+
+const pluginSource = (name: string, command: string) => `export default {
+  apiVersion: 1,
+  name: ${JSON.stringify(name)},
+  async plan(ctx) {
+    return {
+      template: ${JSON.stringify(name)},
+      image: { tag: 'none', dockerfile: null, context: null, buildArgs: {} },
+      interactiveArgv: [${JSON.stringify(command)}], resumeArgv: [${JSON.stringify(command)}],
+      headlessArgv: [${JSON.stringify(command)}, '-c', '{{prompt}}'], headlessResumeArgv: [${JSON.stringify(command)}, '-c', '{{prompt}}'],
+      guestEnv: {}, hiddenEnvNames: [], files: [], skillsDir: ctx.guestHome + '/.tool/skills',
+      transcriptPaths: [], mcpRegisterArgv: null, egressRoutes: [], provisionedEnv: {}, notes: [],
+    };
+  },
+};
+`;
+
+function writePlugin(home: string, name: string, command: string): void {
+  const dir = join(home, 'contrib', name);
+  mkdirSync(dir, { recursive: true });
+  for (const d of [join(home, 'contrib'), dir]) chmodSync(d, 0o755);
+  writeFileSync(join(dir, 'provider.mjs'), pluginSource(name, command), { mode: 0o644 });
+}
+
 function setup(): Env {
   const root = mkdtempSync(join(tmpdir(), 'bb-start-'));
   roots.push(root);
@@ -89,6 +116,14 @@ function setup(): Env {
   );
   w('bottles/codex.md', '---\nagent_provider: {template: codex, forward_host_credentials: true}\negress:\n  routes:\n    - host: api.github.com\n      auth: {scheme: Bearer, token_ref: GITHUB_TOKEN}\n---\n');
   w('bottles/plain.md', '---\n{}\n---\n');
+  // User plugins whose CLI is `sh` (on every host) and a command no host has: they exercise the
+  // agent-CLI check without depending on whether claude/codex happen to be installed here.
+  writePlugin(home, 'shtool', 'sh');
+  writePlugin(home, 'ghosttool', MISSING_CLI);
+  w('bottles/sh.md', '---\nagent_provider: {template: shtool}\negress:\n  routes:\n    - host: api.github.com\n      auth: {scheme: token, token_ref: GITHUB_TOKEN}\n---\n');
+  w('bottles/ghost.md', '---\nagent_provider: {template: ghosttool}\n---\n');
+  w('agents/runner.md', '---\nbottle: sh\n---\nYou run shell.\n');
+  w('agents/ghost.md', '---\nbottle: ghost\n---\n');
   w('agents/implementer.md', '---\nbottle: dev\ngit-gate:\n  user: {name: Implementer Bot}\n---\nYou implement exactly one issue.\n');
   w('agents/coder.md', '---\nbottle: codex\n---\n');
   writeFileSync(
@@ -166,8 +201,8 @@ describe('start: argument validation (cli spec §4, exit 2)', () => {
 
   it('C12: not interactive, no --yes, no --headless → exit 2 mentioning --yes; nothing created', async () => {
     const e = setup();
-    const r = await start(e, ['coder', '--backend', 'netns']);
-    if (r.code === 3) return; // netns unavailable on this machine: the backend check comes first (exit 3)
+    const r = await start(e, ['runner', '--backend', 'netns']);
+    if (r.code === 3 && r.stderr.includes('backend netns is not available')) return; // netns unavailable here: that check comes first
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('refusing to launch without confirmation; pass --yes');
     expect(existsSync(join(e.home, 'state'))).toBe(false);
@@ -187,6 +222,7 @@ describe('start --dry-run (cli spec §4.5)', () => {
     const r = await start(e, ['implementer', '--dry-run', '--format', 'json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ad-hoc JSON document under test
     const doc = JSON.parse(r.stdout) as Record<string, any>;
     expect(doc.schema).toBe('bot-bottle/plan@1');
     expect(doc.slug).toMatch(/^implementer-[0-9a-z]{5}$/);
@@ -201,12 +237,70 @@ describe('start --dry-run (cli spec §4.5)', () => {
     expect(existsSync(join(e.home, 'state'))).toBe(false);
   });
 
-  it('C9: a token variable unset → exit 1, stderr names only it, stdout empty', async () => {
+  it('C9: a token variable unset — the dry run exits 0 naming it as missing (never a value); a launch exits 1 naming only it', async () => {
     const e = setup();
     const r = await start(e, ['implementer', '--dry-run', '--format', 'json'], { GITHUB_TOKEN: undefined });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('bot-bottle: error: egress credential not set on the host: GITHUB_TOKEN (export it, or remove the route that uses it)\n');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { credentials: Array<{ name: string; usedBy: string; status: string }> };
+    expect(doc.credentials).toEqual([
+      { name: 'BOT_BOTTLE_CLAUDE_OAUTH_TOKEN', usedBy: 'egress', status: 'set' },
+      { name: 'GITHUB_TOKEN', usedBy: 'egress', status: 'missing' },
+      { name: 'DOCS_TOKEN', usedBy: 'git-gate', status: 'set' },
+    ]);
+    const text = await start(e, ['implementer', '--dry-run'], { GITHUB_TOKEN: undefined });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('  credentials   not set on the host: GITHUB_TOKEN (egress)\n                a launch without --dry-run stops here\n');
+    for (const out of [r.stdout + r.stderr, text.stdout + text.stderr]) for (const secret of [OAUTH, DOCS]) expect(out).not.toContain(secret);
+    expect(existsSync(join(e.home, 'state'))).toBe(false);
+
+    // Without --dry-run: TOKEN_MISSING, exit 1, before anything exists (an agent whose CLI is present).
+    const before = snapshot(e.home);
+    const launch = await start(e, ['runner', '-y'], { GITHUB_TOKEN: undefined });
+    if (launch.code === 3 && launch.stderr.includes('no backend is available')) return; // no backend here: that check comes first
+    expect(launch.code).toBe(1);
+    expect(launch.stdout).toBe('');
+    expect(launch.stderr).toBe('bot-bottle: error: egress credential not set on the host: GITHUB_TOKEN (export it, or remove the route that uses it)\n');
+    expect(snapshot(e.home)).toEqual(before);
+  });
+
+  it('--json is --format json (start and resume); --json without --dry-run is exit 2', async () => {
+    const e = setup();
+    const args = ['implementer', '--dry-run', '--label', 'fixed'];
+    const alias = await start(e, [...args, '--json']);
+    const long = await start(e, [...args, '--format', 'json']);
+    expect(alias.code, alias.stderr).toBe(0);
+    expect(JSON.parse(alias.stdout)).toMatchObject({ schema: 'bot-bottle/plan@1', slug: 'fixed' });
+    expect(alias.stdout).toBe(long.stdout);
+    const bare = await start(e, ['implementer', '--json']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--json is only valid with --dry-run');
+    expect((await start(e, [...args, '--json', '--format', 'text'])).code).toBe(2);
+    const resume = await runIn(e.cwd, ['resume', 'whatever', '--json'], e.env);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toContain('--json is only valid with --dry-run');
+  });
+
+  it('honest surface: the plan says supervise and agent images are not available in this version — no MCP or Dockerfile claims', async () => {
+    const e = setup();
+    const text = await start(e, ['implementer', '--dry-run']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('  provider      claude  (agent image: not available in this version)\n');
+    expect(text.stdout).toContain('  supervise     not available in this version (MCP registration with claude skipped; DLP "supervise" holds are blocked)\n');
+    const json = await start(e, ['implementer', '--dry-run', '--json']);
+    const doc = JSON.parse(json.stdout) as { supervise: unknown; provider: { imageBuild: unknown } };
+    expect(doc.supervise).toEqual({ enabled: true, mcp: 'skipped', available: false, note: 'not available in this version' });
+    expect(doc.provider.imageBuild).toEqual({ available: false, note: 'not available in this version' });
+    const codex = await start(e, ['coder', '--dry-run']);
+    expect(codex.stdout).toContain("supervise     not available in this version (codex's settings name the supervise MCP server, which does not run;");
+    writeFileSync(join(e.root, 'Dockerfile.custom'), 'FROM debian\n');
+    writeFileSync(join(e.home, 'bottles', 'custom.md'), `---\nagent_provider: {template: claude, auth_token: BOT_BOTTLE_CLAUDE_OAUTH_TOKEN, dockerfile: ${join(e.root, 'Dockerfile.custom')}}\n---\n`);
+    const custom = await start(e, ['implementer', '--bottle', 'custom', '--dry-run']);
+    expect(custom.code, custom.stderr).toBe(0);
+    expect(custom.stdout).toContain(`manifest Dockerfile ${join(e.root, 'Dockerfile.custom')} (building agent images: not available in this version)`);
+    for (const r of [text, json, codex, custom]) {
+      expect(r.stdout).not.toMatch(/MCP registered|bundled Dockerfile|supervise\s+on\b/);
+      for (const secret of [GH, OAUTH, DOCS]) expect(r.stdout + r.stderr).not.toContain(secret);
+    }
   });
 
   it('C10/C11: text preflight lists the Bearer route and provenance; no placeholder env name', async () => {
@@ -281,14 +375,48 @@ describe('start --dry-run (cli spec §4.5)', () => {
     expect(r.stderr).toContain('"fix" is in use; choose another label');
   });
 
-  it('--cwd shows the workspace; --help prints usage with an example', async () => {
+  it('--cwd shows the workspace; --help prints usage with an example and which backends work here', async () => {
     const e = setup();
     const r = await start(e, ['implementer', '--dry-run', '--format', 'json', '--cwd']);
     expect((JSON.parse(r.stdout) as { workspace: unknown }).workspace).toEqual({ guestPath: '/home/node/workspace', hostPath: e.cwd });
     const help = await runCli(['start', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--dry-run');
+    expect(help.stdout).toContain('--json');
     expect(help.stdout).toContain('Example:');
+    const backends = help.stdout.split('\nBackends:\n')[1]?.split('\n\n')[0]?.split('\n') ?? [];
+    expect(backends.map((l) => l.trim().split(/\s+/)[0])).toEqual(['macos-container', 'docker', 'netns', 'smolmachines']);
+    for (const l of backends) expect(l).toMatch(/^ {2}\S+\s+(available|not available: .+)$/);
+    for (const n of ['docker', 'smolmachines', 'macos-container']) expect(backends.find((l) => l.includes(n))).toContain('not available: not implemented in this version');
+    const resumeHelp = await runCli(['resume', '--help']);
+    expect(resumeHelp.stdout).toMatch(/Backends \(the bottle's recorded one must be available\):\n {2}macos-container +not available/);
+  });
+
+  it('refuses early when the agent CLI is not on the host: one line, exit 3, nothing created', async () => {
+    const e = setup();
+    const before = snapshot(e.root);
+    const r = await start(e, ['ghost', '-y', '--backend', 'netns']);
+    if (r.code === 3 && r.stderr.includes('backend netns is not available')) return; // netns unavailable here: that check comes first
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      `bot-bottle: error: agent "ghost" runs ${MISSING_CLI}, which is not installed on this host (the netns backend runs the host's binary); install ${MISSING_CLI} on the host (the "ghosttool" provider plugin says how)\n`,
+    );
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(e.home, 'state'))).toBe(false);
+    expect(snapshot(e.root)).toEqual(before);
+    // A built-in: refused before the plan is even made (with its install line).
+    if (findExecutable('claude') === null) {
+      const c = await start(e, ['implementer', '-y', '--backend', 'netns'], { GITHUB_TOKEN: undefined });
+      expect(c.code).toBe(3);
+      expect(c.stderr).toBe(
+        `bot-bottle: error: agent "implementer" runs claude, which is not installed on this host (the netns backend runs the host's binary); install it (npm install -g @anthropic-ai/claude-code)\n`,
+      );
+      expect(snapshot(e.root)).toEqual(before);
+    }
+    // The dry run shows the same line as a warning and exits 0.
+    const dry = await start(e, ['ghost', '--dry-run', '--backend', 'netns', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect((JSON.parse(dry.stdout) as { warnings: string[] }).warnings).toContainEqual(expect.stringContaining(`runs ${MISSING_CLI}, which is not installed on this host`));
   });
 });
 
@@ -297,7 +425,7 @@ describe('start interactive confirmation (C13, on a pseudo-terminal)', () => {
   it.skipIf(!hasScript)('C13: answering n or nothing at Launch? [y/N] exits 4 and creates nothing', () => {
     const e = setup();
     for (const answer of ['n', '']) {
-      const cmd = `${process.execPath} --import ${TSX} ${CLI_MAIN} start coder --backend netns --bottle codex --label demo --color none`;
+      const cmd = `${process.execPath} --import ${TSX} ${CLI_MAIN} start runner --backend netns --bottle sh --label demo --color none`;
       const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
         cwd: e.cwd,
         env: { ...process.env, ...e.env, NO_COLOR: '1', TERM: 'dumb' } as NodeJS.ProcessEnv,

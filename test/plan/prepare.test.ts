@@ -98,14 +98,28 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     await expect(preparePlan(h.options('a', { hostEnv: { GITHUB_TOKEN: GH } }))).rejects.toThrow(/GITHUB_TOKEN is an egress credential .*\(file \/home\/node\/\.bot-bottle-prompt\.txt, prompt\)/);
   });
 
-  it('C9/C42: a missing token variable fails with TOKEN_MISSING naming only it', async () => {
+  it('C9/C42: a missing token variable fails with TOKEN_MISSING naming only it; a dry run lists it instead', async () => {
     h = tempHome();
-    h.bottle('b', 'egress:\n  routes:\n    - host: api.github.com\n      auth: {scheme: Bearer, token_ref: GITHUB_TOKEN}');
+    h.bottle('b', 'env: {REG: "${REG_URL}"}\negress:\n  routes:\n    - host: api.github.com\n      auth: {scheme: Bearer, token_ref: GITHUB_TOKEN}');
     h.agent('a', 'bottle: b');
-    await expect(preparePlan(h.options('a', { hostEnv: { OTHER: 'x' } }))).rejects.toMatchObject({
+    await expect(preparePlan(h.options('a', { dryRun: false, hostEnv: { OTHER: 'x', REG_URL: 'r' } }))).rejects.toMatchObject({
       code: 'TOKEN_MISSING',
       message: 'egress credential not set on the host: GITHUB_TOKEN (export it, or remove the route that uses it)',
     });
+    await expect(preparePlan(h.options('a', { dryRun: false, hostEnv: { GITHUB_TOKEN: GH } }))).rejects.toMatchObject({ code: 'TOKEN_MISSING', message: 'env REG: host variable REG_URL is not set' });
+    const dry = await preparePlan(h.options('a', { hostEnv: { OTHER: 'x' } }));
+    expect(dry.document.credentials).toEqual([
+      { name: 'GITHUB_TOKEN', usedBy: 'egress', status: 'missing' },
+      { name: 'REG_URL', usedBy: 'env', status: 'missing' },
+    ]);
+    expect(dry.secrets.EGRESS_TOKEN_0).toBeUndefined();
+    expect(dry.plan.agent.env.REG).toBeUndefined();
+    const invalid = await preparePlan(h.options('a', { hostEnv: { GITHUB_TOKEN: `${GH}\nx`, REG_URL: 'r' } }));
+    expect(invalid.document.credentials).toEqual([
+      { name: 'GITHUB_TOKEN', usedBy: 'egress', status: 'invalid' },
+      { name: 'REG_URL', usedBy: 'env', status: 'set' },
+    ]);
+    expect(JSON.stringify(invalid.document)).not.toContain(GH);
   });
 
   it('P13a (pipeline): a git-gate HTTPS token is resolved in the same call as egress slots', async () => {
@@ -119,7 +133,9 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     expect(p.gate.configYaml).not.toContain('DOCS_TOKEN');
     expect(p.document.gitGate[0]).toMatchObject({ name: 'docs', tokenRef: 'DOCS_TOKEN', slot: 'GIT_GATE_TOKEN_0' });
     expect(p.plan.agent.gitConfig.some(([k, v]) => k === 'url.http://git-gate:9420/docs.git.insteadOf' && v === 'https://git.example.com/acme/docs.git')).toBe(true);
-    await expect(preparePlan(h.options('a', { hostEnv: { GITHUB_TOKEN: GH } }))).rejects.toThrow('git-gate credential not set on the host: DOCS_TOKEN');
+    await expect(preparePlan(h.options('a', { dryRun: false, hostEnv: { GITHUB_TOKEN: GH } }))).rejects.toThrow('git-gate credential not set on the host: DOCS_TOKEN');
+    const dry = await preparePlan(h.options('a', { hostEnv: { GITHUB_TOKEN: GH } }));
+    expect(dry.document.credentials).toContainEqual({ name: 'DOCS_TOKEN', usedBy: 'git-gate', status: 'missing' });
   });
 
   it('C41/M30: a "?" env entry in headless mode fails naming the variable; dry-run asks nothing; interactive asks', async () => {
@@ -174,6 +190,17 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     const resumed = await preparePlan(h.options('a', { bottles: ['manifest'], slug }));
     expect(resumed.plan.agent.image.dockerfile).toBe(join(h.home, 'state', slug, 'Dockerfile'));
     expect(resumed.document.provider.imageSource).toBe('state-override');
+  });
+
+  it('supervise is not available: claude\'s MCP registration is dropped from the plan and shown as skipped', async () => {
+    h = tempHome();
+    h.bottle('b', 'agent_provider: {template: claude, auth_token: BOT_BOTTLE_CLAUDE_OAUTH_TOKEN}');
+    h.agent('a', 'bottle: b');
+    const p = await preparePlan(h.options('a', { dryRun: false, hostEnv: { BOT_BOTTLE_CLAUDE_OAUTH_TOKEN: OAUTH } }));
+    expect(p.plan.agent.mcpRegisterArgv).toBeNull();
+    expect(p.document.supervise).toEqual({ enabled: true, mcp: 'skipped', available: false, note: 'not available in this version' });
+    expect(p.document.provider.imageBuild).toEqual({ available: false, note: 'not available in this version' });
+    expect(p.document.credentials).toEqual([{ name: 'BOT_BOTTLE_CLAUDE_OAUTH_TOKEN', usedBy: 'egress', status: 'set' }]);
   });
 
   it('bundled image for a built-in; codex supervise is configured, pi unavailable', async () => {

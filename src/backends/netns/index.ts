@@ -22,7 +22,7 @@ import { guestEtcFiles } from './guest-etc.js';
 import { NAME_PREFIX, namesFor, TABLE_PREFIX, type NetnsNames } from './names.js';
 import { ensureRuntimeDirs } from './runtime-dir.js';
 import { isSidecarOf, pidAlive, readRecords, removeRecord, writeRecord, type NetnsRecord } from './records.js';
-import { NetnsBottle } from './running.js';
+import { DEFAULT_PATH, NetnsBottle } from './running.js';
 import { GUEST_ETC_FILES, SYSTEM_PATHS, type SystemEntry } from './sandbox-argv.js';
 import { findTools, netnsAvailability, type NetnsTools } from './tools.js';
 
@@ -136,6 +136,7 @@ export interface NetnsBackendOptions {
 export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
   return {
     name: 'netns',
+    agentBinaryFromHost: { path: DEFAULT_PATH, visibleRoots: SYSTEM_PATHS },
 
     available(): Promise<Availability> {
       return Promise.resolve(netnsAvailability());

@@ -7,6 +7,7 @@ import type { Agent, EnvEntry, GitIdentity, OnMatch, Route, SelectedBottles } fr
 import { indexManifests, loadAgent, loadBottles, resolveIdentity, selectBottleNames, sourceLabel, type ManifestIndex } from '../../manifest/loader.js';
 import { resolveHome, displayPath } from '../../manifest/home.js';
 import { MANIFEST_DLP_DEFAULTS } from '../../manifest/route-schema.js';
+import { IMAGE_BUILD_AVAILABLE, NOT_AVAILABLE, SUPERVISE_AVAILABLE } from '../../plan/availability.js';
 import { printJson, warn } from '../output.js';
 import {
   block,
@@ -14,6 +15,7 @@ import {
   formatEnvNames,
   formatGitGateRepo,
   formatIdentity,
+  formatProviderImage,
   formatRouteTable,
   parentNames,
 } from '../format-bottle.js';
@@ -111,6 +113,8 @@ export function buildInfoDocument(input: InfoInput, extras: InfoExtras = {}): Re
       template: cfg.agentProvider.template,
       image: extras.image ?? imageFor(cfg.agentProvider.template),
       dockerfile: cfg.agentProvider.dockerfile,
+      // Same shape as the plan's provider.imageBuild (docs/plan-json.md).
+      imageBuild: { available: IMAGE_BUILD_AVAILABLE, note: IMAGE_BUILD_AVAILABLE ? null : NOT_AVAILABLE },
       authToken: cfg.agentProvider.authToken,
       notes: [...(extras.providerNotes ?? [])],
     },
@@ -131,6 +135,7 @@ export function buildInfoDocument(input: InfoInput, extras: InfoExtras = {}): Re
     })),
     egress: { log: cfg.egress.log, routes: routes.map(routeJson), dropped: [...(extras.dropped ?? [])] },
     env: envKinds(cfg.env, hidden),
+    supervise: { available: SUPERVISE_AVAILABLE, note: SUPERVISE_AVAILABLE ? null : NOT_AVAILABLE },
     warnings: [...(input.warnings ?? []), ...selected.notes, ...(extras.notes ?? [])],
     home: displayPath(index.home, index.userHome),
   };
@@ -142,8 +147,13 @@ export function renderInfoText(input: InfoInput, extras: InfoExtras = {}): strin
   const hidden = new Set(extras.hiddenEnvNames ?? []);
   const routes = extras.routes ?? bottleRoutes(selected);
   const provider = cfg.agentProvider;
-  const df = provider.dockerfile === null ? 'bundled Dockerfile' : `Dockerfile ${displayPath(provider.dockerfile, index.userHome)}`;
-  const providerBits = [provider.template, `  image ${extras.image ?? imageFor(provider.template)} (${df})`];
+  const image = formatProviderImage({
+    image: extras.image ?? imageFor(provider.template),
+    dockerfile: provider.dockerfile === null ? null : displayPath(provider.dockerfile, index.userHome),
+    source: 'manifest',
+    buildAvailable: IMAGE_BUILD_AVAILABLE,
+  });
+  const providerBits = [provider.template, `  ${image}`];
   if (provider.authToken) providerBits.push(`  auth_token ${provider.authToken}`);
   const lines: string[] = [`agent info  ${agent.name}`];
   lines.push(...block('agent', `${agent.name}  (${agent.origin}: ${sourceLabel(index, agent.file)})`));
@@ -160,6 +170,7 @@ export function renderInfoText(input: InfoInput, extras: InfoExtras = {}): strin
   );
   lines.push(...block('egress', [`log=${cfg.egress.log}`, ...(routeLines.length > 0 ? routeLines : ['(no routes: everything is denied)'])]));
   lines.push(...block('env', formatEnvNames(cfg.env, hidden)));
+  lines.push(...block('supervise', SUPERVISE_AVAILABLE ? 'on' : NOT_AVAILABLE));
   const notes = [...(input.warnings ?? []), ...selected.notes, ...(extras.notes ?? [])];
   if (notes.length > 0) lines.push(...block('notes', notes));
   return `${lines.join('\n')}\n`;

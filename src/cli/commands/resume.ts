@@ -13,16 +13,20 @@ import { indexManifests, loadAgent, loadBottles, sourceLabel } from '../../manif
 import { preparePlan } from '../../plan/prepare.js';
 import { runLaunch } from '../../launch/run.js';
 import { deployKeyHooks } from '../../launch/deploy-keys.js';
+import { agentCliProblem } from '../../launch/agent-cli-check.js';
 import { rematerializeState } from '../../launch/resume-state.js';
 import { pidRunning } from '../../launch/live.js';
 import { readMetadata } from '../../state/metadata.js';
 import { stateDirFor } from '../../state/paths.js';
 import { printJson, warn } from '../output.js';
 import { confirmLaunch, isInteractive, renderPreflight } from '../preflight.js';
+import { backendHelp, hookBackendHelp, planFormat } from './start.js';
 
 interface ResumeFlags {
   dryRun?: boolean;
   format?: string;
+  /** Alias of `--format json` (with --dry-run). */
+  json?: boolean;
   headless?: boolean;
   prompt?: string;
   yes?: boolean;
@@ -37,10 +41,7 @@ function sessionLive(stateDir: string): boolean {
 }
 
 export async function runResume(slug: string, f: ResumeFlags): Promise<number> {
-  if (f.format !== undefined) {
-    if (f.format !== 'text' && f.format !== 'json') throw usageError(`--format must be text or json (got "${f.format}")`);
-    if (!f.dryRun) throw usageError('--format is only valid with --dry-run', 'add --dry-run, or drop --format');
-  }
+  const format = planFormat(f);
   if (f.prompt !== undefined && !f.headless) throw usageError('--prompt needs --headless', 'add --headless, or drop --prompt for an interactive session');
   if (f.headless && f.prompt === undefined && !f.dryRun) throw usageError('--headless needs --prompt <text> (or --prompt - to read it from stdin)');
   const prompt = f.prompt === '-' ? readFileSync(0, 'utf8') : f.prompt;
@@ -70,9 +71,15 @@ export async function runResume(slug: string, f: ResumeFlags): Promise<number> {
     slug,
     display: (file) => sourceLabel(index, file),
   });
+  // The agent CLI may have gone from the host since the first launch: refuse before touching the
+  // state dir (docs/decisions/agent-cli-preflight.md); a dry run shows it as a warning.
+  const plan = prepared.plan.agent;
+  const cliProblem = agentCliProblem({ backend, agentName: meta.agentName, template: prepared.metadata.template, argv: f.headless ? plan.headlessResumeArgv : plan.resumeArgv });
+  if (cliProblem && !f.dryRun) throw cliProblem;
+  const shown = cliProblem ? { ...prepared, document: { ...prepared.document, warnings: [cliProblem.oneLine(), ...prepared.document.warnings] } } : prepared;
   if (f.dryRun) {
-    if (f.format === 'json') printJson(prepared.document);
-    else process.stdout.write(renderPreflight(prepared));
+    if (format === 'json') printJson(shown.document);
+    else process.stdout.write(renderPreflight(shown));
     return EXIT.ok;
   }
   if (f.headless) process.stderr.write(`bot-bottle: started ${slug}\n`);
@@ -113,16 +120,19 @@ export async function runResume(slug: string, f: ResumeFlags): Promise<number> {
 }
 
 export function registerResume(program: Command): void {
+  hookBackendHelp(program, 'resume');
   program
     .command('resume')
     .description('relaunch a preserved bottle (same slug, backend and bottles; manifests re-read)')
     .argument('<slug>', 'the bottle to resume (see bot-bottle list)')
     .option('--dry-run', 'resolve and print the plan; change nothing')
     .option('--format <format>', 'plan format with --dry-run: text or json')
+    .option('--json', 'same as --format json')
     .option('--headless', 'no TTY or questions; needs --prompt')
     .option('--prompt <text>', 'task for a headless run; - reads it from stdin')
     .option('-y, --yes', 'skip the confirmation')
-    .addHelpText('after', '\nExample:\n  bot-bottle resume implementer-k3x9q --headless --prompt "continue"\n')
+    // The backend is the one recorded for the bottle; list which ones work here.
+    .addHelpText('after', () => `\nBackends (the bottle's recorded one must be available):\n${backendHelp()}\nExample:\n  bot-bottle resume implementer-k3x9q --headless --prompt "continue"\n`)
     .action(async (slug: string, flags: ResumeFlags) => {
       process.exitCode = await runResume(slug, flags);
     });

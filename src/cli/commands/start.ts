@@ -14,6 +14,7 @@ import { preparePlan, type PreparedLaunch } from '../../plan/prepare.js';
 // THE single launch call site (below, in launch()). Backends and the lifecycle live in src/launch.
 import { runLaunch, type LaunchEvent } from '../../launch/run.js';
 import { deployKeyHooks } from '../../launch/deploy-keys.js';
+import { agentCliProblem } from '../../launch/agent-cli-check.js';
 import { printJson, warn } from '../output.js';
 import { askHidden, askLine, confirmLaunch, isInteractive, renderPreflight } from '../preflight.js';
 
@@ -25,6 +26,8 @@ export interface StartFlags {
   cwd?: boolean;
   dryRun?: boolean;
   format?: string;
+  /** Alias of `--format json` (with --dry-run). */
+  json?: boolean;
   headless?: boolean;
   prompt?: string;
   label?: string;
@@ -32,12 +35,26 @@ export interface StartFlags {
   yes?: boolean;
 }
 
-/** Bad combinations fail before anything is read (cli spec §4, C3–C6; exit 2). */
-export function validateStartArgs(agent: string | undefined, f: StartFlags): void {
+/**
+ * `--format` / `--json` (start and resume): `--json` is `--format json`. Returns the plan format;
+ * a bad value or either flag without --dry-run is exit 2.
+ */
+export function planFormat(f: { dryRun?: boolean; format?: string; json?: boolean }): 'text' | 'json' {
   if (f.format !== undefined) {
     if (f.format !== 'text' && f.format !== 'json') throw usageError(`--format must be text or json (got "${f.format}")`);
     if (!f.dryRun) throw usageError('--format is only valid with --dry-run', 'add --dry-run, or drop --format');
   }
+  if (f.json) {
+    if (!f.dryRun) throw usageError('--json is only valid with --dry-run', 'add --dry-run, or drop --json');
+    if (f.format === 'text') throw usageError('--json contradicts --format text', 'drop one of them');
+    return 'json';
+  }
+  return f.format === 'json' ? 'json' : 'text';
+}
+
+/** Bad combinations fail before anything is read (cli spec §4, C3–C6; exit 2). */
+export function validateStartArgs(agent: string | undefined, f: StartFlags): void {
+  planFormat(f);
   if (f.prompt !== undefined && !f.headless) throw usageError('--prompt needs --headless', 'add --headless, or drop --prompt for an interactive session');
   if (f.headless) {
     if (agent === undefined) throw usageError('--headless needs an agent; pass one as the first argument (see bot-bottle list)');
@@ -198,6 +215,13 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
   const agent = loadAgent(index, agentName);
   const selected = loadBottles(index, bottleNames);
   const backend = await chooseBackend(f);
+  const template = selected.config.agentProvider.template;
+  // A built-in's CLI is known now: refuse before the label questions, not after them. Plugins are
+  // asked again below, once they have planned.
+  if (!f.dryRun && backend.backend !== null) {
+    const problem = agentCliProblem({ backend: backend.backend, agentName: agent.name, template });
+    if (problem) throw problem;
+  }
   const { label, explicit, color } = await chooseLabel(agent.name, f);
 
   const prepared = await preparePlan({
@@ -218,10 +242,16 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
     isSlugTaken: activeSlugs(),
     display: (file) => sourceLabel(index, file),
   });
-  const doc = { ...prepared.document, warnings: [...backend.warnings, ...prepared.document.warnings] };
+  // With the planned argv (plugins too), still before anything exists. A dry run shows it instead.
+  const cliProblem =
+    backend.backend === null
+      ? null
+      : agentCliProblem({ backend: backend.backend, agentName: agent.name, template, argv: f.headless ? prepared.plan.agent.headlessArgv : prepared.plan.agent.interactiveArgv });
+  if (cliProblem && !f.dryRun) throw cliProblem;
+  const doc = { ...prepared.document, warnings: [...backend.warnings, ...(cliProblem ? [cliProblem.oneLine()] : []), ...prepared.document.warnings] };
 
   if (f.dryRun) {
-    if (f.format === 'json') printJson(doc);
+    if (planFormat(f) === 'json') printJson(doc);
     else process.stdout.write(renderPreflight({ ...prepared, document: doc }));
     return EXIT.ok;
   }
@@ -242,22 +272,58 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+let backendRows: string[] | null = null;
+
+/**
+ * Asks every backend whether it works here, for the help text: available() is cheap (no spawn,
+ * backends spec §1). Runs from a preSubcommand hook because help is rendered synchronously.
+ */
+export async function refreshBackendHelp(): Promise<void> {
+  try {
+    const width = Math.max(...BACKEND_NAMES.map((n) => n.length));
+    backendRows = await Promise.all(
+      BACKEND_NAMES.map(async (name) => {
+        const a = await (await getBackend(name)).available();
+        return `${name.padEnd(width)}  ${a.ok ? 'available' : `not available: ${a.reason}`}`;
+      }),
+    );
+  } catch {
+    backendRows = null;
+  }
+}
+
+/** The "Backends" help block: which backends work on this host, in default-selection order. */
+export function backendHelp(): string {
+  // `bot-bottle help start` renders help without running hooks: say where to look instead.
+  if (backendRows === null) return `  ${BACKEND_NAMES.join(', ')}: run "bot-bottle doctor" to see which work on this host\n`;
+  return backendRows.map((r) => `  ${r}\n`).join('');
+}
+
+/** Fills the backend block before `name`'s help (or action) runs. */
+export function hookBackendHelp(program: Command, name: string): void {
+  program.hook('preSubcommand', async (_program, sub) => {
+    if (sub.name() === name) await refreshBackendHelp();
+  });
+}
+
 export function registerStart(program: Command): void {
+  hookBackendHelp(program, 'start');
   program
     .command('start')
     .description('launch a bottle and attach to the agent')
     .argument('[agent]', 'agent to run (see bot-bottle list)')
     .option('--bottle <name>', 'bottle to apply; repeatable, later wins on conflicts', collect, [] as string[])
-    .option('--backend <name>', `isolation backend (${BACKEND_NAMES.join(', ')})`)
+    .option('--backend <name>', 'isolation backend (default: the first available; see "Backends" below)')
     .option('--cwd', 'copy the current directory into /home/node/workspace and start there')
     .option('--dry-run', 'resolve and print the plan; create nothing')
     .option('--format <format>', 'plan format with --dry-run: text or json')
+    .option('--json', 'same as --format json')
     .option('--headless', 'no TTY, pickers or questions; needs an agent and --prompt')
     .option('--prompt <text>', 'task for a headless run; - reads it from stdin')
     .option('--label <text>', 'display label; also the slug')
     .option('--color <name>', `label colour (${COLORS.join(', ')})`)
     .option('-y, --yes', 'skip the confirmation and accept defaults')
-    .addHelpText('after', '\nExample:\n  bot-bottle start implementer --bottle gitea-dev --cwd\n  bot-bottle start implementer --dry-run --format json\n')
+    .addHelpText('after', () => `\nBackends:\n${backendHelp()}\nExample:\n  bot-bottle start implementer --bottle gitea-dev --cwd\n  bot-bottle start implementer --dry-run --json\n`)
     .action(async (agent: string | undefined, flags: StartFlags) => {
       process.exitCode = await runStart(agent, flags);
     });
