@@ -27,14 +27,9 @@ function superviseLine(d: PlanDocument): string {
     if (d.supervise.mcp === 'configured') return `on (MCP configured in ${t}'s settings)`;
     return `on (${t} has no MCP support)`;
   }
-  const mcp =
-    d.supervise.mcp === 'configured'
-      ? `${t}'s settings name the supervise MCP server, which does not run`
-      : d.supervise.mcp === 'unavailable'
-        ? `${t} has no MCP support`
-        : `MCP registration with ${t} skipped`;
-  // Holds fail closed without the daemon (docs/decisions/egress-supervise-holds.md).
-  return `${NOT_AVAILABLE} (${mcp}; DLP "supervise" holds are blocked)`;
+  // Nothing is registered or configured with the agent, and holds fail closed without the daemon
+  // (docs/decisions/egress-supervise-holds.md).
+  return `${NOT_AVAILABLE} (no MCP server registered with ${t}; DLP "supervise" holds are blocked)`;
 }
 
 /** Only credentials a launch would stop on; names, never values. */

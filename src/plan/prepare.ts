@@ -175,7 +175,7 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
     workdir,
     agent: { name: o.agent.name, prompt: o.agent.prompt, skills: [...o.agent.skills] },
     config: cfg.agentProvider,
-    endpoints: { superviseMcpUrl: SUPERVISE_MCP_URL, egressProxyUrl: EGRESS_PROXY_URL },
+    endpoints: { superviseMcpUrl: SUPERVISE_AVAILABLE ? SUPERVISE_MCP_URL : null, egressProxyUrl: EGRESS_PROXY_URL },
     ca: { guestCertPath: GUEST_CA_CERT, guestBundlePath: GUEST_CA_BUNDLE },
     host: { home: o.userHome, env: o.hostEnv, readFile: o.readHostFile ?? defaultReadHostFile },
     now,
@@ -297,15 +297,15 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
       guestCertPath: GUEST_CA_CERT,
       guestBundlePath: GUEST_CA_BUNDLE,
     },
-    sidecar: { daemons: [...SIDECAR_NAMES], configDir: stateDir, env: { BOT_BOTTLE_SLUG: slug } },
+    // No supervise daemon in this version: not started, and so no firewall port is opened for it.
+    sidecar: { daemons: SIDECAR_NAMES.filter((d) => SUPERVISE_AVAILABLE || d !== 'supervise'), configDir: stateDir, env: { BOT_BOTTLE_SLUG: slug } },
   };
 
   const hidden = new Set(provision.hiddenEnvNames);
-  const mcp: SuperviseMcp =
-    provision.mcpRegisterArgv !== null
-      ? SUPERVISE_AVAILABLE
-        ? 'registered'
-        : 'skipped'
+  const mcp: SuperviseMcp = !SUPERVISE_AVAILABLE
+    ? 'skipped'
+    : provision.mcpRegisterArgv !== null
+      ? 'registered'
       : files.some((f) => f.content.includes(SUPERVISE_MCP_URL))
         ? 'configured'
         : 'unavailable';

@@ -285,13 +285,13 @@ describe('start --dry-run (cli spec §4.5)', () => {
     const text = await start(e, ['implementer', '--dry-run']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('  provider      claude  (agent image: not available in this version)\n');
-    expect(text.stdout).toContain('  supervise     not available in this version (MCP registration with claude skipped; DLP "supervise" holds are blocked)\n');
+    expect(text.stdout).toContain('  supervise     not available in this version (no MCP server registered with claude; DLP "supervise" holds are blocked)\n');
     const json = await start(e, ['implementer', '--dry-run', '--json']);
     const doc = JSON.parse(json.stdout) as { supervise: unknown; provider: { imageBuild: unknown } };
     expect(doc.supervise).toEqual({ enabled: true, mcp: 'skipped', available: false, note: 'not available in this version' });
     expect(doc.provider.imageBuild).toEqual({ available: false, note: 'not available in this version' });
     const codex = await start(e, ['coder', '--dry-run']);
-    expect(codex.stdout).toContain("supervise     not available in this version (codex's settings name the supervise MCP server, which does not run;");
+    expect(codex.stdout).toContain('supervise     not available in this version (no MCP server registered with codex;');
     writeFileSync(join(e.root, 'Dockerfile.custom'), 'FROM debian\n');
     writeFileSync(join(e.home, 'bottles', 'custom.md'), `---\nagent_provider: {template: claude, auth_token: BOT_BOTTLE_CLAUDE_OAUTH_TOKEN, dockerfile: ${join(e.root, 'Dockerfile.custom')}}\n---\n`);
     const custom = await start(e, ['implementer', '--bottle', 'custom', '--dry-run']);

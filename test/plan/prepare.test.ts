@@ -203,7 +203,7 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     expect(p.document.credentials).toEqual([{ name: 'BOT_BOTTLE_CLAUDE_OAUTH_TOKEN', usedBy: 'egress', status: 'set' }]);
   });
 
-  it('bundled image for a built-in; codex supervise is configured, pi unavailable', async () => {
+  it('bundled image for a built-in; while supervise is not available no provider gets an MCP server (codex settings name none)', async () => {
     h = tempHome();
     h.bottle('c', 'agent_provider: {template: codex}');
     h.bottle('p', 'agent_provider:\n  template: pi\n  settings: {base_url: "https://llm.example.com/v1", models: [m1]}');
@@ -213,9 +213,13 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     expect(codex.plan.agent.image.dockerfile).toBeNull();
     expect(codex.plan.agent.image.defaultDockerfile).toMatch(/assets\/docker\/Dockerfile\.codex$/);
     expect(codex.plan.agent.image.source).toBe('bundled');
-    expect(codex.document.supervise.mcp).toBe('configured');
+    expect(codex.document.supervise.mcp).toBe('skipped');
+    expect(codex.plan.sidecar.daemons).toEqual(['egress', 'git-gate']);
+    const config = codex.plan.agent.files.find((f) => f.path.endsWith('/config.toml'));
+    expect(config?.content).toContain('trust_level = "trusted"');
+    expect(config?.content).not.toContain('mcp_servers');
     const pi = await preparePlan(h.options('a', { bottles: ['p'] }));
-    expect(pi.document.supervise.mcp).toBe('unavailable');
+    expect(pi.document.supervise.mcp).toBe('skipped');
     expect(pi.document.notes.join('\n')).toMatch(/no MCP support/);
   });
 

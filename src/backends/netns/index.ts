@@ -76,7 +76,7 @@ async function killNamespaceProcesses(tools: NetnsTools, netns: string): Promise
 function checkPlan(plan: BottlePlan): void {
   if (plan.agent.image.dockerfile !== null) {
     throw new BottleError('BACKEND_UNAVAILABLE', `netns cannot build images (bottle for agent "${plan.agentName}" sets a Dockerfile)`, {
-      fix: 'use --backend docker',
+      fix: 'remove the Dockerfile setting (building agent images is not available in this version)',
     });
   }
 }

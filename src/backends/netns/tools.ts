@@ -26,9 +26,9 @@ export function findTools(): { tools: NetnsTools } | { missing: string[] } {
 }
 
 export function netnsAvailability(): Availability {
-  if (!isLinux()) return { ok: false, reason: 'netns needs Linux', fix: 'use --backend docker (or smolmachines / macos-container on macOS)' };
+  if (!isLinux()) return { ok: false, reason: 'netns needs Linux', fix: 'this version has no backend for other systems yet (docker, smolmachines, macos-container are not available in this version)' };
   if (!isRoot()) {
-    return { ok: false, reason: 'netns needs root (network namespaces, veth and nftables need CAP_NET_ADMIN and CAP_SYS_ADMIN)', fix: 'run bot-bottle as root (sudo -E bot-bottle …) or use --backend docker' };
+    return { ok: false, reason: 'netns needs root (network namespaces, veth and nftables need CAP_NET_ADMIN and CAP_SYS_ADMIN)', fix: 'run bot-bottle as root (sudo -E bot-bottle …)' };
   }
   const t = findTools();
   if ('missing' in t) {

@@ -20,7 +20,8 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print a bot-bottle/demo@1 JSON document')
     .addHelpText('after', '\nExample:\n  sudo bot-bottle demo\n')
     .action(async (flags: { backend?: string; keep?: boolean; json?: boolean }) => {
-      const name = flags.backend ?? process.env.BOT_BOTTLE_BACKEND ?? 'netns';
+      // An empty BOT_BOTTLE_BACKEND counts as unset, as it does for start.
+      const name = flags.backend ?? (process.env.BOT_BOTTLE_BACKEND || undefined) ?? 'netns';
       const backend = await getBackend(name);
       const avail = await backend.available();
       if (!avail.ok) throw new BottleError('BACKEND_UNAVAILABLE', `backend ${name} is unavailable: ${avail.reason}`, { fix: avail.fix });

@@ -46,7 +46,8 @@ export const claudeProvider: AgentProvider = {
       files: claudeFiles(ctx),
       skillsDir: `${ctx.guestHome}/.claude/skills`,
       transcriptPaths: [`${ctx.guestHome}/.claude/projects`],
-      mcpRegisterArgv: ['claude', 'mcp', 'add', '--scope', 'user', '--transport', 'http', 'supervise', ctx.endpoints.superviseMcpUrl],
+      mcpRegisterArgv:
+        ctx.endpoints.superviseMcpUrl === null ? null : ['claude', 'mcp', 'add', '--scope', 'user', '--transport', 'http', 'supervise', ctx.endpoints.superviseMcpUrl],
       egressRoutes: [route],
       provisionedEnv: {},
       notes: [],

@@ -16,16 +16,9 @@ export function tomlString(s: string): string {
   return `${out}"`;
 }
 
-export function codexConfigToml(workdir: string, superviseMcpUrl: string): string {
-  return [
-    'cli_auth_credentials_store = "file"',
-    '',
-    `[projects.${tomlString(workdir)}]`,
-    'trust_level = "trusted"',
-    '',
-    '[mcp_servers.supervise]',
-    `url = ${tomlString(superviseMcpUrl)}`,
-    'tool_timeout_sec = 660',
-    '',
-  ].join('\n');
+/** `superviseMcpUrl` null: no supervise server in this version, so none is configured. */
+export function codexConfigToml(workdir: string, superviseMcpUrl: string | null): string {
+  const lines = ['cli_auth_credentials_store = "file"', '', `[projects.${tomlString(workdir)}]`, 'trust_level = "trusted"', ''];
+  if (superviseMcpUrl !== null) lines.push('[mcp_servers.supervise]', `url = ${tomlString(superviseMcpUrl)}`, 'tool_timeout_sec = 660', '');
+  return lines.join('\n');
 }
