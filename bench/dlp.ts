@@ -1,5 +1,5 @@
 /**
- * DLP throughput (egress spec §17: ≥ 100 MB/s on a 1 MiB JSON body, all detectors, 16 known
+ * DLP throughput (target ≥ 100 MB/s on a 1 MiB JSON body, all detectors, 16 known
  * secrets). Run: `npx tsx bench/dlp.ts`. Bounded: ≤ 200 iterations or 5 s per case.
  * The body is a deterministic LLM-API-like JSON document (messages with prose, code, ids, paths).
  */

@@ -1,12 +1,13 @@
 /**
- * `npm run bench:egress` (egress spec §17): bounded keep-alive load from undici against a Node
- * HTTPS upstream on loopback — direct, through bot-bottle egress (intercepting, Bearer injection,
- * host+path route, default DLP), and through mitmproxy 8 (Debian's mitmdump) running an
- * equivalent host allowlist + path prefix + header-inject addon — in the same run. Concurrency 1
- * and 16; warm-up, then N requests or T seconds, whichever comes first. Prints req/s, p50/p90/p99
- * and the ratios; a policy-free Node intercepting proxy (bench/egress-floor.ts) is measured as
- * the floor of what Node's HTTP/TLS stack costs. Knobs: BENCH_REQUESTS (20000), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
- * BENCH_CONCURRENCY (1,16), BENCH_SKIP_MITM=1, BENCH_SKIP_RSS=1, BENCH_EGRESS_NODE_ARGS (e.g. --cpu-prof).
+ * `npm run bench:egress` (targets and results: bench/RESULTS.md): bounded keep-alive load from
+ * undici against a Node HTTPS upstream on loopback — direct, through bot-bottle egress
+ * (intercepting, Bearer injection, host+path route, default DLP), and through mitmproxy 8 (Debian's
+ * mitmdump) running an equivalent host allowlist + path prefix + header-inject addon — in the same
+ * run. Concurrency 1 and 16; warm-up, then N requests or T seconds, whichever comes first. Prints
+ * req/s, p50/p90/p99 and the ratios; a policy-free Node intercepting proxy (bench/egress-floor.ts)
+ * is measured as the floor of what Node's HTTP/TLS stack costs. Knobs: BENCH_REQUESTS (20000),
+ * BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16), BENCH_SKIP_MITM=1,
+ * BENCH_SKIP_RSS=1, BENCH_EGRESS_NODE_ARGS (e.g. --cpu-prof).
  */
 import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

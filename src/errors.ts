@@ -24,7 +24,7 @@ export type BottleErrorCode =
   | 'CONFIG_INVALID'
   | 'INTERNAL';
 
-/** Exit codes of the CLI spec §17. */
+/** Exit codes of the CLI (docs/cli.md#exit-codes). */
 export const EXIT = {
   ok: 0,
   error: 1,

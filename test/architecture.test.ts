@@ -1,5 +1,6 @@
 /**
- * Layering rules that must not erode (STYLE §1 "Test the boundaries"; providers spec §8.2, P47).
+ * Layering rules that must not erode (docs/architecture.md §2; the one token resolution,
+ * docs/architecture.md §4.3, P47).
  *
  * Issue: the Python original resolved manifest token refs and then slotted in the Codex host
  * credential in two copies, one per backend. Fix: only the codex provider knows forwarding

@@ -15,7 +15,7 @@ function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
   return cmd.commands.flatMap((c) => [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])]);
 }
 
-describe('CLI conventions (cli spec §1)', () => {
+describe('CLI conventions (docs/cli.md)', () => {
   it('prints the version with --version', async () => {
     const r = await runCli(['--version']);
     expect(r.code).toBe(0);
@@ -71,7 +71,7 @@ describe('CLI conventions (cli spec §1)', () => {
     expect(r.stderr).toBe(`bot-bottle: error: unknown command "${typo}"; did you mean "${meant}"?\n`);
   });
 
-  it('C2 the exact spec wording for "strat"', () => {
+  it('C2 the exact wording for "strat"', () => {
     expect(commanderErrorLine("error: unknown command 'strat'\n(Did you mean start?)\n", 'bot-bottle --help')).toBe(
       'bot-bottle: error: unknown command "strat"; did you mean "start"?\n',
     );

@@ -1,5 +1,5 @@
 /**
- * The one seam between the launch pipeline and an isolation technology (backends spec §1).
+ * The one seam between the launch pipeline and an isolation technology (docs/architecture.md §2).
  * Backends never import providers, never read host credentials, never resolve tokens.
  */
 import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';

@@ -1,4 +1,4 @@
-/** The one module that reads process.platform (STYLE §1: platform code stays behind its name). */
+/** The one module that reads process.platform (platform code stays behind its name). */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 

@@ -1,7 +1,7 @@
 /**
- * Backend names → lazy factories (STYLE §1): a backend's module loads only when it is asked for,
+ * Backend names → lazy factories: a backend's module loads only when it is asked for,
  * so platform code never loads where it cannot run. Order = default-selection preference
- * (cli spec §4.1 step 3).
+ * (docs/architecture.md §4.1, step 4).
  */
 import { usageError } from '../errors.js';
 import type { Backend } from './backend.js';

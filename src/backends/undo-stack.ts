@@ -1,6 +1,6 @@
 /**
  * Launch pushes one undo step per resource as it creates it; close runs them once, in reverse,
- * each in its own try so a missing piece never stops the rest (STYLE §3). A second call waits on
+ * each in its own try so a missing piece never stops the rest. A second call waits on
  * the first.
  */
 export class UndoStack {

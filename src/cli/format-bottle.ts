@@ -1,6 +1,7 @@
 /**
  * Pure text formatters for an effective bottle, shared by `info` and `start`'s preflight
- * (cli spec §4.4). They print names and markers only: never an env value or a token value.
+ * (docs/architecture.md §4.4). They print names and markers only: never an env value or a token
+ * value.
  */
 import type { EnvEntry, ExtendsTree, GitGateRepo, GitIdentity, OnMatch, Route, RouteMatch } from '../manifest/types.js';
 import { NOT_AVAILABLE } from '../plan/availability.js';

@@ -16,7 +16,7 @@ export async function buildProgram(only?: string): Promise<Command> {
     .configureOutput({
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
-      // Commander's own usage errors become the spec's one-line form.
+      // Commander's own usage errors become the one-line form of docs/cli.md#conventions.
       outputError: (s, write) => write(commanderErrorLine(s, 'bot-bottle --help')),
     })
     .addHelpText('after', '\nExample:\n  $ bot-bottle info implementer\n');
@@ -24,7 +24,7 @@ export async function buildProgram(only?: string): Promise<Command> {
   const configure = (cmd: Command, path: string): void => {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (s, write) => write(commanderErrorLine(s, `${path} --help`)) });
-    // cli spec §1: every help shows one example. Commands that did not add their own get the
+    // docs/cli.md: every help shows one example. Commands that did not add their own get the
     // plain invocation, so the rule holds for commands registered by any module.
     if ((cmd as unknown as NodeJS.EventEmitter).listenerCount('afterHelp') === 0) {
       const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)).join(' ');

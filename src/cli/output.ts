@@ -2,7 +2,7 @@ import { BottleError } from '../errors.js';
 
 const debug = (): boolean => process.env.BOT_BOTTLE_DEBUG === '1';
 
-/** One stderr line per error (cli spec §1); stack only with BOT_BOTTLE_DEBUG=1. */
+/** One stderr line per error (docs/cli.md#conventions); stack only with BOT_BOTTLE_DEBUG=1. */
 export function printError(err: unknown): void {
   const text = err instanceof BottleError ? err.oneLine() : err instanceof Error ? err.message : String(err);
   process.stderr.write(`bot-bottle: error: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
@@ -10,7 +10,7 @@ export function printError(err: unknown): void {
 }
 
 /**
- * Commander's multi-line usage errors → one line (cli spec §1):
+ * Commander's multi-line usage errors → one line (docs/cli.md#conventions):
  * `unknown command 'strat'\n(Did you mean start?)` → `bot-bottle: error: unknown command "strat"; did you mean "start"?`
  */
 export function commanderErrorLine(raw: string, helpHint: string): string {
@@ -36,18 +36,20 @@ export function warn(message: string): void {
   process.stderr.write(`bot-bottle: warning: ${message}\n`);
 }
 
-/** ANSI colour only on a TTY with NO_COLOR unset/empty and TERM != dumb (cli spec §1). */
+/**
+ * ANSI colour only on a TTY with NO_COLOR unset/empty and TERM != dumb (docs/cli.md#conventions).
+ */
 export function useColor(stream: Pick<NodeJS.WriteStream, 'isTTY'>): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 }
 
-/** SGR foreground codes of the label colours (cli spec §4 `--color`). */
+/** SGR foreground codes of the label colours (`--color`, docs/cli.md#commands). */
 export const ANSI_COLORS: Readonly<Record<string, number>> = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37 };
 
 /**
  * `text` in SGR colour `code` when `on`, which callers take from useColor, so NO_COLOR, TERM=dumb
- * and pipes are honoured in one place (cli spec §1). Commands colour through this, not with
- * their own escapes; test/cli/no-color.test.ts lists the few modules allowed to hold one.
+ * and pipes are honoured in one place (docs/cli.md#conventions). Commands colour through this, not
+ * with their own escapes; test/cli/no-color.test.ts lists the few modules allowed to hold one.
  */
 export function paint(text: string, code: number | undefined, on: boolean): string {
   return on && code !== undefined ? `\u001b[${code}m${text}\u001b[0m` : text;

@@ -1,7 +1,7 @@
 /**
- * The preflight (cli spec §4.4): the launch plan as text, and the questions around it (y/N,
- * pickers, `?` env entries) on the controlling TTY. Names and markers only — never the value of a
- * secret, prompted or interpolated variable.
+ * The preflight (docs/architecture.md §4.4): the launch plan as text, and the questions around it
+ * (y/N, pickers, `?` env entries) on the controlling TTY. Names and markers only — never the value
+ * of a secret, prompted or interpolated variable.
  */
 import { createInterface } from 'node:readline';
 import { BottleError, EXIT } from '../errors.js';
@@ -82,7 +82,7 @@ export function renderPreflight(p: PreparedLaunch): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Pickers, modals and y/N need stdin and stderr to be TTYs (cli spec §1). */
+/** Pickers, modals and y/N need stdin and stderr to be TTYs (docs/cli.md#conventions). */
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
 }

@@ -1,14 +1,17 @@
 import type { FragmentAccumulatorLike } from './types.js';
 
-/** How long pieces of a secret count towards a cross-request fragment finding (egress §11.2). */
+/**
+ * How long pieces of a secret count towards a cross-request fragment finding
+ * (docs/security-model.md §2.4).
+ */
 export const FRAGMENT_WINDOW_MS = 10 * 60 * 1000;
 
 /**
- * Cross-request fragment coverage (the §11.2 SHOULD): an agent that sends 8 characters of a
- * secret per request stays below the per-request threshold, so pieces are remembered per secret
- * (keyed by fingerprint, never the value) for `windowMs` and their union is measured.
- * Pure: the caller passes the clock. Memory: one small bitmap per piece per secret, pruned on use;
- * `maxPiecesPerSecret` bounds it when a request stream keeps contributing.
+ * Cross-request fragment coverage (docs/decisions/dlp-fragments.md): an agent that sends 8
+ * characters of a secret per request stays below the per-request threshold, so pieces are
+ * remembered per secret (keyed by fingerprint, never the value) for `windowMs` and their union is
+ * measured. Pure: the caller passes the clock. Memory: one small bitmap per piece per secret,
+ * pruned on use; `maxPiecesPerSecret` bounds it when a request stream keeps contributing.
  */
 export class FragmentAccumulator implements FragmentAccumulatorLike {
   private readonly pieces = new Map<string, { at: number; covered: Uint8Array }[]>();

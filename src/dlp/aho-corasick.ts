@@ -1,6 +1,7 @@
 /**
  * A dense Aho–Corasick automaton over UTF-16 code units: one pass over a text finds every
- * occurrence of every pattern, at a cost independent of the number of patterns (egress §11.2/§17).
+ * occurrence of every pattern, at a cost independent of the number of patterns
+ * (docs/decisions/dlp-one-pass-scanner.md).
  *
  * Layout (for speed, why it looks unusual): code units map to a small alphabet of classes (class 0
  * = "in no pattern"); the transition table holds row offsets (state × classes) already multiplied,

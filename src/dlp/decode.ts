@@ -3,9 +3,9 @@ import type { Surface } from './types.js';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 
 /**
- * Body decoding for scanning (egress §11.3). Pure: synchronous zlib only, no I/O.
- * A body that cannot be decoded within the caps is a typed result, never an exception: egress maps
- * every `ok: false` to 403 `unscannable_encoding` (nothing unscanned is ever forwarded).
+ * Body decoding for scanning (docs/decisions/dlp-derived-views.md). Pure: synchronous zlib only, no
+ * I/O. A body that cannot be decoded within the caps is a typed result, never an exception: egress
+ * maps every `ok: false` to 403 `unscannable_encoding` (nothing unscanned is ever forwarded).
  */
 export const MAX_DECODED_BYTES = 64 * 1024 * 1024;
 export const MAX_DECODE_RATIO = 100;
@@ -183,7 +183,7 @@ export function mediaType(contentType: string | undefined): string {
 const JSON_ESCAPE = /\\u[0-9A-Fa-f]{4}/;
 
 /**
- * The body surfaces of §11.3: the raw text (rewritable) and, when they differ from it, the derived
+ * The body surfaces: the raw text (rewritable) and, when they differ from it, the derived
  * views — JSON escapes resolved (whenever a `\uXXXX` escape is present, whatever the declared
  * type: the agent chooses the Content-Type, so a JSON body sent as text/plain must not slip
  * through) and form bodies URL-decoded (form or untyped). Derived views are never rewritten.
@@ -218,7 +218,7 @@ export interface RequestParts {
 }
 
 /**
- * All surfaces of one request in §11.3 order: `host`, `path` (+ percent-decoded view), `query`
+ * All surfaces of one request in order: `host`, `path` (+ percent-decoded view), `query`
  * (+ decoded view, `+` as space), `header:<name>` (lowercased) and the body surfaces.
  */
 export function requestSurfaces(req: RequestParts): Surface[] {

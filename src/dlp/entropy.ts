@@ -1,6 +1,7 @@
 /**
- * The `entropy` detector (egress §11.1): runs of ≥ 32 characters of `[A-Za-z0-9+/=_-]` whose
- * Shannon entropy is ≥ 4.3 bits/char. Warn-only: random-looking ids are common in real traffic.
+ * The `entropy` detector (docs/configuration.md §3.4.3): runs of ≥ 32 characters of
+ * `[A-Za-z0-9+/=_-]` whose Shannon entropy is ≥ 4.3 bits/char. Warn-only: random-looking ids are
+ * common in real traffic.
  */
 export const ENTROPY_MIN_RUN = 32;
 export const ENTROPY_MIN_BITS = 4.3;

@@ -1,6 +1,6 @@
 /**
- * Fragment detection (egress §11.2 item 5). Corpus and secrets are projected the same way:
- * `%XX` decoded, then every character that is not ASCII alphanumeric dropped. Each 8-character
+ * Fragment detection (docs/decisions/dlp-fragments.md). Corpus and secrets are projected the same
+ * way: `%XX` decoded, then every character that is not ASCII alphanumeric dropped. Each 8-character
  * window of a projected secret goes into one hash table; the scanner's single pass over the corpus
  * looks every corpus window up, so the cost does not depend on the number of secrets.
  *

@@ -1,10 +1,11 @@
 import type { InboundHit, InboundLevel, InboundResult } from './types.js';
 
 /**
- * Inbound prompt-injection heuristics (egress §11.6), case-insensitive, whitespace-tolerant.
- * High: an override phrase plus a disclosure or execution phrase, or ≥ 3 distinct override phrases.
- * Medium: any one phrase. Which responses are text (and so scanned) is the caller's decision
- * (`isScannableInboundType`); images and other binary types are never passed here.
+ * Inbound prompt-injection heuristics (docs/decisions/dlp-inbound.md), case-insensitive,
+ * whitespace-tolerant. High: an override phrase plus a disclosure or execution phrase, or ≥ 3
+ * distinct override phrases. Medium: any one phrase. Which responses are text (and so scanned) is
+ * the caller's decision (`isScannableInboundType`); images and other binary types are never passed
+ * here.
  *
  * LIMITATION: these are phrase heuristics, not a classifier — paraphrases get through, and the
  * medium level ("you are now …") fires on harmless text; that is why medium only warns.
@@ -89,7 +90,7 @@ export function scanInbound(text: string): InboundResult {
   return result(findHits(typeof text === 'string' ? text : String(text ?? '')));
 }
 
-/** Content types whose responses are scanned (§11.6): text/*, JSON, XML, JS, NDJSON, SSE, untyped. */
+/** Content types whose responses are scanned: text/*, JSON, XML, JS, NDJSON, SSE, untyped. */
 export function isScannableInboundType(contentType: string | undefined): boolean {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (t === '') return true;
@@ -110,7 +111,10 @@ export function isScannableInboundType(contentType: string | undefined): boolean
   );
 }
 
-/** Overlap kept between chunks so a phrase split across two chunks is still seen (§12.1). */
+/**
+ * Overlap kept between chunks so a phrase split across two chunks is still seen
+ * (docs/decisions/egress-websocket-and-streams.md).
+ */
 export const INBOUND_OVERLAP = 4096;
 
 /**

@@ -1,6 +1,8 @@
 import { Buffer } from 'node:buffer';
 
-/** The rule ids of known-secret findings (egress §11.2), shown in denials and audit. */
+/**
+ * The rule ids of known-secret findings (docs/security-model.md §2.4), shown in denials and audit.
+ */
 export type KnownSecretRule = 'raw' | 'base64' | 'hex' | 'urlencoded' | 'fragment';
 
 export interface EncodedForm {
@@ -9,7 +11,7 @@ export interface EncodedForm {
 }
 
 /**
- * Every verbatim form of a secret that §11.2 items 1–4 look for, de-duplicated:
+ * Every verbatim form of a secret that known-secret matching looks for, de-duplicated:
  * raw; base64 standard and URL-safe at the 3 byte alignments (only the characters fixed by the
  * secret's own bits); hex lower/upper; `%XX` for every byte in both cases; encodeURIComponent.
  */

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
 
-/** `abcd… (len N)`: the first 4 characters and the length; safe to show and log (§11.4). */
+/**
+ * `abcd… (len N)`: the first 4 characters and the length; safe to show and log
+ * (docs/decisions/dlp-findings-identity.md).
+ */
 export function maskSecret(value: string): string {
   return `${value.slice(0, 4)}… (len ${value.length})`;
 }

@@ -4,11 +4,12 @@ import type { DetectorName, Finding, Scanner } from './types.js';
 export const REDACTED = 'bot-bottle-redacted';
 
 /**
- * Replace each rewritable finding (start/end set) in `text` with `replacement` (egress §11.4).
- * Pass the findings of one surface (findings of others would point at the wrong text; use
- * `redactSurface` to filter by name). Overlapping matches merge into one replacement.
- * Derived-view and fragment findings (start null) are ignored: the caller must treat them as not
- * rewritable (`dlp_redact_failed`), then re-scan the result.
+ * Replace each rewritable finding (start/end set) in `text` with `replacement`
+ * (`outbound_on_match: redact`, docs/configuration.md §3.4.3). Pass the findings of one surface
+ * (findings of others would point at the wrong text; use `redactSurface` to filter by name).
+ * Overlapping matches merge into one replacement. Derived-view and fragment findings (start null)
+ * are ignored: the caller must treat them as not rewritable (`dlp_redact_failed`), then re-scan the
+ * result.
  */
 export function redactFindings(text: string, findings: readonly Finding[], replacement = REDACTED): string {
   return replaceRanges(
@@ -30,10 +31,10 @@ const LOG_DETECTORS: ReadonlySet<DetectorName> = new Set<DetectorName>(['token_p
 let tokenOnly: Scanner | undefined;
 
 /**
- * For log lines (egress §13): every token-pattern and known-secret match — raw and encoded forms,
- * and the pieces of a fragmented secret — becomes `[redacted:<rule>]`. Without `scanner` only token
- * patterns are known; pass the process scanner so its known secrets and canary are covered too.
- * Entropy runs are left alone (warn-only, mostly ids).
+ * For log lines (docs/decisions/dlp-log-redaction.md): every token-pattern and known-secret match —
+ * raw and encoded forms, and the pieces of a fragmented secret — becomes `[redacted:<rule>]`.
+ * Without `scanner` only token patterns are known; pass the process scanner so its known secrets
+ * and canary are covered too. Entropy runs are left alone (warn-only, mostly ids).
  */
 export function redactForLog(text: string, scanner?: Scanner): string {
   // The fingerprint key is irrelevant here: fingerprints never leave this function.

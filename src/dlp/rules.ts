@@ -1,6 +1,6 @@
 /**
- * The `token_patterns` rule table (egress spec §11.1, git-gate §6.2). Rule ids are API: they appear
- * in denials, logs, audit records and git-gate reports.
+ * The `token_patterns` rule table (docs/security-model.md §2.4, docs/security-model.md §2.5). Rule
+ * ids are API: they appear in denials, logs, audit records and git-gate reports.
  *
  * Each rule has literal `anchors` (every match contains one at a fixed place) that go into the
  * scanner's one-pass automaton; only an anchor hit runs the rule's regex, so the cost of the table
@@ -86,7 +86,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     verify: re(String.raw`\bAIza[0-9A-Za-z_-]{35}`),
   },
   {
-    // The spec's pattern is the BEGIN line; the match extends to the END line when present so a
+    // Matching starts at the BEGIN line; the match extends to the END line when present so a
     // redaction removes the key material, not only its header (bounded: 16 KiB covers RSA-8192).
     id: 'private_key_pem',
     description: 'PEM private key',
@@ -101,7 +101,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     verify: re(String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`),
     skipRunOnFail: true,
   },
-  // SHOULD rules (§11.1).
+  // The extra rules (docs/decisions/dlp-token-rules.md).
   {
     // Keyword then exactly 40 base64 characters; the keyword must name AWS or "access key" so a
     // generic `secret_key = …` (Django, etc.) is not taken for one. Anchors are the keyword's

@@ -16,7 +16,7 @@ import type {
   Surface,
 } from './types.js';
 
-/** Known-secret values shorter than this are skipped with a warning (egress §11.2). */
+/** Known-secret values shorter than this are skipped with a warning. */
 export const MIN_SECRET_LENGTH = 8;
 /**
  * Encoded forms enter the automaton by their first ANCHOR characters only and are confirmed with
@@ -51,7 +51,10 @@ interface ScanContext {
   readonly tokens: boolean;
   readonly known: boolean;
   readonly entropy: boolean;
-  /** Known-secret matching runs: known_secrets on, or a canary exists (always on, §11.5). */
+  /**
+   * Known-secret matching runs: known_secrets on, or a canary exists (always on,
+   * docs/security-model.md §2.4).
+   */
   readonly secretsOn: boolean;
   readonly findings: Finding[];
   /** Fingerprints already computed in this call (a value repeated 10 000 times costs one HMAC). */
@@ -179,7 +182,7 @@ class DlpScanner implements Scanner {
 
   /**
    * One pass over the text for every detector (why fused: on this hardware each extra pass over a
-   * 1 MiB body costs ~2 ms of the 10 ms budget of §17). Per character: one automaton step, the
+   * 1 MiB body costs ~2 ms of the 10 ms budget). Per character: one automaton step, the
    * entropy run length and the fragment window, all branch-free except on (rare) hits.
    */
   private scanText(text: string, surface: string, derived: boolean, ctx: ScanContext): void {

@@ -68,9 +68,9 @@ export interface ScannerOptions {
 /** Optional per-call settings of `Scanner.scan`. */
 export interface ScanOptions {
   /**
-   * Cross-request fragment accumulation (egress §11.2 SHOULD): pieces of a known secret below the
-   * per-request threshold are remembered for 10 minutes and a finding is raised once the union
-   * reaches it. Created by the caller (one per bottle/process), see `FragmentAccumulator`.
+   * Cross-request fragment accumulation (docs/decisions/dlp-fragments.md): pieces of a known secret
+   * below the per-request threshold are remembered for 10 minutes and a finding is raised once the
+   * union reaches it. Created by the caller (one per bottle/process), see `FragmentAccumulator`.
    */
   readonly accumulator?: FragmentAccumulatorLike;
   /** Clock for the accumulator, ms (pure code takes time as input). Default 0. */

@@ -1,7 +1,7 @@
 /**
  * Agent CLI checks of `doctor`: for each agent, the command its provider runs, and whether the
  * backend being judged can start it. On netns the sandbox runs the host's binary from the bound
- * system directories, so the CLI must be installed there (backends spec §4).
+ * system directories, so the CLI must be installed there (docs/architecture.md §8).
  */
 import { agentCliFor, hostHasCommand, type CommandCheck, type CommandLookup } from '../plan/agent-cli.js';
 import { fail, ok, skip, type Check } from './check.js';

@@ -1,5 +1,5 @@
 /**
- * One `doctor` finding (cli spec §12, JSON `bot-bottle/doctor@1`). Checks are data: the functions
+ * One `doctor` finding (docs/cli.md, JSON `bot-bottle/doctor@1`). Checks are data: the functions
  * in this folder return them and never print, so the CLI, the JSON document and tests read the
  * same values. Messages name variables and files, never a variable's value.
  */

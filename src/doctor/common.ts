@@ -1,5 +1,5 @@
 /**
- * Backend-independent checks of `doctor` (cli spec §12, scope `common`): Node, the home
+ * Backend-independent checks of `doctor` (docs/cli.md, scope `common`): Node, the home
  * directory, manifests, repo bottles, the gitea-key tool and the host variables bottles reference.
  * Variable values are only tested for presence, never copied into a message.
  */

@@ -1,5 +1,5 @@
 /**
- * Manifest checks of `doctor` (cli spec §12, common scope): every agent and bottle file parses
+ * Manifest checks of `doctor` (docs/cli.md, common scope): every agent and bottle file parses
  * and resolves (extends chain, default selection), and the facts later checks need — which host
  * variables the bottles reference, whether a bottle uses gitea keys, which provider each agent
  * runs. Parsing is the loader's (the same code `list` and `start` use); nothing here re-reads YAML.

@@ -1,5 +1,5 @@
 /**
- * netns checks of `doctor` (cli spec §12; docs/decisions/doctor.md): Linux, root, the host tools
+ * netns checks of `doctor` (docs/cli.md; docs/decisions/doctor.md): Linux, root, the host tools
  * the backend drives (tools.ts's list, so doctor and launch agree), bubblewrap ≥ 0.8, git with
  * http-backend for the git gate, writable memory/pids cgroups, and the runtime directory's modes.
  */

@@ -1,5 +1,5 @@
 /**
- * Text and JSON forms of a doctor report (cli spec §12): one line per check, `✓`/`✗`/`!` on a
+ * Text and JSON forms of a doctor report (docs/cli.md): one line per check, `✓`/`✗`/`!` on a
  * TTY and `ok`/`FAIL`/`warn` otherwise, a fix after ` — `; grouped by scope, then the verdict.
  */
 import type { CheckStatus } from './check.js';
@@ -50,7 +50,7 @@ export function renderDoctorText(report: DoctorReport, style: RenderStyle, reque
   return `${lines.join('\n')}\n`;
 }
 
-/** The `bot-bottle/doctor@1` document: exactly the report's fields, in the spec's order. */
+/** The `bot-bottle/doctor@1` document: exactly the report's fields, in a fixed order. */
 export function doctorJson(report: DoctorReport): Record<string, unknown> {
   return {
     schema: report.schema,

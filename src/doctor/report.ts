@@ -1,5 +1,5 @@
 /**
- * `doctor` as data (cli spec §12): common checks, each backend's checks, the agents' CLIs, which
+ * `doctor` as data (docs/cli.md): common checks, each backend's checks, the agents' CLIs, which
  * backends are usable, the default, and the exit code. Nothing here prints.
  */
 import { BACKEND_NAMES, getBackend } from '../backends/registry.js';
@@ -45,7 +45,8 @@ async function chooseDefault(o: DoctorOptions): Promise<{ name: string | null; c
   const named = o.env.BOT_BOTTLE_BACKEND;
   if (named !== undefined && named !== '') {
     if (!BACKEND_NAMES.includes(named)) {
-      // Only a known name is echoed (cli spec §1: messages name variables, not their values).
+      // Only a known name is echoed (docs/cli.md#conventions: messages name variables, not their
+      // values).
       return { name: null, check: fail('common', 'backend-env', 'BOT_BOTTLE_BACKEND names no known backend', `set it to one of: ${BACKEND_NAMES.join(', ')} (or unset it)`) };
     }
     return { name: named, check: ok('common', 'backend-env', `BOT_BOTTLE_BACKEND selects ${named}`) };
@@ -73,7 +74,9 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   return { schema: 'bot-bottle/doctor@1', defaultBackend: def.name, usable, checks };
 }
 
-/** Exit 0 when the requested backend (else the default) is usable, else 3 (cli spec §12, §17). */
+/**
+ * Exit 0 when the requested backend (else the default) is usable, else 3 (docs/cli.md#exit-codes).
+ */
 export function doctorExitCode(report: Pick<DoctorReport, 'defaultBackend' | 'usable'>, requested?: string): number {
   const target = requested ?? report.defaultBackend;
   return target !== null && report.usable.includes(target) ? EXIT.ok : EXIT.backendUnavailable;

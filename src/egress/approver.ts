@@ -1,9 +1,9 @@
 /**
- * DLP `supervise` holds (egress spec §11.4). The approver is pluggable: the default rejects
- * (fail closed); `createSuperviseSocketApprover` files `egress-token-allow` proposals over the
- * supervise internal API (supervise spec §4). `HoldManager` adds the memory rules: approvals
- * for the process lifetime by (host, fingerprint), rejections for 15 min, identical concurrent
- * holds share one proposal, at most 32 holds.
+ * DLP `supervise` holds (docs/decisions/egress-supervise-holds.md). The approver is pluggable: the
+ * default rejects (fail closed); `createSuperviseSocketApprover` files `egress-token-allow`
+ * proposals over the supervise internal API (not available in this version). `HoldManager` adds the
+ * memory rules: approvals for the process lifetime by (host, fingerprint), rejections for 15 min,
+ * identical concurrent holds share one proposal, at most 32 holds.
  */
 import { awaitDecision, fileProposal } from '../supervise/internal-client.js';
 

@@ -1,6 +1,7 @@
 /**
- * The per-bottle egress CA (egress spec §4). Minted on the host at every start/resume; only the
- * certificate ever reaches the agent. The key is PKCS#8 PEM, written 0600 in a 0700 directory.
+ * The per-bottle egress CA (docs/security-model.md §2.3). Minted on the host at every start/resume;
+ * only the certificate ever reaches the agent. The key is PKCS#8 PEM, written 0600 in a 0700
+ * directory.
  */
 import 'reflect-metadata';
 import { webcrypto, createPublicKey, X509Certificate, createHash } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
- * `--check URL` (egress spec §16): one request evaluated against the table with no network and no
- * credential values (token patterns only; known secrets are not available offline). Pure except
- * for the caller reading the table and body files.
+ * `--check URL` (docs/decisions/egress-check-exit.md): one request evaluated against the table with
+ * no network and no credential values (token patterns only; known secrets are not available
+ * offline). Pure except for the caller reading the table and body files.
  */
 import { createScanner } from '../dlp/scanner.js';
 import { requestSurfaces } from '../dlp/decode.js';

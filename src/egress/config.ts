@@ -1,6 +1,6 @@
 /**
- * Daemon settings from the environment (egress spec §2). Values of credentials are read here and
- * handed to the server only; every error names a variable or file, never a value.
+ * Daemon settings from the environment (docs/architecture.md §7). Values of credentials are read
+ * here and handed to the server only; every error names a variable or file, never a value.
  */
 import { parseResolveMap } from './upstream.js';
 import type { LogLevel } from './log.js';

@@ -1,6 +1,6 @@
 /**
  * The egress process (`bot-bottle sidecar egress`): reads its settings, refuses to start on a bad
- * table / CA / slot (exit 78), serves, reloads, and shuts down gracefully (egress spec §2, §5.2, §15).
+ * table / CA / slot (exit 78), serves, reloads, and shuts down gracefully (docs/architecture.md §7).
  */
 import { readFile } from 'node:fs/promises';
 import { readCaFiles, CaError } from './ca.js';

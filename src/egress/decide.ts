@@ -1,7 +1,7 @@
 /**
- * The decision pipeline (egress spec §6): CONNECT/absolute-form targets (C1–C6) and inner requests
- * (R2–R5b), plus the DLP verdict (§11.4). Pure: data in, `allow | deny(code) | passthrough` out;
- * the server only turns results into sockets and responses.
+ * The decision pipeline (docs/architecture.md §7): CONNECT/absolute-form targets (C1–C6) and inner
+ * requests (R2–R5b), plus the DLP verdict (docs/configuration.md §3.4.3). Pure: data in,
+ * `allow | deny(code) | passthrough` out; the server only turns results into sockets and responses.
  */
 import type { Finding } from '../dlp/types.js';
 import type { DenyCode } from './deny.js';
@@ -47,7 +47,7 @@ function decideTarget(table: RouteTable, host: string, kind: HostKind, port: num
   const route = selectRoute(table, host, port);
   if (!route) return deny('no_route', host, port);
   if (mode === 'http') {
-    // §6.2: a passthrough route has no plain-HTTP meaning; credentials never travel in clear.
+    // A passthrough route has no plain-HTTP meaning; credentials never travel in clear.
     if (route.passthrough) return deny('no_route', host, port, route);
     if (route.auth) return deny('plain_http_credential', host, port, route);
     return { action: 'forward', host, port, kind, route };
@@ -86,7 +86,7 @@ export function parseAbsoluteHttp(url: string): AbsoluteTarget | 'bad_scheme' | 
   return { host: a.host.host, kind: a.host.kind, port: a.port ?? 80, explicitPort: a.port, target };
 }
 
-/** C2–C6 plus §6.2 for an absolute-form `http://` request. */
+/** C2–C6 plus the passthrough and credential rules for an absolute-form `http://` request. */
 export function decideAbsolute(table: RouteTable, t: AbsoluteTarget): TargetDecision {
   return decideTarget(table, t.host, t.kind, t.port, 'http');
 }
@@ -187,8 +187,9 @@ export type DlpVerdict =
   | { readonly action: 'redact' | 'supervise'; readonly findings: readonly Finding[]; readonly warnings: readonly Finding[] };
 
 /**
- * §11.4/§11.5: the canary is always `canary`; a slot value is always `dlp_block` (the agent can only
- * hold it after a breach); entropy only warns; everything else follows `outbound_on_match`.
+ * The DLP verdict (docs/security-model.md §2.4): the canary is always `canary`; a slot value is
+ * always `dlp_block` (the agent can only hold it after a breach); entropy only warns; everything
+ * else follows `outbound_on_match`.
  */
 export function dlpVerdict(findings: readonly Finding[], route: CompiledRoute): DlpVerdict {
   if (findings.length === 0) return { action: 'allow', warnings: [] };

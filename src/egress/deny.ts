@@ -1,5 +1,5 @@
 /**
- * Refusal codes, statuses and bodies (egress spec §10). Bodies start with the stable marker
+ * Refusal codes, statuses and bodies (docs/architecture.md §7). Bodies start with the stable marker
  * `egress:` and show method, scheme, host and path only — never query, header values or body.
  */
 export type DenyCode =

@@ -1,4 +1,4 @@
-/** DNS-over-HTTPS refusal (egress spec §7.3). Pure. */
+/** DNS-over-HTTPS refusal (docs/security-model.md §2.1). Pure. */
 import type { HeaderMap } from './match.js';
 
 export const DOH_HOSTS: ReadonlySet<string> = new Set([

@@ -1,7 +1,7 @@
 /**
- * Host normalisation through the WHATWG URL host parser (egress spec §6.1 C2): case, IDNA,
- * trailing dot, and the legacy IPv4 spellings (`2130706433`, `0x7f.1`) all collapse to one form.
- * Pure: no I/O.
+ * Host normalisation through the WHATWG URL host parser (docs/configuration.md §3.4; C2): case,
+ * IDNA, trailing dot, and the legacy IPv4 spellings (`2130706433`, `0x7f.1`) all collapse to one
+ * form. Pure: no I/O.
  */
 export type HostKind = 'name' | 'ipv4' | 'ipv6';
 

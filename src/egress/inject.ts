@@ -1,5 +1,5 @@
 /**
- * Credential injection (egress spec §8) and the outbound header filter (R6). Pure.
+ * Credential injection (docs/configuration.md §3.4.2) and the outbound header filter (R6). Pure.
  */
 import type { AuthScheme } from '../manifest/types.js';
 

@@ -1,7 +1,8 @@
 /**
- * On-demand leaf certificates for intercepted hosts (egress spec §4): SAN = CONNECT host,
- * EKU serverAuth, valid now−1 h … min(now+7 d, CA expiry). One P-256 leaf key per process (minting
- * is then one signature); an LRU of SecureContexts by host; concurrent first requests share a mint.
+ * On-demand leaf certificates for intercepted hosts (docs/security-model.md §2.3): SAN = CONNECT
+ * host, EKU serverAuth, valid now−1 h … min(now+7 d, CA expiry). One P-256 leaf key per process
+ * (minting is then one signature); an LRU of SecureContexts by host; concurrent first requests
+ * share a mint.
  */
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';

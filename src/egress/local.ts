@@ -1,5 +1,5 @@
 /**
- * `_egress.local` introspection (egress spec §14): never resolved or forwarded; shows routes
+ * `_egress.local` introspection: never resolved or forwarded; shows routes
  * without values or slot names.
  */
 import type { RouteTable } from './route-table.js';

@@ -1,7 +1,8 @@
 /**
- * JSON-line logs on stderr (egress spec §13) and the audit file. Every string that could carry
- * request content passes the DLP log redactor (with the process scanner, so known secrets and the
- * canary are covered too); credential headers never print their values.
+ * JSON-line logs on stderr (docs/configuration.md §3.3) and the audit file
+ * (docs/security-model.md §2.3). Every string that could carry request content passes the DLP log
+ * redactor (with the process scanner, so known secrets and the canary are covered too); credential
+ * headers never print their values.
  */
 import { createWriteStream, type WriteStream, statSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

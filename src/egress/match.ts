@@ -1,6 +1,6 @@
 /**
- * Request matching inside a route (egress spec §7.2): path safety, then `matches` entries
- * (any-of), each entry all-of its present fields. Pure.
+ * Request matching inside a route (docs/configuration.md §3.4.1): path safety, then `matches`
+ * entries (any-of), each entry all-of its present fields. Pure.
  */
 import type { CompiledMatch, CompiledRoute } from './route-table.js';
 

@@ -1,6 +1,6 @@
 /**
- * Route table reload (egress spec §5.2): SIGHUP (caller), fs.watch on the file's directory with a
- * 100 ms debounce, and a 2 s stat poll for bind mounts that lose events. Unchanged content
+ * Route table reload (docs/architecture.md §7): SIGHUP (caller), fs.watch on the file's directory
+ * with a 100 ms debounce, and a 2 s stat poll for bind mounts that lose events. Unchanged content
  * (sha256) is a no-op; a bad table keeps the last-known-good one.
  */
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
- * The compiled route table and route selection (egress spec §7.1). Built once per reload from a
- * validated RoutesFile; immutable afterwards so requests decided on an old table keep it.
+ * The compiled route table and route selection (docs/configuration.md §3.4). Built once per reload
+ * from a validated RoutesFile; immutable afterwards so requests decided on an old table keep it.
  */
 import type { DetectorName } from '../dlp/types.js';
 import type { AuthScheme, OnMatch } from '../manifest/types.js';

@@ -1,5 +1,5 @@
 /**
- * The routes file handed to the egress daemon (egress spec §5.1). Written by the host (plan
+ * The routes file handed to the egress daemon (docs/architecture.md §5). Written by the host (plan
  * pipeline), parsed by egress. It holds slot names only — never values, never token_ref names.
  * snake_case because this is the on-disk YAML shape.
  */

@@ -1,7 +1,7 @@
 /**
- * Parse, validate and render the routes file (egress spec §5.1). Pure: the daemon reads the file
- * and hands the text here; the host renders with `renderRoutesFile`. Errors name the key path and
- * the fix, never a value that could be a secret (the file holds none, but header values could).
+ * Parse, validate and render the routes file (docs/architecture.md §5). Pure: the daemon reads the
+ * file and hands the text here; the host renders with `renderRoutesFile`. Errors name the key path
+ * and the fix, never a value that could be a secret (the file holds none, but header values could).
  */
 import { parseDocument, stringify, visit, isAlias } from 'yaml';
 import type { RoutesFile, RoutesFileMatch, RoutesFileRoute } from './routes-file-types.js';
@@ -247,7 +247,7 @@ function parseRoute(v: unknown, path: string): RoutesFileRoute {
   return r;
 }
 
-/** Ports a route occupies: its own, or 443 and 80 when absent (§5.1). */
+/** Ports a route occupies: its own, or 443 and 80 when absent (docs/configuration.md §3.4). */
 export function occupiedPorts(r: { port?: number }): number[] {
   return r.port === undefined ? [443, 80] : [r.port];
 }
@@ -296,7 +296,7 @@ export function parseRoutesFile(text: string): RoutesFile {
   return validateRoutesDoc(doc.toJS({ maxAliasCount: 0 }));
 }
 
-/** Default DLP written by the host per route origin (egress spec §11.7). */
+/** Default DLP written by the host per route origin (docs/configuration.md §3.4.3). */
 export function defaultDlpFor(origin: RoutesFileRoute['origin']): NonNullable<RoutesFileRoute['dlp']> {
   return origin === 'provider'
     ? { outbound_detectors: ['token_patterns', 'known_secrets'], inbound_detectors: false, outbound_on_match: 'redact' }

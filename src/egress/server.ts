@@ -1,5 +1,5 @@
 /**
- * The egress daemon core (egress spec §3, §6, §12, §15): one node:http listener for CONNECT,
+ * The egress daemon core (docs/architecture.md §7): one node:http listener for CONNECT,
  * absolute-form HTTP and `_egress.local`; intercepted tunnels are TLS-terminated with the bottle
  * CA's leaf and emitted into an internal http.Server. A factory, not module state: tests and the
  * supervisor may run several instances in one process.
@@ -122,7 +122,7 @@ export interface EgressServer {
   /** Atomically swaps the table; closes tunnels whose (host, port) lost its route. */
   setTable(table: RouteTable): void;
   setReloadStatus(status: ReloadStatus): void;
-  /** §15 graceful shutdown; resolves when every socket is gone and the audit is flushed. */
+  /** Graceful shutdown; resolves when every socket is gone and the audit is flushed. */
   shutdown(): Promise<void>;
   /** Immediate stop (second signal, tests). */
   destroy(): Promise<void>;
@@ -180,7 +180,8 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
   const clientSockets = new Set<Socket>();
 
   // Node enforces headersTimeout only at each connectionsCheckingInterval (30 s by default), so a
-  // slowloris client would get up to twice the budget: check often enough to keep §12.3's bound.
+  // slowloris client would get up to twice the budget: check often enough to keep the header-time
+  // bound.
   const serverOpts: http.ServerOptions = {
     maxHeaderSize: 32 * 1024,
     requestTimeout: 0,
@@ -550,7 +551,8 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     if (logger.enabled(2)) {
       logger.emit(2, 'egress_request', { req: id, method, host: target.host, path, route: route.label, headers: headersForLog(hdrs, injected) });
     }
-    // Routed IP literals never pass through lookup: check them here (§9).
+    // Routed IP literals never pass through lookup: check them here (SSRF guard,
+    // docs/security-model.md §2.3).
     if (route.host === target.host && !route.wildcardSuffix && /^[\d.]+$|:/.test(target.host)) {
       const v = checkAddresses([target.host], route.allowCidrs);
       if (!v.ok) {
@@ -1099,7 +1101,10 @@ function pairs(raw: readonly string[]): Array<[string, string]> {
   return out;
 }
 
-/** On inbound-scanned routes only encodings egress can decode may come back (§11.3). */
+/**
+ * On inbound-scanned routes only encodings egress can decode may come back
+ * (docs/decisions/dlp-derived-views.md).
+ */
 function narrowAcceptEncoding(raw: string[]): void {
   const v = headerOf(raw, 'accept-encoding');
   if (v === undefined) return;

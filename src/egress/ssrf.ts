@@ -1,7 +1,7 @@
 /**
- * Upstream address policy (egress spec §9). Every address a name resolves to must be public,
- * or inside one of the route's `allow_private_cidrs`; metadata endpoints never pass.
- * IPv4-mapped and NAT64 (64:ff9b::/96) addresses are judged by their embedded IPv4.
+ * Upstream address policy (docs/security-model.md §2.3, SSRF guard). Every address a name resolves
+ * to must be public, or inside one of the route's `allow_private_cidrs`; metadata endpoints never
+ * pass. IPv4-mapped and NAT64 (64:ff9b::/96) addresses are judged by their embedded IPv4.
  */
 import { inCidr, parseCidr, parseIp, type Cidr, type IpBytes } from './ip.js';
 

@@ -1,8 +1,8 @@
 /**
- * Upstream connections (egress spec §9, §12.3): keep-alive pools keyed by (host, port,
- * servername), ≤ 64 sockets per origin, idle close 30 s, TLS verified against system roots plus
- * EGRESS_UPSTREAM_CA_FILE. Names resolve through our own lookup, which checks every address
- * before the socket connects to the checked one (no second lookup).
+ * Upstream connections (docs/decisions/egress-upstream-resolution.md): keep-alive pools keyed by
+ * (host, port, servername), ≤ 64 sockets per origin, idle close 30 s, TLS verified against system
+ * roots plus EGRESS_UPSTREAM_CA_FILE. Names resolve through our own lookup, which checks every
+ * address before the socket connects to the checked one (no second lookup).
  */
 import dns from 'node:dns';
 import http from 'node:http';
@@ -93,7 +93,7 @@ export function createAgents(extraCaPem: string | undefined, maxSockets = 64): U
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL)/;
 
-/** Maps an upstream error to the §10 code. */
+/** Maps an upstream error to its refusal code (deny.ts). */
 export function classifyUpstreamError(err: unknown): 'ssrf' | 'upstream_tls' | 'upstream_timeout' | 'upstream_unreachable' {
   const e = err as { code?: string; message?: string } | undefined;
   const code = e?.code ?? '';

@@ -1,7 +1,7 @@
 /**
- * Client→upstream WebSocket frame inspection (egress spec §12.1): frames are parsed, payloads
- * unmasked and scanned with a window across frames, and the original bytes forwarded unchanged.
- * A finding closes both sides with 1008 (policy violation).
+ * Client→upstream WebSocket frame inspection (docs/decisions/egress-websocket-and-streams.md):
+ * frames are parsed, payloads unmasked and scanned with a window across frames, and the original
+ * bytes forwarded unchanged. A finding closes both sides with 1008 (policy violation).
  */
 const WINDOW = 4096;
 

@@ -1,7 +1,8 @@
 /**
- * The exception path for inline allow markers (git-gate spec §6.3): one `secret-allow` proposal
- * to supervise over its internal Unix-socket API (supervise spec §4), then wait for the decision.
- * Pluggable so the daemon can run before supervise exists; every failure mode fails closed.
+ * The exception path for inline allow markers (docs/decisions/gate-approvals.md): one
+ * `secret-allow` proposal to supervise over its internal Unix-socket API, then wait for the
+ * decision. Pluggable so the daemon can run before supervise exists; every failure mode fails
+ * closed.
  */
 import { awaitDecision, fileProposal } from '../supervise/internal-client.js';
 
@@ -60,7 +61,7 @@ export function createSuperviseApprover(socketPath: string, opts: { pollSeconds?
       const notes = typeof d.answer['notes'] === 'string' ? d.answer['notes'] : '';
       const reason = typeof d.answer['reason'] === 'string' ? d.answer['reason'] : notes;
       if (d.state === 'approved') {
-        // secret-allow approvals need an operator reason (cli spec §9); one without is not trusted.
+        // secret-allow approvals need an operator reason; one without is not trusted.
         if (reason.trim() === '') return { status: 'unavailable', detail: 'approval without an operator reason' };
         return { status: 'approved', id, reason };
       }

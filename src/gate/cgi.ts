@@ -1,5 +1,5 @@
 /**
- * Bridges one HTTP request to `git http-backend` run as CGI (git-gate spec §4): request body
+ * Bridges one HTTP request to `git http-backend` run as CGI (docs/architecture.md §7): request body
  * piped to stdin, CGI headers parsed, response body streamed. The child gets only the CGI
  * variables and a fixed base environment, never the daemon's (credential-bearing) env.
  */

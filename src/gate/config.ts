@@ -1,8 +1,9 @@
 /**
- * The sidecar-side git-gate configuration (git-gate spec §2): the `config.yaml` the host renders
- * into `state/<slug>/git-gate/`. It carries no secret values and no host variable names: HTTPS
- * credentials are named by slot (`GIT_GATE_TOKEN_<n>`), key files by paths relative to the file.
- * Pure: parsing text to a value; reading the file and checking credential files is the caller's.
+ * The sidecar-side git-gate configuration (docs/decisions/gate-config-and-credentials.md): the
+ * `config.yaml` the host renders into `state/<slug>/git-gate/`. It carries no secret values and no
+ * host variable names: HTTPS credentials are named by slot (`GIT_GATE_TOKEN_<n>`), key files by
+ * paths relative to the file. Pure: parsing text to a value; reading the file and checking
+ * credential files is the caller's.
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
- * Upstream credential environment for one repo (git-gate spec §7). Everything travels in the
- * environment of the gate's own git processes: never argv, never a file the agent could read,
+ * Upstream credential environment for one repo (docs/configuration.md §3.5). Everything travels in
+ * the environment of the gate's own git processes: never argv, never a file the agent could read,
  * never the mirror's config.
  */
 import { isAbsolute, join } from 'node:path';
@@ -53,7 +53,7 @@ export function sshCommand(ctx: CredentialContext, ssh: NonNullable<GateRepoConf
   return `ssh ${opts.join(' ')}`;
 }
 
-/** `user:secret` as-is, a bare secret as `x-access-token:<secret>` (manifest spec §5). */
+/** `user:secret` as-is, a bare secret as `x-access-token:<secret>` (docs/configuration.md §3.5). */
 export function basicAuthHeader(token: string): string {
   const userPass = token.includes(':') ? token : `x-access-token:${token}`;
   return `Authorization: Basic ${Buffer.from(userPass, 'utf8').toString('base64')}`;

@@ -1,5 +1,5 @@
 /**
- * Builds the daemon's options from its environment (git-gate spec §2 table) and runs it until a
+ * Builds the daemon's options from its environment (docs/architecture.md §7) and runs it until a
  * signal. Shared by `bot-bottle sidecar git-gate` and src/gate/main.ts; never prints: events go to
  * the `log` callback the caller supplies.
  */

@@ -1,7 +1,7 @@
 /**
  * Parses `git log -p -U0 --text` output (pure) into per-commit surfaces: each file's added lines
  * with their new-file line numbers from the hunk headers, plus the commit message. Lines are
- * decoded as UTF-8 when valid, else latin-1 (binary blobs read with `--text`, spec §6.2).
+ * decoded as UTF-8 when valid, else latin-1 (binary blobs read with `--text`).
  */
 
 export interface FileAdditions {

@@ -1,7 +1,7 @@
 /**
- * Gitea deploy keys for `key: {provider: gitea}` repos (git-gate spec §7), host side only:
- * a fresh ed25519 key per launch registered through the Gitea API, revoked at teardown. The
- * provisioner token value is passed in by the caller and never written anywhere or put in argv.
+ * Gitea deploy keys for `key: {provider: gitea}` repos (docs/decisions/gate-gitea-keys.md), host
+ * side only: a fresh ed25519 key per launch registered through the Gitea API, revoked at teardown.
+ * The provisioner token value is passed in by the caller and never written anywhere or put in argv.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -122,7 +122,7 @@ export async function provisionDeployKey(o: ProvisionOptions): Promise<DeployKey
   throw new BottleError('LAUNCH_FAILED', `Gitea rejected deploy key ${title} on ${where} twice (HTTP 422)`, { fix: 'check the repository settings allow deploy keys' });
 }
 
-/** The loud teardown line of the spec (§7), for the CLI to print. */
+/** The loud teardown line (docs/architecture.md §4.8), for the CLI to print. */
 export function unrevokedMessage(r: DeployKeyRecord, status: string): string {
   return `bot-bottle: ERROR: deploy key ${r.title} (id ${r.id}) on ${r.host}/${r.owner}/${r.name} was NOT revoked (${status}); revoke it by hand`;
 }

@@ -1,9 +1,10 @@
 /**
- * The pre-receive hook written into `$GIT_GATE_ROOT/hooks/` at startup (git-gate spec §6): a thin
- * client that forwards stdin and the quarantine environment to the daemon over
- * `$GIT_GATE_ROOT/run/hook.sock`, relays the daemon's lines to stderr (the agent sees them as
- * `remote:` lines) and exits with the daemon's code. Plain CommonJS so node runs it without tsx;
- * any failure exits 1, so a missing daemon can only refuse a push, never let one through.
+ * The pre-receive hook written into `$GIT_GATE_ROOT/hooks/` at startup
+ * (docs/decisions/gate-hook-socket.md): a thin client that forwards stdin and the quarantine
+ * environment to the daemon over `$GIT_GATE_ROOT/run/hook.sock`, relays the daemon's lines to
+ * stderr (the agent sees them as `remote:` lines) and exits with the daemon's code. Plain CommonJS
+ * so node runs it without tsx; any failure exits 1, so a missing daemon can only refuse a push,
+ * never let one through.
  */
 export function hookScript(nodePath: string, socketPath: string): string {
   return `#!${nodePath}

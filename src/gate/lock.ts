@@ -1,4 +1,4 @@
-/** A FIFO async mutex per repo: pushes and refreshes of one repo are serialised (spec §4). */
+/** A FIFO async mutex per repo: pushes and refreshes of one repo are serialised. */
 export class RepoLock {
   private tail: Promise<void> = Promise.resolve();
   private queuedRefresh: Promise<unknown> | null = null;

@@ -1,5 +1,5 @@
 /**
- * One bare mirror per declared repo (git-gate spec §3) and its refresh from upstream (§5).
+ * One bare mirror per declared repo and its refresh from upstream (docs/architecture.md §7).
  * Origin has a URL and no fetch refspec: fetches pass explicit refspecs, and the push forwarded
  * from inside pre-receive never updates local refs inside the quarantine.
  */

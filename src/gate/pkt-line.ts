@@ -6,7 +6,7 @@ export function pktLine(payload: string): Buffer {
   return Buffer.concat([Buffer.from(len.toString(16).padStart(4, '0'), 'ascii'), body]);
 }
 
-/** One `ERR <text>` pkt-line: git prints `fatal: remote error: <text>` and stops (spec §8). */
+/** One `ERR <text>` pkt-line: git prints `fatal: remote error: <text>` and stops. */
 export function errAdvertisement(text: string): Buffer {
   return pktLine(`ERR ${text.replace(/[\r\n]+/g, ' ')}\n`);
 }

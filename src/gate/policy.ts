@@ -1,7 +1,7 @@
 /**
- * Push policy (git-gate spec §6.1) as a pure function: ref updates + repo policy + ancestry facts
- * in, the first rejection (or ok) out. The daemon supplies `isAncestor` answers it computed with
- * `git merge-base --is-ancestor`; nothing here touches git or the filesystem.
+ * Push policy (docs/security-model.md §2.5) as a pure function: ref updates + repo policy +
+ * ancestry facts in, the first rejection (or ok) out. The daemon supplies `isAncestor` answers it
+ * computed with `git merge-base --is-ancestor`; nothing here touches git or the filesystem.
  */
 
 export const ZERO_OID_RE = /^0+$/;
@@ -62,7 +62,7 @@ export function isProtectedRef(ref: string, protectedRefs: readonly string[]): b
   return protectedRefs.some((p) => refPatternToRegExp(p).test(ref));
 }
 
-/** Refs we mirror and accept: branches and tags only (spec §5 decision). */
+/** Refs we mirror and accept: branches and tags only. */
 export function inPushNamespace(ref: string): boolean {
   return /^refs\/(heads|tags)\/.+/.test(ref);
 }
@@ -110,7 +110,10 @@ export function checkUpdate(
   return { ok: true };
 }
 
-/** Checks every update; stops at the first rejection (spec §6: steps stop at the first rejection). */
+/**
+ * Checks every update; stops at the first rejection, like every push step
+ * (docs/security-model.md §2.5).
+ */
 export function checkPush(
   repo: string,
   updates: readonly RefUpdate[],

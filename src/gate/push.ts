@@ -1,8 +1,8 @@
 /**
- * The pre-receive decision for one push (git-gate spec §6): policy → secret scan → allow-marker
- * approval → forward upstream. Nothing reaches upstream before the last step; the gate's own refs
- * are updated by receive-pack only when this returns exit 0, i.e. only after upstream accepted,
- * so a rejected or failed forward never lets the mirror diverge from upstream.
+ * The pre-receive decision for one push (docs/security-model.md §2.5): policy → secret scan →
+ * allow-marker approval → forward upstream. Nothing reaches upstream before the last step; the
+ * gate's own refs are updated by receive-pack only when this returns exit 0, i.e. only after
+ * upstream accepted, so a rejected or failed forward never lets the mirror diverge from upstream.
  */
 import type { Scanner } from '../dlp/types.js';
 import type { Approver, SecretAllowFinding } from './approver.js';

@@ -1,7 +1,8 @@
 /**
  * Host-side, pure: turns the manifest layer's `GitGateRepo`s into what the launch pipeline writes
- * to `state/<slug>/git-gate/` (git-gate spec §2) and into the agent's git config (§8).
- * No I/O: the caller copies files, writes known_hosts, and registers gitea deploy keys.
+ * to `state/<slug>/git-gate/` (docs/architecture.md §5) and into the agent's git config
+ * (docs/architecture.md §4.6). No I/O: the caller copies files, writes known_hosts, and registers
+ * gitea deploy keys.
  */
 import { stringify } from 'yaml';
 import { BottleError } from '../errors.js';
@@ -98,7 +99,7 @@ export function renderGateConfig(repos: readonly GitGateRepo[]): RenderedGateCon
   return { configYaml, tokenSlots, copyFiles, generatedKeys, knownHosts };
 }
 
-/** Every spelling of an upstream URL an agent might use (spec §8): with/without `.git`, scp form on 22. */
+/** Every spelling of an upstream URL an agent might use: with/without `.git`, scp form on 22. */
 export function upstreamSpellings(repo: GitGateRepo): string[] {
   const base = repo.url.replace(/\.git\/?$/, '').replace(/\/$/, '');
   const urls = [`${base}.git`, base];
@@ -140,7 +141,7 @@ function iniQuote(v: string): string {
 }
 
 /**
- * The same pairs as an ini `~/.gitconfig` (spec §8 shape: one `[url "<gate>/<name>.git"]` section
+ * The same pairs as an ini `~/.gitconfig` (shape: one `[url "<gate>/<name>.git"]` section
  * with every `insteadOf`). For appliers that write the file instead of running `git config --add`.
  */
 export function agentGitConfigText(pairs: ReadonlyArray<readonly [string, string]>): string {

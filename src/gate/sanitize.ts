@@ -1,6 +1,6 @@
 /**
  * Upstream stderr shown to the agent or logged: URLs and anything credential-shaped removed
- * (git-gate spec §6.4, §8). Known secret values are replaced before the DLP log redactor runs.
+ * (docs/security-model.md §2.5). Known secret values are replaced before the DLP log redactor runs.
  */
 import { redactForLog } from '../dlp/redact.js';
 import type { Scanner } from '../dlp/types.js';

@@ -1,5 +1,6 @@
 /**
- * Secret scan of the commits a push brings that the gate has never seen (git-gate spec §6.2):
+ * Secret scan of the commits a push brings that the gate has never seen
+ * (docs/security-model.md §2.5; docs/decisions/gate-scan-surfaces.md):
  * `rev-list <new…> --not --all` inside the quarantine, size check of new blobs, then the added
  * lines of each commit, commit messages and annotated-tag messages through the shared DLP scanner.
  */
@@ -28,7 +29,7 @@ export interface GateFinding {
   readonly maskedLine: string;
   /** Text after an inline allow marker on the line (≤ 200 chars); null when the line has none. */
   readonly markerReason: string | null;
-  /** Canary and gate-token findings can never be approved (spec §6.3 decision). */
+  /** Canary and gate-token findings can never be approved (docs/decisions/gate-approvals.md). */
   readonly allowable: boolean;
 }
 
@@ -167,8 +168,8 @@ export async function scanPush(d: ScanDeps, updates: readonly RefUpdate[]): Prom
       { cwd: d.cwd, env: d.env, input: [...byCommit.keys()].join('\n') + '\n', maxStdout: LOG_LIMIT },
     );
     if (log.code !== 0) return { kind: 'error', message: 'git log of the new commits failed (or exceeded the scan limit)' };
-    // Beyond the spec's list, also scanned: author/committer identities and changed paths (an
-    // agent controls both, and both reach upstream).
+    // Beyond added lines and messages, also scanned: author/committer identities and changed paths
+    // (an agent controls both, and both reach upstream).
     const meta = await d.git.run(
       [
         '-c',

@@ -1,5 +1,5 @@
 /**
- * The git gate daemon (git-gate spec §1–§6): a node:http server in front of `git http-backend`,
+ * The git gate daemon (docs/architecture.md §7): a node:http server in front of `git http-backend`,
  * one bare mirror per declared repo, refresh-before-serve, and the pre-receive decision served to
  * the hook over a Unix socket. An instance, not module state: tests run several side by side.
  */
@@ -80,7 +80,10 @@ export interface GitGate {
 
 export class GateStartupError extends Error {
   readonly code = 'GATE_STARTUP';
-  /** sysexits EX_CONFIG: the spec's startup exit for bad config, missing credential files or slots. */
+  /**
+   * sysexits EX_CONFIG: the startup exit (docs/cli.md#exit-codes) for bad config, missing
+   * credential files or slots.
+   */
   readonly exitCode = 78;
   constructor(message: string) {
     super(message);

@@ -1,5 +1,5 @@
 /**
- * `cleanup` as a library (cli spec §8): orphans of every available backend plus state dirs
+ * `cleanup` as a library (docs/cli.md#commands): orphans of every available backend plus state dirs
  * without a live session. Never prints; the CLI renders the result.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -62,9 +62,10 @@ function keyRecords(gateDir: string): DeployKeyRecord[] {
 }
 
 /**
- * Retries the revocation of every deploy key a dead bottle left registered (cli spec §8 step 4).
- * The provisioner tokens are read from the host env by the names in the records. Returns the
- * loud per-key messages of what is still not revoked (empty = safe to delete the dir).
+ * Retries the revocation of every deploy key a dead bottle left registered
+ * (docs/architecture.md §4.8, step 4). The provisioner tokens are read from the host env by the
+ * names in the records. Returns the loud per-key messages of what is still not revoked (empty =
+ * safe to delete the dir).
  */
 async function retryRevocations(dir: string, hostEnv: Readonly<Record<string, string | undefined>>, fetchImpl?: FetchLike): Promise<string[]> {
   const gateDir = join(dir, 'git-gate');

@@ -1,8 +1,8 @@
 /**
- * Gitea deploy keys around a launch (git-gate spec §7, cli spec §15): registered right after the
- * state dir is written (so a later failure still revokes them), revoked at teardown. The
- * provisioner token is read from the host env here — host-side launch code, never a backend — and
- * only by the names the bottle declared; it is never a sidecar slot.
+ * Gitea deploy keys around a launch (docs/decisions/gate-gitea-keys.md; docs/architecture.md §4.5):
+ * registered right after the state dir is written (so a later failure still revokes them), revoked
+ * at teardown. The provisioner token is read from the host env here — host-side launch code, never
+ * a backend — and only by the names the bottle declared; it is never a sidecar slot.
  */
 import { join } from 'node:path';
 import { BottleError } from '../errors.js';

@@ -1,4 +1,7 @@
-/** Which slugs of a home have a live owner (`session.json` with a running pid; cli spec §15). */
+/**
+ * Which slugs of a home have a live owner (`session.json` with a running pid;
+ * docs/architecture.md §5).
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

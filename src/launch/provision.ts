@@ -1,5 +1,5 @@
 /**
- * Provisioning (README §3 step 6), in the order the spec fixes — CA trust first, because every
+ * Provisioning (docs/architecture.md §4.6), in a fixed order — CA trust first, because every
  * later step may talk through the egress proxy: CA trust → git config → skills → prompt →
  * provider files → MCP registration → workspace copy. Backend-neutral: everything goes through
  * RunningBottle.exec/copyIn, as the agent user.

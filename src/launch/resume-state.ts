@@ -1,9 +1,9 @@
 /**
- * Re-writes the launch files of an EXISTING state dir for `resume` (cli spec §5, §15): a new CA
- * (the key was deleted at the last teardown), the routes file and git-gate config from the
+ * Re-writes the launch files of an EXISTING state dir for `resume` (docs/architecture.md §4.8): a
+ * new CA (the key was deleted at the last teardown), the routes file and git-gate config from the
  * re-read manifests, fresh metadata. The agent's home, logs and spool are kept.
- * src/plan/materialize.ts refuses an existing directory by design (slug clash), so resume
- * checks the directory exists and then writes the same files.
+ * src/plan/materialize.ts refuses an existing directory by design (slug clash), so resume checks
+ * the directory exists and then writes the same files.
  */
 import { existsSync } from 'node:fs';
 import { BottleError } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
- * The launch lifecycle on top of a prepared plan (cli spec §4.1 steps 8–10, §4.2, §15; README §3
- * steps 5–8): launch → provision → attach → teardown, preserving state on a non-zero exit.
+ * The launch lifecycle on top of a prepared plan (docs/architecture.md §4.5–§4.8):
+ * launch → provision → attach → teardown, preserving state on a non-zero exit.
  * Library code: it never prints, never installs signal handlers and never exits — the caller
  * passes an AbortSignal (SIGINT/SIGTERM/SIGHUP in `start`) and subscribes to events.
  *
@@ -201,7 +201,7 @@ async function teardown(
     try {
       await opts.revoke();
     } catch (err) {
-      // Loud (git-gate spec §7): each unrevoked key is named so the operator can act.
+      // Loud (docs/architecture.md §4.8): each unrevoked key is named so the operator can act.
       for (const line of (err instanceof Error ? err.message : String(err)).split('\n')) emit({ type: 'warning', message: line, slug });
       reason = 'revoke-failed';
       exitCode = EXIT.error;

@@ -1,4 +1,4 @@
-/** session.json and .preserve (cli spec §15). Owned by the launch lifecycle. */
+/** session.json and .preserve (docs/architecture.md §5). Owned by the launch lifecycle. */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

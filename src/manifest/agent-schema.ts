@@ -1,4 +1,4 @@
-/** Agent front-matter (manifest spec §8). */
+/** Agent front-matter (docs/configuration.md §4). */
 import type { Agent, GitUser } from './types.js';
 import { type Ctx, MANIFEST_NAME, expectList, expectMap, expectString, stringOrList, type Obj } from './check.js';
 import { parseGitUser } from './git-gate-schema.js';

@@ -1,4 +1,4 @@
-/** One bottle file's own declarations (manifest spec §3–§5), before `extends` is applied. */
+/** One bottle file's own declarations (docs/configuration.md §3), before `extends` is applied. */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { AgentProviderConfig, EnvEntry, GitGateRepo, SourcedRoute } from './types.js';
 import { type Ctx, ENV_NAME, checkHostVarRef, describe, expectBool, expectList, expectMap, expectString, isObj, quoteHint, stringOrList, type Obj } from './check.js';

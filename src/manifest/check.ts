@@ -45,7 +45,7 @@ export class Ctx {
 
   /**
    * Unknown-key check for one map. `where` names the map in messages (`bottle front-matter`,
-   * `egress.routes[0]`); `location` selects the legacy-key table (§9).
+   * `egress.routes[0]`); `location` selects the legacy-key table (docs/configuration.md §8).
    */
   keys(obj: Obj, path: readonly PathSeg[], allowed: readonly string[], where: string, location?: LegacyLocation): boolean {
     let good = true;
@@ -146,7 +146,10 @@ export function stringOrList(ctx: Ctx, v: unknown, path: readonly PathSeg[]): st
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MANIFEST_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
-/** Host env var references that manifests may never use (§4.3): they belong to the pipeline or providers. */
+/**
+ * Host env var references that manifests may never use (docs/configuration.md §3.4.2): they belong
+ * to the pipeline or providers.
+ */
 export function reservedTokenRef(name: string): boolean {
   return (
     name === 'BOT_BOTTLE_CODEX_HOST_ACCESS_TOKEN' ||

@@ -1,7 +1,7 @@
 /**
- * Bottle `env` entries (manifest spec §3.1): literal, `${HOST_VAR}` interpolation, `?prompt`.
- * Parsing is pure; resolution reads the host env given to it and asks through a callback.
- * Errors name variables, never values.
+ * Bottle `env` entries (docs/configuration.md §3.1): literal, `${HOST_VAR}` interpolation,
+ * `?prompt`. Parsing is pure; resolution reads the host env given to it and asks through a
+ * callback. Errors name variables, never values.
  */
 import { BottleError } from '../errors.js';
 import type { EnvEntry } from './types.js';
@@ -15,7 +15,7 @@ const RESERVED_EXACT = new Set([
 const RESERVED_ANY_CASE = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY']);
 const RESERVED_PREFIXES = ['EGRESS_TOKEN_', 'GIT_GATE_', 'BOT_BOTTLE_'];
 
-/** Names bot-bottle sets itself in the guest; a bottle may not set them (§3.1). */
+/** Names bot-bottle sets itself in the guest; a bottle may not set them. */
 export function isReservedEnvName(name: string): boolean {
   return RESERVED_EXACT.has(name) || RESERVED_ANY_CASE.has(name.toUpperCase()) || RESERVED_PREFIXES.some((p) => name.startsWith(p));
 }

@@ -1,8 +1,8 @@
 /**
  * Splits a manifest into YAML front-matter and body, and parses the front-matter as one YAML 1.2
- * core-schema document (manifest spec §2). The AST is converted by hand so that we can refuse
- * duplicate keys, anchors/aliases, explicit tags and non-string keys, and remember the position
- * of every key for `file:line:col` errors.
+ * core-schema document (docs/configuration.md §2). The AST is converted by hand so that we can
+ * refuse duplicate keys, anchors/aliases, explicit tags and non-string keys, and remember the
+ * position of every key for `file:line:col` errors.
  */
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Node as YNode } from 'yaml';
 

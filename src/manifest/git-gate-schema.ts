@@ -1,4 +1,4 @@
-/** `git-gate` block of bottles and agents (manifest spec §5, §8). */
+/** `git-gate` block of bottles and agents (docs/configuration.md §3.5). */
 import { isAbsolute, resolve } from 'node:path';
 import type { GitGateKey, GitGateRepo, GitUser } from './types.js';
 import { type Ctx, checkHostVarRef, describe, expectBool, expectList, expectMap, expectString } from './check.js';
@@ -40,7 +40,7 @@ interface ParsedUrl {
   port: number | null;
 }
 
-/** ssh://, scp-like, https:// or file:// (§5); scp form becomes ssh://user@host:22/path. */
+/** ssh://, scp-like, https:// or file://; scp form becomes ssh://user@host:22/path. */
 export function parseRepoUrl(raw: string): ParsedUrl | { error: string } {
   const s = raw.trim();
   const scp = /^(?:([A-Za-z0-9._~-]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?!\/\/)(.+)$/.exec(s);

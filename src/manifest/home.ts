@@ -1,4 +1,4 @@
-/** Where manifests live: `$BOT_BOTTLE_HOME` or `~/.bot-bottle` (manifest spec §1). */
+/** Where manifests live: `$BOT_BOTTLE_HOME` or `~/.bot-bottle` (docs/configuration.md §1.1). */
 import { homedir } from 'node:os';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { BottleError } from '../errors.js';

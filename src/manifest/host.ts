@@ -1,5 +1,5 @@
 /**
- * Route host normalisation (manifest spec §4.1). Pure: no I/O, shared with egress.
+ * Route host normalisation (docs/configuration.md §3.4). Pure: no I/O, shared with egress.
  * Result: lower-case DNS name without trailing dot (IDN → punycode), an IPv4 literal, an
  * unbracketed IPv6 literal, or `*.` + ≥ 2 labels.
  */
@@ -70,7 +70,7 @@ export function normalizeHost(raw: string): HostCheck {
 
 /**
  * Does a route host accept a request host? Exact names match exactly; `*.example.com` matches
- * any deeper name, never the apex (manifest spec §4.1, M9). Both sides already normalised.
+ * any deeper name, never the apex (M9). Both sides already normalised.
  */
 export function hostMatches(routeHost: string, requestHost: string): boolean {
   if (routeHost.startsWith('*.')) {

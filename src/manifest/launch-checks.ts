@@ -1,5 +1,5 @@
 /**
- * Checks that manifests defer to launch time (manifest spec §3.2, §5, §8): skill directories,
+ * Checks that manifests defer to launch time (docs/configuration.md): skill directories,
  * plugin directories, Dockerfiles and static key files exist. Listing never runs these.
  */
 import { accessSync, constants, statSync } from 'node:fs';
@@ -54,7 +54,10 @@ function isReadableFile(p: string): boolean {
   }
 }
 
-/** `agent_provider.dockerfile`, when set, must be an existing regular file at launch (§3.2). */
+/**
+ * `agent_provider.dockerfile`, when set, must be an existing regular file at launch
+ * (docs/configuration.md §3.2).
+ */
 export function checkDockerfile(dockerfile: string | null, userHome: string): void {
   if (dockerfile === null) return;
   if (!isReadableFile(dockerfile)) {
@@ -64,7 +67,10 @@ export function checkDockerfile(dockerfile: string | null, userHome: string): vo
   }
 }
 
-/** Static git-gate keys must exist and be readable at launch (§5); the passphrase check is the gate's. */
+/**
+ * Static git-gate keys must exist and be readable at launch (docs/configuration.md §3.5); the
+ * passphrase check is the gate's.
+ */
 export function checkStaticKeys(repos: readonly GitGateRepo[], userHome: string): void {
   for (const r of repos) {
     if (r.key?.provider !== 'static') continue;

@@ -1,4 +1,4 @@
-/** Keys of older manifest formats; each fails with a migration hint (manifest spec §9). */
+/** Keys of older manifest formats; each fails with a migration hint (docs/configuration.md §8). */
 
 export type LegacyLocation = 'bottle' | 'agent' | 'egress' | 'route' | 'repo';
 

@@ -1,5 +1,5 @@
 /**
- * The `bot-bottle/list@1` document (cli spec §6): agents, bottles (broken files reported, never
+ * The `bot-bottle/list@1` document (docs/cli-json.md): agents, bottles (broken files reported, never
  * thrown) and resumable state. Library code: no printing; used by `list` and the programmatic API.
  */
 import { readFileSync, readdirSync } from 'node:fs';

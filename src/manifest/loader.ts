@@ -1,5 +1,5 @@
 /**
- * Loading model (manifest spec §1, §10): an index of names (cheap, never throws for a broken
+ * Loading model (docs/configuration.md §1.4): an index of names (cheap, never throws for a broken
  * file), then loading of exactly the chosen agent and the selected bottles with their `extends`
  * closure. Parsed files are cached on the index.
  */
@@ -249,8 +249,8 @@ export function loadAgent(index: ManifestIndex, name: string): Agent {
 }
 
 /**
- * Bottle selection (manifest spec §7): `--bottle` flags in order, else the agent's default.
- * With `index`, unknown names are refused here too (they always are in loadBottles).
+ * Bottle selection (docs/configuration.md §5.3): `--bottle` flags in order, else the agent's
+ * default. With `index`, unknown names are refused here too (they always are in loadBottles).
  */
 export function selectBottleNames(agent: Agent, flags: readonly string[], index?: ManifestIndex): string[] {
   const fromFlags = flags.length > 0;
@@ -345,7 +345,10 @@ function dedupeRoutes(routes: readonly SourcedRoute[]): SourcedRoute[] {
   return out;
 }
 
-/** (host, port) must be unique in the effective table (§4.1); unset port overlaps 443 and 80. */
+/**
+ * (host, port) must be unique in the effective table (docs/configuration.md §3.4); unset port
+ * overlaps 443 and 80.
+ */
 function checkRouteClashes(index: ManifestIndex, routes: readonly SourcedRoute[]): void {
   for (let i = 0; i < routes.length; i++) {
     for (let j = 0; j < i; j++) {
@@ -367,7 +370,10 @@ function checkRouteClashes(index: ManifestIndex, routes: readonly SourcedRoute[]
   }
 }
 
-/** Loads the selected bottles and their extends closure, folds them in order (§6, §7). */
+/**
+ * Loads the selected bottles and their extends closure, folds them in order
+ * (docs/configuration.md §5).
+ */
 export function loadBottles(index: ManifestIndex, names: readonly string[]): SelectedBottles {
   for (const n of names) if (!index.bottles.has(n)) throw notFoundBottle(index, n);
   const seen = new Set<string>();
@@ -397,7 +403,7 @@ function field(value: string | undefined, from: 'agent' | 'bottle', file: string
   return value !== undefined && value !== '' ? { value, from, file: file ?? '' } : undefined;
 }
 
-/** Agent fields win when non-empty, else the effective bottle's (§8), each with provenance. */
+/** Agent fields win when non-empty, else the effective bottle's, each with provenance. */
 export function resolveIdentity(agent: Agent, bottle: BottleConfig): GitIdentity {
   const u = bottle.gitGate.user;
   const name = field(agent.gitUser.name, 'agent', agent.file) ?? field(u.name, 'bottle', u.sources?.name);

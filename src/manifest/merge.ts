@@ -1,5 +1,5 @@
 /**
- * The two merge operations of manifest spec §6.
+ * The two merge operations of docs/configuration.md §5.2.
  *   fold(B1…Bn)      — peers (multiple parents, or bottles selected together), left to right
  *   overlay(Base, C) — inheritance, the child's declared keys over the base
  * Both work on PartialBottle, where `undefined` means "not declared", so that a child that does

@@ -1,6 +1,7 @@
 /**
- * Path and request matching semantics of `matches` (manifest spec §4.2). Pure; egress may reuse
- * it. The caller has already refused dot segments and encoded separators and stripped the query.
+ * Path and request matching semantics of `matches` (docs/configuration.md §3.4.1). Pure; egress may
+ * reuse it. The caller has already refused dot segments and encoded separators and stripped the
+ * query.
  */
 import type { PathMatch, RouteMatch } from './types.js';
 

@@ -1,6 +1,6 @@
 /**
- * Egress route schema (manifest spec §4.1–4.4). Pure (no I/O): providers' routes are validated
- * with the same rules (providers spec §1.2) through `validateRoute`.
+ * Egress route schema (docs/configuration.md §3.4). Pure (no I/O): providers' routes are validated
+ * with the same rules (docs/architecture.md §4.3) through `validateRoute`.
  */
 import type { AuthScheme, HeaderMatch, InboundDetector, OnMatch, OutboundDetector, PathMatch, Route, RouteAuth, RouteDlp, RouteMatch } from './types.js';
 import { Ctx, checkHostVarRef, describe, expectBool, expectList, expectMap, expectString, isObj, type Obj } from './check.js';
@@ -13,7 +13,7 @@ export const AUTH_SCHEMES: readonly AuthScheme[] = ['Bearer', 'token', 'Basic', 
 export const OUTBOUND_DETECTORS: readonly OutboundDetector[] = ['token_patterns', 'known_secrets', 'entropy'];
 export const INBOUND_DETECTORS: readonly InboundDetector[] = ['naive_injection_detection'];
 export const ON_MATCH: readonly OnMatch[] = ['supervise', 'redact', 'block'];
-/** Defaults for manifest routes (§4.4); provider routes use their own (providers spec §1.1). */
+/** Defaults for manifest routes; provider routes use their own (docs/configuration.md §3.4.3). */
 export const MANIFEST_DLP_DEFAULTS = {
   outbound: ['token_patterns', 'known_secrets'] as readonly OutboundDetector[],
   inbound: ['naive_injection_detection'] as readonly InboundDetector[],
@@ -27,7 +27,9 @@ const FORBIDDEN_AUTH_HEADERS = new Set([
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const MAX_REGEX = 1024;
 
-/** Cloud metadata endpoints that `allow_private_cidrs` can never open (§4.1). */
+/**
+ * Cloud metadata endpoints that `allow_private_cidrs` can never open (docs/configuration.md §3.4).
+ */
 const METADATA_V4 = ['169.254.169.254', '169.254.170.2', '100.100.100.200'];
 const METADATA_V6 = ['fd00:ec2::254'];
 

@@ -1,4 +1,7 @@
-/** "did you mean" for unknown keys and names: edit distance ≤ 2 or a unique prefix (manifest §2). */
+/**
+ * "did you mean" for unknown keys and names: edit distance ≤ 2 or a unique prefix
+ * (docs/configuration.md §2).
+ */
 
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;

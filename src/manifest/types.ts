@@ -3,7 +3,7 @@
  * providers, info/preflight rendering) reads these types and never the raw YAML.
  *
  * Conventions: camelCase here (snake_case stays in the files); "unset" is `undefined`, which is
- * different from an explicit empty value (manifest spec §2: `null` counts as not declared).
+ * different from an explicit empty value (docs/configuration.md §2: `null` counts as not declared).
  */
 
 export type PathMatchType = 'exact' | 'prefix' | 'regex';
@@ -36,7 +36,10 @@ export type OutboundDetector = 'token_patterns' | 'known_secrets' | 'entropy';
 export type InboundDetector = 'naive_injection_detection';
 export type OnMatch = 'block' | 'redact' | 'supervise';
 
-/** Declared DLP settings; `undefined` fields take the origin's default (egress spec §11.7). */
+/**
+ * Declared DLP settings; `undefined` fields take the origin's default
+ * (docs/configuration.md §3.4.3).
+ */
 export interface RouteDlp {
   readonly outboundDetectors?: readonly OutboundDetector[]; // [] = off
   readonly inboundDetectors?: readonly InboundDetector[]; // [] = off

@@ -1,6 +1,6 @@
 /**
- * The agent's environment (backends spec §2), computed once here and applied unchanged by every
- * backend. Pure.
+ * The agent's environment (docs/configuration.md §9), computed once here and applied unchanged by
+ * every backend. Pure.
  */
 import { GUEST_CA_BUNDLE, GUEST_CA_CERT, SIDECAR_PORTS } from './bottle-plan.js';
 
@@ -22,7 +22,7 @@ export interface AgentEnvInput {
 
 export interface AgentEnv {
   readonly env: Record<string, string>;
-  /** `env NAME is also set by provider X; the provider value wins` (manifest spec §3.1). */
+  /** `env NAME is also set by provider X; the provider value wins` (docs/configuration.md §3.1). */
   readonly warnings: string[];
 }
 

@@ -15,7 +15,8 @@ export const NOT_AVAILABLE = 'not available in this version';
 export const SUPERVISE_AVAILABLE: boolean = false;
 
 /**
- * Building agent images (the image cascade of the providers spec). No backend of this version
- * builds images: netns runs the host's binaries, the image backends are not implemented.
+ * Building agent images (the image cascade, docs/plan-json.md `provider.imageSource`). No backend
+ * of this version builds images: netns runs the host's binaries, the image backends are not
+ * implemented.
  */
 export const IMAGE_BUILD_AVAILABLE: boolean = false;

@@ -1,5 +1,5 @@
 /**
- * The backend-neutral launch plan (spec README §3). Built by src/plan from manifests and
+ * The backend-neutral launch plan (docs/architecture.md §2). Built by src/plan from manifests and
  * providers; realised by a backend that knows nothing about either. Immutable once built.
  * Secret VALUES are never in here: they travel separately as SidecarSecrets.
  */
@@ -54,7 +54,7 @@ export interface BottlePlan {
     readonly gitConfig: ReadonlyArray<readonly [string, string]>;
     /**
      * `dockerfile`: a CUSTOM Dockerfile (per-bottle override, manifest, plugin) or null for the
-     * provider's stock image, which is built from `defaultDockerfile` (providers spec §6).
+     * provider's stock image, which is built from `defaultDockerfile` (docs/plan-json.md).
      * Backends that cannot build images (netns) refuse a non-null `dockerfile`.
      */
     readonly image: {

@@ -1,7 +1,8 @@
 /**
- * Agent image cascade (providers spec §6): first match wins — (1) per-bottle override
- * `state/<slug>/Dockerfile`, (2) manifest `agent_provider.dockerfile`, (3) plugin `Dockerfile`,
- * (4) the provider's bundled Dockerfile. Pure: the caller says which files exist.
+ * Agent image cascade (docs/plan-json.md, `provider.imageSource`): first match wins — (1)
+ * per-bottle override `state/<slug>/Dockerfile`, (2) manifest `agent_provider.dockerfile`, (3)
+ * plugin `Dockerfile`, (4) the provider's bundled Dockerfile. Pure: the caller says which files
+ * exist.
  *
  * Decision: a custom Dockerfile never builds under the provider's shared tag (that would replace
  * the stock image for every other bottle): a per-bottle override is tagged by slug, a manifest

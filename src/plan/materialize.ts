@@ -1,9 +1,10 @@
 /**
- * The first step that writes (cli spec §4.1 step 8, §15): `state/<slug>/` (0700) with
- * metadata.json, the per-bottle CA, live-config/routes.yaml, git-gate/config.yaml + creds,
- * supervise/spool/, run/, logs/, provider/. No secret value is written anywhere: slots only.
- * If any step fails the new directory is removed again, so a failed launch leaves nothing behind.
- * Gitea deploy keys (generatedKeys) are registered by the launch, after this step.
+ * The first step that writes (docs/architecture.md §4.5, step 1; docs/architecture.md §5):
+ * `state/<slug>/` (0700) with metadata.json, the per-bottle CA, live-config/routes.yaml,
+ * git-gate/config.yaml + creds, supervise/spool/, run/, logs/, provider/. No secret value is
+ * written anywhere: slots only. If any step fails the new directory is removed again, so a failed
+ * launch leaves nothing behind. Gitea deploy keys (generatedKeys) are registered by the launch,
+ * after this step.
  */
 import { chmod, copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The `bot-bottle/plan@1` document (cli spec §4.5; field list in docs/plan-json.md): what
+ * The `bot-bottle/plan@1` document (field list in docs/plan-json.md): what
  * `start --dry-run --format json` prints and the text preflight renders. Names, kinds, slots and
  * references only — never a secret, prompted or interpolated VALUE. Pure.
  */
@@ -69,7 +69,7 @@ export interface PlanDocument {
   warnings: string[];
 }
 
-/** `a ← b ← c`, multiple parents `a ← [b ← base, c]` (cli spec §4.4). */
+/** `a ← b ← c`, multiple parents `a ← [b ← base, c]` (docs/architecture.md §4.4). */
 export function renderTree(t: ExtendsTree): string {
   if (t.parents.length === 0) return t.name;
   if (t.parents.length === 1) return `${t.name} ← ${renderTree(t.parents[0]!)}`;

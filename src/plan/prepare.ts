@@ -1,5 +1,5 @@
 /**
- * The backend-neutral planning step (README §3 step 3; cli spec §4.1 step 6): manifests +
+ * The backend-neutral planning step (docs/architecture.md §4.3): manifests +
  * provider → one immutable BottlePlan, the sidecar secrets, and the display/JSON document.
  *
  * NO side effects: nothing is written, created or registered here (a declined or dry-run launch
@@ -130,7 +130,7 @@ async function regularFile(p: string): Promise<boolean> {
   }
 }
 
-/** 32 random bytes, base64url (egress spec §11.5). */
+/** 32 random bytes, base64url (the canary, docs/security-model.md §2.4). */
 export function mintCanary(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -143,7 +143,7 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
     warnings.push(m);
   };
 
-  // 1. Slug (cli spec §4.3). Reading only: nothing is reserved until materializeState.
+  // 1. Slug (docs/cli.md#start-in-short). Reading only: nothing is reserved until materializeState.
   const slug =
     o.slug ??
     (await allocateSlug({
@@ -209,7 +209,7 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
     }
   }
 
-  // 4. THE one resolution (providers spec §8.2): egress and git-gate slots together, provisioned
+  // 4. THE one resolution (docs/architecture.md §6): egress and git-gate slots together, provisioned
   //    credentials overriding process env for the same name. A dry run resolves only the usable
   //    ones (the exposure check below still sees every value that would reach the bottle).
   const tokenEnvMap: Record<string, string> = { ...egressSlots.tokenEnvMap, ...gate.tokenSlots };
@@ -241,7 +241,7 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
   if (o.agent.prompt !== '') files.push({ path: GUEST_PROMPT_FILE, content: o.agent.prompt });
   checkTokenExposure(resolvedTokens, tokenEnvMap, { env: agentEnv.env, files, prompt: o.agent.prompt });
 
-  // 7. Image cascade (providers spec §6).
+  // 7. Image cascade (docs/plan-json.md).
   const stateOverride = join(stateDir, STATE_ENTRIES.dockerfile);
   const image = chooseImage({
     slug,

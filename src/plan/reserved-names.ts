@@ -1,4 +1,7 @@
-/** Names bot-bottle owns in the agent env (manifest spec §3.1) and reserved references (§4.3). Pure. */
+/**
+ * Names bot-bottle owns in the agent env (docs/configuration.md §3.1) and reserved references
+ * (docs/configuration.md §3.4.2). Pure.
+ */
 
 const RESERVED_EXACT = new Set([
   'NODE_EXTRA_CA_CERTS',
@@ -18,9 +21,9 @@ export function isReservedEnvName(name: string): boolean {
 }
 
 /**
- * Reference names no manifest may use (manifest spec §4.3); providers only their own synthetic
- * ones. `fixedRefs` are the built-in providers' fixed synthetic references (from the registry, so
- * this file need not know them).
+ * Reference names no manifest may use (docs/configuration.md §3.4.2); providers only their own
+ * synthetic ones. `fixedRefs` are the built-in providers' fixed synthetic references (from the
+ * registry, so this file need not know them).
  */
 export function isReservedReference(ref: string, fixedRefs: ReadonlySet<string>): boolean {
   return /^(EGRESS_TOKEN_|GIT_GATE_TOKEN_|BOT_BOTTLE_PROVIDER_)/.test(ref) || fixedRefs.has(ref);

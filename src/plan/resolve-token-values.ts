@@ -1,5 +1,5 @@
 /**
- * The ONE place slot → host-variable references become values (providers spec §8.1). Pure: no
+ * The ONE place slot → host-variable references become values (docs/architecture.md §6). Pure: no
  * process.env, no I/O, no logging, inputs untouched. The pipeline calls it exactly once per launch
  * with `{...process.env, ...provisionedEnv}`, for egress and git-gate slots together.
  */

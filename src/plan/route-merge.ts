@@ -1,6 +1,6 @@
 /**
- * Route merge (providers spec §7): provider routes claim their hosts; weak provider routes are
- * defaults a bottle route for the same host replaces. Pure.
+ * Route merge (docs/configuration.md §6): provider routes claim their hosts; weak provider routes
+ * are defaults a bottle route for the same host replaces. Pure.
  */
 import type { Route, SourcedRoute } from '../manifest/types.js';
 import type { ProviderRoute } from '../providers/types.js';

@@ -1,14 +1,18 @@
 /**
- * The routes file document for egress (egress spec §5.1): every route field, the slot as
- * `auth.token_env` (never a reference name, never a value), explicit DLP values per origin
- * (egress spec §11.7). Pure; src/egress/routes-file.ts renders it to YAML.
+ * The routes file document for egress (docs/architecture.md §5, `live-config/routes.yaml`): every
+ * route field, the slot as `auth.token_env` (never a reference name, never a value), explicit DLP
+ * values per origin (docs/configuration.md §3.4.3). Pure; src/egress/routes-file.ts renders it to
+ * YAML.
  */
 import type { Route } from '../manifest/types.js';
 import type { RoutesFile, RoutesFileRoute } from '../egress/routes-file-types.js';
 import { defaultDlpFor } from '../egress/routes-file.js';
 import type { MergedRoute } from './route-merge.js';
 
-/** Declared DLP over the origin's defaults (egress spec §11.7; provider routes never block model output). */
+/**
+ * Declared DLP over the origin's defaults (docs/configuration.md §3.4.3; provider routes never
+ * block model output).
+ */
 export function effectiveDlp(route: Route, origin: 'provider' | 'manifest'): NonNullable<RoutesFileRoute['dlp']> {
   const d = defaultDlpFor(origin);
   const out = route.dlp.outboundDetectors;

@@ -1,6 +1,6 @@
 /**
- * Slot assignment (providers spec §7 step 4): one slot per distinct reference, in order of first
- * appearance; references sharing a name share the slot. Pure.
+ * Slot assignment (docs/architecture.md §4.3, step 4): one slot per distinct reference, in order of
+ * first appearance; references sharing a name share the slot. Pure.
  */
 export type SlotPrefix = 'EGRESS_TOKEN_' | 'GIT_GATE_TOKEN_';
 

@@ -1,7 +1,7 @@
 /**
- * The §8.2 abort (providers spec): a resolved credential must not ALSO reach the agent through
- * its env, guest files or prompt — e.g. `env: {API: "${GITHUB_TOKEN}"}` next to a route with
- * `token_ref: GITHUB_TOKEN`. Pure; names variables and places, never values.
+ * The exposure abort (docs/architecture.md §4.3, step 7): a resolved credential must not ALSO reach
+ * the agent through its env, guest files or prompt — e.g. `env: {API: "${GITHUB_TOKEN}"}` next to a
+ * route with `token_ref: GITHUB_TOKEN`. Pure; names variables and places, never values.
  */
 import { BottleError } from '../errors.js';
 

@@ -1,7 +1,8 @@
 /**
- * Plan validation for every provider (providers spec §1.2). A provider — built-in or plugin — is
- * untrusted data here: it may not touch the env names the pipeline owns, write outside the guest
- * home, claim a reference it does not own, or leak a credential it read into the guest. Pure.
+ * Plan validation for every provider (docs/architecture.md §4.3, step 3). A provider — built-in or
+ * plugin — is untrusted data here: it may not touch the env names the pipeline owns, write outside
+ * the guest home, claim a reference it does not own, or leak a credential it read into the guest.
+ * Pure.
  */
 import { posix } from 'node:path';
 import { validateRoute } from '../manifest/route-schema.js';

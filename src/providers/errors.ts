@@ -14,8 +14,9 @@ export type ProviderAuthCode = 'CODEX_AUTH_MISSING' | 'CODEX_AUTH_MALFORMED' | '
 
 /**
  * A host credential a provider must read is missing or unusable. `code` is `PROVIDER_AUTH` (the
- * programmatic API's code, cli spec §16); `reason` is the specific, stable cause
- * (`CODEX_AUTH_*`, providers spec §3.1). Messages show paths with `~` and never any value.
+ * programmatic API's code, docs/cli.md#error-codes); `reason` is the specific, stable cause
+ * (`CODEX_AUTH_*`, docs/decisions/providers-auth-error-codes.md). Messages show paths with `~` and
+ * never any value.
  */
 export class ProviderAuthError extends BottleError {
   readonly reason: ProviderAuthCode;

@@ -1,7 +1,8 @@
 /**
- * The agent provider contract (providers spec §1). A provider never launches anything: it returns
- * a ProvisionPlan — plain data — that the backend-neutral pipeline (src/plan) validates and turns
- * into a BottlePlan. Providers are consulted only while planning; backends never see them.
+ * The agent provider contract (docs/architecture.md §4.3, step 3). A provider never launches
+ * anything: it returns a ProvisionPlan — plain data — that the backend-neutral pipeline (src/plan)
+ * validates and turns into a BottlePlan. Providers are consulted only while planning; backends
+ * never see them.
  */
 import type { AgentProviderConfig, Route } from '../manifest/types.js';
 

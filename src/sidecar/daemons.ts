@@ -1,6 +1,7 @@
 /**
- * The sidecar daemons the supervisor knows about and the environment each child gets (cli spec
- * §14). Pure: no I/O, so backends and tests can compute a child's env without starting anything.
+ * The sidecar daemons the supervisor knows about and the environment each child gets
+ * (docs/architecture.md §7). Pure: no I/O, so backends and tests can compute a child's env without
+ * starting anything.
  */
 import { SIDECAR_PORTS, type DaemonName } from '../plan/bottle-plan.js';
 
@@ -17,11 +18,11 @@ export const LISTEN_VAR: Readonly<Record<DaemonName, string>> = {
   supervise: 'SUPERVISE_LISTEN',
 };
 
-/** Host env every child inherits (STYLE §3: children get an allowlisted env). */
+/** Host env every child inherits (children get an allowlisted env, docs/architecture.md §6). */
 const BASE_VARS = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
 
 /**
- * Non-secret settings each daemon's spec lists; when present in the supervisor's env they pass
+ * Non-secret settings each daemon documents; when present in the supervisor's env they pass
  * through and win over the --config/--listen table (tests, `demo`). Token slots are NOT here.
  */
 const OWN_SETTINGS: Readonly<Record<DaemonName, readonly string[]>> = {
@@ -48,7 +49,7 @@ export function secretOwner(name: string): DaemonName | null {
   return null;
 }
 
-/** Paths inside `--config <dir>` (= state/<slug>/) per the cli spec §14 table. */
+/** Paths inside `--config <dir>` (= state/<slug>/) (docs/architecture.md §7). */
 function configVars(daemon: DaemonName, dir: string): Record<string, string> {
   const socket = `${dir}/run/supervise.sock`;
   switch (daemon) {

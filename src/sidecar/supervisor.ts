@@ -1,7 +1,7 @@
 /**
- * The sidecar bundle supervisor (cli spec §14): one child process per daemon, each with its own
- * allowlisted env; readiness by connecting to every listener; signal forwarding with a grace
- * period. Library code: it never prints — the CLI subscribes to its events.
+ * The sidecar bundle supervisor (docs/architecture.md §7): one child process per daemon, each with
+ * its own allowlisted env; readiness by connecting to every listener; signal forwarding with a
+ * grace period. Library code: it never prints — the CLI subscribes to its events.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -11,7 +11,7 @@ import type { DaemonName } from '../plan/bottle-plan.js';
 import { listenTarget } from './daemons.js';
 
 export const STOP_GRACE_MS = 8_000;
-/** 30 s (cli spec §14); 120 s when the daemons run from TypeScript sources (compiled on the fly). */
+/** 30 s; 120 s when the daemons run from TypeScript sources (compiled on the fly). */
 export const READY_TIMEOUT_MS = import.meta.url.endsWith('.ts') ? 120_000 : 30_000;
 
 export interface ChildSpec {

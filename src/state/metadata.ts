@@ -1,6 +1,6 @@
 /**
- * `state/<slug>/metadata.json` (cli spec §15). The Python original's snake_case keys, so existing
- * state stays readable both ways. Never holds a secret or an env value.
+ * `state/<slug>/metadata.json` (docs/architecture.md §5). The Python original's snake_case keys, so
+ * existing state stays readable both ways. Never holds a secret or an env value.
  */
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';

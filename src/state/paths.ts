@@ -1,4 +1,7 @@
-/** Layout of `<home>/state/<slug>/` (cli spec §15, §14 config-directory table). */
+/**
+ * Layout of `<home>/state/<slug>/` (docs/architecture.md §5; daemon paths:
+ * docs/architecture.md §7).
+ */
 import { join } from 'node:path';
 
 export function stateRoot(home: string): string {

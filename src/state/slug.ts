@@ -1,4 +1,6 @@
-/** Slugs (cli spec §4.3): the name of one bottle instance and of everything it creates. */
+/**
+ * Slugs (docs/cli.md#start-in-short): the name of one bottle instance and of everything it creates.
+ */
 import { randomBytes } from 'node:crypto';
 import { BottleError } from '../errors.js';
 

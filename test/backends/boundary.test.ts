@@ -1,5 +1,5 @@
 /**
- * Layering (README §3, STYLE §1): backends never import providers or manifests, and only
+ * Layering (docs/architecture.md §2): backends never import providers or manifests, and only
  * src/backends/platform.ts reads process.platform.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -52,7 +52,7 @@ const hostEnv = () => ({
   BOT_BOTTLE_CLAUDE_OAUTH_TOKEN: MARK_TOKEN,
 });
 
-describe('bot-bottle info (cli spec §7)', () => {
+describe('bot-bottle info', () => {
   it('text: source, prompt, identity with provenance, git-gate, routes with tags, env names only', async () => {
     const r = await runCli(['info', 'implementer'], { env: hostEnv(), cwd: e.cwd });
     expect(r.stderr).toBe('');

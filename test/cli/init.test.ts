@@ -20,7 +20,7 @@ function validate(home: string, userHome: string) {
   return loadBottles(idx, selectBottleNames(agent, [], idx));
 }
 
-describe('bot-bottle init (cli spec §11)', () => {
+describe('bot-bottle init', () => {
   it('C35 creates the layout; a second run creates nothing, prints skipped, exit 0; files validate', async () => {
     const home = join(e.root, 'fresh', 'bb');
     const env = { ...e.env, BOT_BOTTLE_HOME: home };

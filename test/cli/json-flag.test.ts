@@ -1,6 +1,6 @@
 /**
- * cli spec §1: every command that prints a result has `--json`, so its output can be piped. Read
- * from the real commander program, so a new command without `--json` fails here unless it is
+ * docs/cli-json.md: every command that prints a result has `--json`, so its output can be piped.
+ * Read from the real commander program, so a new command without `--json` fails here unless it is
  * listed below with the reason.
  */
 import type { Command } from 'commander';
@@ -11,7 +11,7 @@ import { buildProgram } from '../../src/cli/main.js';
 const NO_RESULT: Readonly<Record<string, string>> = {
   completion: 'prints a shell script, not a result',
   help: "commander's help",
-  sidecar: 'internal (cli spec §14); its subcommands are daemons',
+  sidecar: 'internal; its subcommands are daemons',
 };
 
 function leaves(cmd: Command, prefix: string[] = []): string[][] {
@@ -21,7 +21,7 @@ function leaves(cmd: Command, prefix: string[] = []): string[][] {
   });
 }
 
-describe('--json on every command that prints a result (cli spec §1)', () => {
+describe('--json on every command that prints a result', () => {
   it('each public command and subcommand has --json naming its schema', async () => {
     const program = await buildProgram();
     const paths = leaves(program).filter((p) => !(p[0]! in NO_RESULT));

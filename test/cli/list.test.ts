@@ -11,7 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => e.cleanup());
 
-describe('bot-bottle list (cli spec §6)', () => {
+describe('bot-bottle list', () => {
   it('C26 broken agent: exit 0, marked broken; --json has the broken text; nothing written', async () => {
     e.write('bbhome/agents/good.md', fm('description: Does good things\nbottle: base', 'Prompt.'));
     e.write('bbhome/agents/bad.md', fm('description: x\negress: {routes: []}'));

@@ -35,7 +35,7 @@ function onTty(args: string[], env: Record<string, string | undefined>): { statu
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-describe.skipIf(!hasScript)('NO_COLOR on a TTY (cli spec §1, C40)', () => {
+describe.skipIf(!hasScript)('NO_COLOR on a TTY (C40)', () => {
   it('the probe: the pseudo-terminal gets colour without NO_COLOR and none with it', () => {
     const probe = join(e.root, 'probe.mjs');
     const output = pathToFileURL(join(REPO_ROOT, 'src', 'cli', 'output.ts')).href;

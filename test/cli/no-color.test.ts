@@ -1,7 +1,7 @@
 /**
- * Colour (cli spec §1, C40): ANSI only on a TTY with NO_COLOR unset or empty and TERM ≠ dumb.
- * Every command that colours decides through useColor and paints through paint(); the source scan
- * below keeps a new escape sequence from appearing anywhere else unreviewed.
+ * Colour (docs/cli-json.md#colour, C40): ANSI only on a TTY with NO_COLOR unset or empty and TERM ≠
+ * dumb. Every command that colours decides through useColor and paints through paint(); the source
+ * scan below keeps a new escape sequence from appearing anywhere else unreviewed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -43,7 +43,7 @@ const active: ActiveDocument = {
 const step = { id: 1, title: 'allowed + injected', passed: true, detail: 'token injected' };
 const failed = { ...step, id: 2, passed: false };
 
-describe('useColor (cli spec §1)', () => {
+describe('useColor', () => {
   it('colours a TTY with NO_COLOR unset or empty', () => {
     colourEnv({});
     expect(useColor(tty)).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * `start` through the real CLI (cli spec §4, C3–C20, C41): argument validation, dry-run text and
+ * `start` through the real CLI (C3–C20, C41): argument validation, dry-run text and
  * JSON, and the secrets check — marker values planted in host env vars named by token refs and in
  * a fake Codex login never reach stdout, stderr or disk, and a dry run creates no state dir.
  */
@@ -154,7 +154,7 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
 }
 
-describe('start: argument validation (cli spec §4, exit 2)', () => {
+describe('start: argument validation (exit 2)', () => {
   it('C3: no agent and stdin not a TTY → exit 2 naming the positional', async () => {
     const e = setup();
     const r = await start(e, []);
@@ -216,7 +216,7 @@ describe('start: argument validation (cli spec §4, exit 2)', () => {
   });
 });
 
-describe('start --dry-run (cli spec §4.5)', () => {
+describe('start --dry-run', () => {
   it('C7/C8: --format json prints bot-bottle/plan@1 with tokenRef and slot, never a value; no state dir', async () => {
     const e = setup();
     const r = await start(e, ['implementer', '--dry-run', '--format', 'json']);
@@ -334,7 +334,7 @@ describe('start --dry-run (cli spec §4.5)', () => {
         ]);
       }
     }
-    // Same with the login under CODEX_HOME (providers spec §3.1 step 1).
+    // Same with the login under CODEX_HOME.
     const codexHome = join(e.root, 'codex-home');
     mkdirSync(codexHome);
     renameSync(join(e.userHome, '.codex', 'auth.json'), join(codexHome, 'auth.json'));
@@ -441,7 +441,7 @@ describe('start interactive confirmation (C13, on a pseudo-terminal)', () => {
   });
 });
 
-describe('slugs (cli spec §4.3)', () => {
+describe('slugs', () => {
   it('C18: slugify', () => {
     expect(slugify('Ünïcode  Agent__X')).toBe('unicode-agent-x');
     expect(slugify('!!!')).toBe('bottle');

@@ -16,7 +16,7 @@ import { DEFAULT, SLOT, scanner } from './helpers.js';
 const s = scanner();
 const AKIA = 'AKIAIOSFODNN7EXAMPLE';
 
-describe('body decoding (egress §11.3)', () => {
+describe('body decoding', () => {
   const json = Buffer.from(JSON.stringify({ msg: `key ${AKIA}`, pad: 'x'.repeat(200) }));
 
   it('E44: gzip, x-gzip, deflate (zlib and raw), br and identity decode to the text', () => {
@@ -104,7 +104,7 @@ describe('body decoding (egress §11.3)', () => {
   });
 });
 
-describe('derived views (egress §11.3)', () => {
+describe('derived views', () => {
   it('JSON \\uXXXX escapes resolved in a derived body view', () => {
     const escaped = SLOT.split('').map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
     const text = `{"t":"${escaped}"}`;

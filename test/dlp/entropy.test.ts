@@ -6,7 +6,7 @@ import { ALL, DEFAULT, KEY } from './helpers.js';
 const s = createScanner({ knownSecrets: [], fingerprintKey: KEY });
 const RANDOM = 'Zx8Qm2Lp0Vn7Rt4Ws6Yb1Kd9Hf3Gj5Ca'; // 32 distinct characters: 5 bits/char
 
-describe('entropy detector (egress §11.1, warn only)', () => {
+describe('entropy detector (warn only)', () => {
   it('E47: a high-entropy run warns only when entropy is enabled', () => {
     expect(shannonEntropy(RANDOM)).toBeGreaterThanOrEqual(ENTROPY_MIN_BITS);
     const text = `{"id":"${RANDOM}"}`;

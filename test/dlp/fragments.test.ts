@@ -8,7 +8,7 @@ const s = scanner();
 const LONG = 'Lk4vQ9zR2mX7pT1wN8bC5yH3jF6gD0sA'; // 32 alphanumerics, threshold 16
 const long = createScanner({ knownSecrets: [{ name: 'EGRESS_TOKEN_1', value: LONG, kind: 'slot' }], fingerprintKey: KEY });
 
-describe('fragmented known secrets (egress §11.2 item 5)', () => {
+describe('fragmented known secrets', () => {
   it('E35: half in the query, half in the body → fragment across both surfaces, not rewritable', () => {
     const half = Math.ceil(SLOT.length / 2);
     const f = s.scan(
@@ -107,7 +107,7 @@ describe('fragmented known secrets (egress §11.2 item 5)', () => {
   });
 });
 
-describe('cross-request accumulation (§11.2 SHOULD, 10 minutes)', () => {
+describe('cross-request accumulation (10 minutes)', () => {
   const pieces = [LONG.slice(0, 8), LONG.slice(8, 16), LONG.slice(16, 24)];
 
   it('pieces below the threshold in separate requests add up within 10 minutes', () => {

@@ -32,7 +32,7 @@ function forms(value: string): [string, string, string][] {
   return cases;
 }
 
-describe('known_secrets (egress §11.2)', () => {
+describe('known_secrets', () => {
   for (const [label, text, rule] of forms(SLOT)) {
     it(`E34: slot value as ${label} → ${rule}`, () => {
       const f = s.scan([{ name: 'body', text }], DEFAULT).filter((x) => x.detector === 'known_secrets' && x.rule !== 'fragment');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * src/dlp is shared by host and sidecars: pure code only (STYLE §1 "Test the boundaries").
+ * src/dlp is shared by host and sidecars: pure code only (docs/architecture.md §2).
  * Allowed: node:crypto (HMAC), node:zlib (sync), node:buffer and its own files.
  */
 const DIR = join(import.meta.dirname, '../../src/dlp');

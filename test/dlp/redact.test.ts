@@ -6,7 +6,7 @@ import { CANARY, DEFAULT, SENSITIVE, SLOT, scanner } from './helpers.js';
 const s = scanner();
 const GHP = `ghp_${'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC2eF4hJ6'}`;
 
-describe('redaction (egress §11.4)', () => {
+describe('redaction', () => {
   it('replaces every raw match and a re-scan is clean', () => {
     const text = JSON.stringify({ a: GHP, b: `x ${SENSITIVE} y`, c: Buffer.from(`:${SENSITIVE}`).toString('base64'), d: [GHP] });
     const findings = s.scan([{ name: 'body', text }], DEFAULT);
@@ -45,7 +45,7 @@ describe('redaction (egress §11.4)', () => {
   });
 });
 
-describe('log redaction (egress §13)', () => {
+describe('log redaction', () => {
   it('token patterns become [redacted:<rule>] without a scanner', () => {
     expect(redactForLog(`auth failed for ${GHP} at AKIAIOSFODNN7EXAMPLE`)).toBe('auth failed for [redacted:github_token] at [redacted:aws_access_key_id]');
     expect(redactForLog('nothing here')).toBe('nothing here');

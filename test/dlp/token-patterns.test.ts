@@ -41,7 +41,7 @@ const SAMPLES: [string, string, string][] = [
   ['huggingface_token', `hf_${'abcdefghijklmnopqrstuvwxyzABCDEFGH'}`, `hf_${'abcdefghij'}`],
 ];
 
-describe('token_patterns (egress §11.1)', () => {
+describe('token_patterns', () => {
   it('E31: every rule of the table has a positive and a negative sample here', () => {
     const covered = new Set(SAMPLES.map(([r]) => r));
     expect([...covered].sort()).toEqual([...TOKEN_RULE_IDS].sort());

@@ -1,5 +1,5 @@
 /**
- * `bot-bottle doctor` run as the real CLI (cli spec §12, test C19/C36): the JSON document, the
+ * `bot-bottle doctor` run as the real CLI (docs/cli.md, test C19/C36): the JSON document, the
  * verdict and exit codes per backend, broken manifests named, host variables by name only.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -38,8 +38,8 @@ async function doctorJson(args: string[] = [], env: Record<string, string | unde
 
 const byId = (doc: DoctorDoc, id: string): Check | undefined => doc.checks.find((c) => c.id === id);
 
-describe('bot-bottle doctor (cli spec §12)', () => {
-  it('--json: bot-bottle/doctor@1 with the spec fields; unimplemented backends honest, with state and fix', async () => {
+describe('bot-bottle doctor', () => {
+  it('--json: bot-bottle/doctor@1 with its fixed fields; unimplemented backends honest, with state and fix', async () => {
     const { doc } = await doctorJson();
     expect(Object.keys(doc)).toEqual(['schema', 'defaultBackend', 'usable', 'checks']);
     expect(doc.schema).toBe('bot-bottle/doctor@1');

@@ -1,4 +1,7 @@
-/** Audit file (egress spec §13): JSON lines, 0600, batched writes flushed on close, rotation to `.1`. */
+/**
+ * Audit file (docs/security-model.md §2.3): JSON lines, 0600, batched writes flushed on close,
+ * rotation to `.1`.
+ */
 import { describe, it, expect } from 'vitest';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Layering (STYLE.md §1 "Test the boundaries"): the egress decision cores are pure — they import no
+ * Layering (docs/architecture.md §2): the egress decision cores are pure — they import no
  * node:net, node:fs or node:child_process (directly or through another local module), so the
  * host (plan pipeline, --check) and the sidecar share them.
  */

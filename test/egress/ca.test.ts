@@ -13,7 +13,7 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-describe('egress CA (spec §4)', () => {
+describe('egress CA', () => {
   it('mints a P-256 CA with CN, pathLen 0 critical, keyCertSign+cRLSign, now-1h..now+30d', async () => {
     const now = new Date('2026-01-01T00:00:00Z');
     const ca = await createBottleCa('researcher-m3hxd', now);

@@ -1,6 +1,6 @@
 /**
  * CONNECT / absolute-form / origin-form handling against real loopback TLS upstreams
- * (egress spec §18 cases E1–E12, E16, E17, E54, E58, E61), clients: curl, undici, raw sockets.
+ * (cases E1–E12, E16, E17, E54, E58, E61), clients: curl, undici, raw sockets.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
@@ -187,7 +187,7 @@ describe('CONNECT decisions (C1–C8)', () => {
   });
 });
 
-describe.skipIf(skipReason('curl'))('absolute-form and origin-form (§3, §6.2)', () => {
+describe.skipIf(skipReason('curl'))('absolute-form and origin-form', () => {
   it('E7 GET http://plain.test/x with a no-auth route → plain-HTTP forward 200 (curl)', async () => {
     const r = await runCurl(['--proxy', e.proxy, `http://plain.test:${plainPort}/x`]);
     expect(r.stdout).toBe('plain /x');

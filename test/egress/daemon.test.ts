@@ -1,6 +1,6 @@
 /**
  * The egress daemon as a real child process (src/egress/main.ts): reload, startup refusals,
- * passthrough, log levels, graceful shutdown, --check (egress spec §18 E51–E53, E55–E57, E59, E60).
+ * passthrough, log levels, graceful shutdown, --check (E51–E53, E55–E57, E59, E60).
  * Every child is stopped by PID in afterEach; the planted secret and canary are grepped in all output.
  */
 import { describe, it, expect, afterEach, beforeAll, afterAll } from 'vitest';

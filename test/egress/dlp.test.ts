@@ -1,5 +1,5 @@
 /**
- * Outbound DLP and inbound scanning through the proxy (egress spec §18 cases E30–E48): planted
+ * Outbound DLP and inbound scanning through the proxy (cases E30–E48): planted
  * secrets and the canary never reach the stand-in upstream and never appear in any log or audit line.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';

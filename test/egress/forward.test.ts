@@ -1,6 +1,6 @@
 /**
  * Matching, stripping, injection, SSRF and upstream failures through real tunnels
- * (egress spec §18 cases E13–E15, E18–E27, E29).
+ * (cases E13–E15, E18–E27, E29).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { A, SECRET0, CANARY, startInProc, upstream, viaUndici, tunnelRaw, rawConnect, type InProc } from './harness.js';
@@ -28,7 +28,7 @@ async function proc(routes: string, over: Parameters<typeof startInProc>[1] = {}
   return e;
 }
 
-describe('SSRF guard (§9)', () => {
+describe('SSRF guard', () => {
   it('E13 resolves to 10.0.0.5: without allow → 403 ssrf; with 10.0.0.0/8 → not ssrf (connect attempted)', async () => {
     const e = await proc(`  - {host: ${A}, port: 9443}\n  - {host: b.example.test, port: 9443, allow_private_cidrs: [10.0.0.0/8]}\n`, {
       resolve: { [A]: ['10.0.0.5'], 'b.example.test': ['10.0.0.5'] },

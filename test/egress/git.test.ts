@@ -1,5 +1,5 @@
 /**
- * git over HTTPS through the proxy with Basic injection (egress spec §18 E28, E28b): a real
+ * git over HTTPS through the proxy with Basic injection (E28, E28b): a real
  * `git http-backend` upstream behind a Node TLS server that demands Basic auth.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';

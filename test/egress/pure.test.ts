@@ -73,7 +73,7 @@ describe('host normalisation (C2)', () => {
   });
 });
 
-describe('SSRF address policy (§9)', () => {
+describe('SSRF address policy', () => {
   const none = compileCidrs([]);
   it('E13/E14/E15 private, metadata, mixed, mapped and NAT64', () => {
     expect(checkAddress('10.0.0.5', none).ok).toBe(false);
@@ -105,9 +105,9 @@ describe('SSRF address policy (§9)', () => {
   });
 });
 
-describe('routes file (§5.1)', () => {
+describe('routes file', () => {
   const head = 'version: 1\ngeneration: 3\nbottle: b\nlog: 1\nroutes:\n';
-  it('parses the spec example and fills dlp defaults', () => {
+  it('parses an example file and fills dlp defaults', () => {
     const doc = parseRoutesFile(`${head}  - host: api.anthropic.com
     auth: {scheme: Bearer, token_env: EGRESS_TOKEN_0}
     dlp: {outbound_detectors: [token_patterns, known_secrets], inbound_detectors: false, outbound_on_match: redact}
@@ -195,7 +195,7 @@ describe('routes file (§5.1)', () => {
   });
 });
 
-describe('route selection and CONNECT (C1–C6, §7.1)', () => {
+describe('route selection and CONNECT (C1–C6)', () => {
   it('E1/E3/E4 no_route and ports', () => {
     expect(decideConnect(std, 'evil.test:443')).toMatchObject({ action: 'deny', code: 'no_route' });
     expect(decideConnect(std, `${A}:443`)).toMatchObject({ action: 'intercept', host: A, port: 443 });
@@ -243,7 +243,7 @@ describe('route selection and CONNECT (C1–C6, §7.1)', () => {
   });
 });
 
-describe('request decisions (R2–R5b, §7.2)', () => {
+describe('request decisions (R2–R5b)', () => {
   it('E5/E6 Host check', () => {
     expect(decideRequest(std, req({ url: '/v1/x', headers: { host: 'evil.test' } }))).toMatchObject({ code: 'host_mismatch' });
     expect(decideRequest(std, req({ url: '/v1/x', headers: { host: 'API.Example.Test:443' } }))).toMatchObject({ action: 'allow' });
@@ -297,7 +297,7 @@ describe('request decisions (R2–R5b, §7.2)', () => {
   });
 });
 
-describe('injection and header filter (§8, R6)', () => {
+describe('injection and header filter (R6)', () => {
   it('E24–E27 schemes', () => {
     expect(injectionHeader({ scheme: 'Bearer', header: 'authorization' }, 'v')).toEqual(['authorization', 'Bearer v']);
     expect(injectionHeader({ scheme: 'token', header: 'authorization' }, 'v')).toEqual(['authorization', 'token v']);
@@ -313,7 +313,7 @@ describe('injection and header filter (§8, R6)', () => {
   });
 });
 
-describe('deny responses (§10)', () => {
+describe('deny responses', () => {
   it('body has the marker, method, scheme, host, path; never the query', () => {
     const b = denyBody('no_route', { method: 'GET', scheme: 'https', host: 'evil.example', port: 443, path: '/' });
     expect(b).toBe('egress: denied (no_route) GET https://evil.example/\nThis bottle has no egress route for evil.example:443.\nAsk the operator to add a route to the bottle file (the supervise tools are not available in this version).\n');
@@ -325,7 +325,7 @@ describe('deny responses (§10)', () => {
   });
 });
 
-describe('DLP verdict (§11.4)', () => {
+describe('DLP verdict', () => {
   const f = (o: Partial<Finding>): Finding => ({ detector: 'token_patterns', rule: 'github_token', surface: 'body', start: 0, end: 4, severity: 'block', masked: 'ghp_… (len 40)', fingerprint: 'abcdefabcdef', ...o });
   const route = (onMatch: 'block' | 'redact' | 'supervise') => table(`  - {host: a.test, dlp: {outbound_detectors: all, inbound_detectors: false, outbound_on_match: ${onMatch}}}\n`).routes[0]!;
   it('canary always wins, slots always block, entropy only warns', () => {

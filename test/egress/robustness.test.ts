@@ -1,5 +1,5 @@
 /**
- * Hostile clients (security spec §2 attacks 17–18, §4 fuzzing): slowloris and oversized input are
+ * Hostile clients (attacks 17–18, fuzzing): slowloris and oversized input are
  * bounded, arbitrary bytes never crash the proxy, and it keeps serving others meanwhile.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * Streaming through the proxy (egress spec §12.1): SSE chunk-by-chunk (E49) and WebSocket
- * upgrade + frame scanning (E50), against real loopback TLS upstreams.
+ * Streaming through the proxy (docs/decisions/egress-websocket-and-streams.md): SSE chunk-by-chunk
+ * (E49) and WebSocket upgrade + frame scanning (E50), against real loopback TLS upstreams.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import https from 'node:https';

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the supervise internal API (supervise spec §4) on a Unix socket: the real daemon
+ * A stand-in for the supervise internal API on a Unix socket: the real daemon
  * is another component; this fake records proposals and answers decisions as the test says.
  */
 import http from 'node:http';

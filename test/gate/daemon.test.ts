@@ -1,6 +1,6 @@
 /**
- * The daemon as a process (git-gate spec §2): env-driven startup, exit 78 on bad config / missing
- * credential file / unset token slot, JSON-line logs, audit file, SIGTERM. Run both through
+ * The daemon as a process (docs/architecture.md §7): env-driven startup, exit 78 on bad config /
+ * missing credential file / unset token slot, JSON-line logs, audit file, SIGTERM. Run both through
  * src/gate/main.ts and through the real CLI (`bot-bottle sidecar git-gate`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Inline allow markers (git-gate spec §6.3; security.md §2 attack 13): never silently honoured,
+ * Inline allow markers (docs/decisions/gate-approvals.md; attack 13): never silently honoured,
  * filed as a `secret-allow` proposal through supervise's internal socket, fail closed otherwise.
  * supervise's internal API is played by a small Unix-socket server (test/gate/helpers/fake-supervise.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Fetch path of the git gate with real git against file:// upstreams (git-gate spec §3–§5, §9).
+ * Fetch path of the git gate with real git against file:// upstreams (docs/architecture.md §7).
  */
 import { renameSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * HTTPS upstream with a token (git-gate spec §7, §9 G27/G28): `H` = a Node TLS server on loopback
- * in front of `git http-backend` demanding Basic. The token reaches git only through the
+ * HTTPS upstream with a token (docs/configuration.md §3.5; G27/G28): `H` = a Node TLS server on
+ * loopback in front of `git http-backend` demanding Basic. The token reaches git only through the
  * GIT_CONFIG_* environment of the gate's own upstream git processes.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Push path of the git gate with real git (git-gate spec §6, §9; security.md §2 attacks 12–14).
+ * Push path of the git gate with real git (docs/security-model.md §2.5; attacks 12–14).
  * Upstream state is always asserted by reading the upstream bare repo directly.
  */
 import { chmodSync, renameSync, writeFileSync } from 'node:fs';
@@ -327,7 +327,7 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
     expect(refsOf(mirror)['refs/heads/fine']).toBe(tip);
   });
 
-  it('beyond §6.2: secrets in a file name, an author identity or a ref name are rejected, and only ever shown masked', async () => {
+  it('beyond added lines and messages: secrets in a file name, an author identity or a ref name are rejected, and only ever shown masked', async () => {
     const { up, h, agent, wc } = await setup();
     const before = refsOf(up);
     await commitFile(agent, wc, `keys/${AWS_KEY}.txt`, '');

@@ -1,6 +1,7 @@
 /**
- * SSH upstreams (git-gate spec §7, §9 G24–G26, G32): a real sshd on loopback with a fresh host
- * key; the gate connects with the pinned key only (synthesised known_hosts, no TOFU, BatchMode).
+ * SSH upstreams (docs/configuration.md §3.5; G24–G26, G32): a real sshd on loopback with a fresh
+ * host key; the gate connects with the pinned key only (synthesised known_hosts, no TOFU,
+ * BatchMode).
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,7 +1,8 @@
 /**
- * Gitea deploy keys (git-gate spec §7, §9 G29): fresh ed25519 per launch registered through the
- * API, revoked at teardown, loud and recorded when revocation fails. The Gitea API is a local
- * stand-in; with sshd available the provisioned key is also used for a real clone via the gate.
+ * Gitea deploy keys (docs/decisions/gate-gitea-keys.md; G29): fresh ed25519 per launch registered
+ * through the API, revoked at teardown, loud and recorded when revocation fails. The Gitea API is a
+ * local stand-in; with sshd available the provisioned key is also used for a real clone via the
+ * gate.
  */
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

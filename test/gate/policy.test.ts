@@ -1,4 +1,4 @@
-/** Push policy (git-gate spec §6.1) — pure unit tests, plus properties of the ref globs. */
+/** Push policy (docs/security-model.md §2.5) — pure unit tests, plus properties of the ref globs. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

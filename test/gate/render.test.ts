@@ -1,4 +1,7 @@
-/** Host-side renderer and agent git config (git-gate spec §2, §7, §8) — pure unit tests. */
+/**
+ * Host-side renderer and agent git config (docs/decisions/gate-config-and-credentials.md) — pure
+ * unit tests.
+ */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GateConfigError, parseGateConfig } from '../../src/gate/config.js';
@@ -150,7 +153,7 @@ describe('parseGateConfig (sidecar side)', () => {
 });
 
 describe('agentGitConfigText', () => {
-  it('renders the spec §8 ~/.gitconfig shape that git reads back to the same pairs', async () => {
+  it('renders a ~/.gitconfig (one [url] section per repo) that git reads back to the same pairs', async () => {
     const { agentGitConfigText } = await import('../../src/gate/render.js');
     const { spawnSync } = await import('node:child_process');
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');

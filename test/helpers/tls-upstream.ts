@@ -1,6 +1,6 @@
 /**
  * A real HTTPS stand-in upstream on 127.0.0.1:0 that records every request it receives.
- * One helper for egress, git-gate and backend tests (STYLE.md §4).
+ * One helper for egress, git-gate and backend tests.
  */
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-/** `cleanup` of state dirs (cli spec §8; C28 state part, C29, C30). */
+/** `cleanup` of state dirs (C28 state part, C29, C30). */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

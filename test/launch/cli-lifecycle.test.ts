@@ -1,6 +1,7 @@
 /**
- * Signals and orphans across processes: SIGINT mid-launch (cli spec §4.2), a launcher that dies
- * mid-session (security spec §3 "host crash"), `list active` and `cleanup` (C28, C29) on netns.
+ * Signals and orphans across processes: SIGINT mid-launch (docs/architecture.md §4.8), a launcher
+ * that dies mid-session ("host crash", docs/security-model.md §3), `list active` and `cleanup`
+ * (C28, C29) on netns.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';

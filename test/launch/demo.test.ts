@@ -1,4 +1,4 @@
-/** `bot-bottle demo` on netns (cli spec §13; C37's netns twin): four steps PASS, nothing left. */
+/** `bot-bottle demo` on netns (C37's netns twin): four steps PASS, nothing left. */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';

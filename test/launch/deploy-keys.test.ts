@@ -1,5 +1,5 @@
 /**
- * Gitea deploy keys wired into the launch (git-gate spec §7, cli spec §15): a fresh key is
+ * Gitea deploy keys wired into the launch (docs/decisions/gate-gitea-keys.md): a fresh key is
  * registered right after the state dir is written and revoked at teardown; a failed revocation is
  * loud (names the key) and keeps the record for `cleanup`. Gitea cannot run here: its deploy-key
  * endpoints are the local stand-in of test/gate/helpers/fake-gitea.ts.

@@ -1,5 +1,5 @@
 /**
- * The launch lifecycle (cli spec §4.1 steps 8–10, §4.2, §15) on the real netns backend, with the
+ * The launch lifecycle (docs/architecture.md §4.5–§4.8) on the real netns backend, with the
  * stand-in sidecar supervisor (the real daemons are exercised in sidecars.test.ts).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

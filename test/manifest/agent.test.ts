@@ -6,7 +6,7 @@ import { indexManifests, loadAgent, loadBottles, resolveIdentity } from '../../s
 import { checkDockerfile, checkStaticKeys, checkTemplateAvailable, resolveSkillDirs } from '../../src/manifest/launch-checks.js';
 import { agentError, expectMsg, fm, parseAgentYaml, tempTree, type TempTree } from './helpers.js';
 
-describe('agent front-matter (manifest §8)', () => {
+describe('agent front-matter', () => {
   it('M51 agent user overlays bottle user with provenance', () => {
     let t: TempTree | undefined;
     try {
@@ -84,7 +84,7 @@ describe('agent front-matter (manifest §8)', () => {
   });
 });
 
-describe('launch-time file checks (§3.2, §5)', () => {
+describe('launch-time file checks', () => {
   let t: TempTree;
   beforeEach(() => {
     t = tempTree();

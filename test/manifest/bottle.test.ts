@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { agentError, bottleError, expectMsg, parseBottleYaml } from './helpers.js';
 import { materialize } from '../../src/manifest/merge.js';
 
-describe('bottle front-matter (manifest §3, §5, §9)', () => {
+describe('bottle front-matter', () => {
   it('M1 empty bottle is valid with defaults', () => {
     const own = parseBottleYaml('');
     const c = materialize(own);
@@ -96,13 +96,13 @@ describe('bottle front-matter (manifest §3, §5, §9)', () => {
       expectMsg(bottleError('egress:\n  dlp_action: block'), 'dlp.outbound_on_match');
       expectMsg(agentError('git: {user: {name: x}}'), 'agents keep only git-gate.user');
     });
-    it('the spec example line', () => {
+    it('the example line', () => {
       const e = bottleError('env: {}\negress: {}\ngit: {}');
       expect(e.message).toBe('~/bottles/b.md:4:1: "git" was renamed to "git-gate" (user, repos); move the block and rename remotes to repos');
     });
   });
 
-  describe('agent_provider (§3.2)', () => {
+  describe('agent_provider', () => {
     it('M57 auth_token with template codex', () => {
       expectMsg(
         bottleError('agent_provider: {template: codex, auth_token: BOT_BOTTLE_CLAUDE_OAUTH_TOKEN}'),
@@ -140,7 +140,7 @@ describe('bottle front-matter (manifest §3, §5, §9)', () => {
     });
   });
 
-  describe('git-gate (§5)', () => {
+  describe('git-gate', () => {
     const HK = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForDocsOnly0000000000000000';
     it('user validation', () => {
       expectMsg(bottleError('git-gate: {user: {email: "a@b@c"}}'), 'one "@"');

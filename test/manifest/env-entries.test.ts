@@ -4,7 +4,7 @@ import { envWarnings, isReservedEnvName, parseEnvValue, resolveEnvEntries } from
 
 const SECRET = 'marker-secret-9f2c1';
 
-describe('env entries (manifest §3.1)', () => {
+describe('env entries', () => {
   it('M29 unset host variable: error names HOME_X and A, never a value', async () => {
     const entries = [parseEnvValue('OTHER', SECRET), parseEnvValue('A', '${HOME_X}')];
     const err = await resolveEnvEntries(entries, { hostEnv: { UNRELATED: SECRET }, headless: false }).catch((e: unknown) => e);

@@ -41,7 +41,7 @@ describe('shipped examples/ (issue deliverable 6)', () => {
     expect(full.config.gitGate.repos.map((r) => r.name)).toEqual(['webapp', 'docs']);
   });
 
-  it('implementer: identity from agent and bottle (spec §11 example)', () => {
+  it('implementer: identity from agent and bottle (shipped example)', () => {
     const i = idx();
     const agent = loadAgent(i, 'implementer');
     const s = loadBottles(i, selectBottleNames(agent, [], i));

@@ -18,7 +18,7 @@ function load(...names: string[]) {
 }
 const hosts = (names: string[]) => load(...names).config.egress.routes.map((r) => r.route.host);
 
-describe('extends and merging (manifest §6)', () => {
+describe('extends and merging', () => {
   it('M38 missing parent lists available bottles with a suggestion', () => {
     bottle('a', 'extends: missing');
     bottle('missin', '');
@@ -172,7 +172,7 @@ describe('extends and merging (manifest §6)', () => {
   });
 });
 
-describe('choosing bottles (manifest §7)', () => {
+describe('choosing bottles', () => {
   it('M71 --bottle a --bottle b: b wins on env; order recorded', () => {
     bottle('a', 'env: {X: from-a, A: a}');
     bottle('b', 'env: {X: from-b}');

@@ -5,7 +5,7 @@ import { bottleError, expectMsg, parseAgentYaml, parseBottleYaml } from './helpe
 import { parseManifestText } from '../../src/manifest/loader.js';
 import { ManifestError } from '../../src/manifest/errors.js';
 
-describe('front-matter (manifest §2)', () => {
+describe('front-matter', () => {
   it('M33 duplicate key is an error naming the key and its line', () => {
     const e = bottleError('env:\n  A: x\nenv:\n  B: y');
     expectMsg(e, 'duplicate key "env"');

@@ -1,5 +1,5 @@
 /**
- * Property-based tests (STYLE §4 "Fuzz the parsers"): whatever the input, the loader returns a
+ * Property-based tests (fuzz the parsers): whatever the input, the loader returns a
  * value or throws ManifestError — never another exception, never hangs. Runs are bounded.
  */
 import { describe, expect, it } from 'vitest';

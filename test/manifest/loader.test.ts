@@ -14,7 +14,7 @@ beforeEach(() => {
 afterEach(() => t.cleanup());
 const index = () => indexManifests({ home: t.home, cwd: t.cwd, userHome: t.userHome });
 
-describe('files, trust boundary and lazy loading (manifest §1, §10)', () => {
+describe('files, trust boundary and lazy loading', () => {
   it('BOT_BOTTLE_HOME relocates the home and must be absolute', () => {
     expect(resolveHome({ BOT_BOTTLE_HOME: '/srv/bb', HOME: '/home/u' })).toBe('/srv/bb');
     expect(resolveHome({ HOME: '/home/u' })).toBe('/home/u/.bot-bottle');

@@ -17,7 +17,7 @@ function routeErr(yaml: string): ManifestError {
   return bottleError(`egress:\n  routes:\n    - ${yaml.split('\n').join('\n      ')}`);
 }
 
-describe('egress routes (manifest §4)', () => {
+describe('egress routes', () => {
   it('M2 a bare host gives one route with defaults', () => {
     const r = route('host: api.example.com');
     expect(r).toEqual({ host: 'api.example.com', tlsPassthrough: false, git: { fetch: true }, dlp: {}, allowPrivateCidrs: [] });

@@ -1,4 +1,4 @@
-/** Traceability (STYLE §4): every manifest test case M1–M74 of manifest.md §12 has a named test. */
+/** Traceability: every manifest test case id M1–M74 (plus M11a, M11b) has a named test. */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ function testSources(dir: string): string {
     .join('\n');
 }
 
-describe('manifest spec coverage', () => {
+describe('manifest test-id coverage', () => {
   it('every M id has a test naming it', () => {
     const ids = [...Array.from({ length: 74 }, (_, i) => `M${i + 1}`), 'M11a', 'M11b'];
     const text = testSources(join(REPO_ROOT, 'test'));

@@ -16,7 +16,7 @@ function walk(dir: string): string[] {
 }
 
 describe('preparePlan (backend-neutral plan, no side effects)', () => {
-  it('builds a complete, frozen plan with agent env per backends spec §2 and writes nothing', async () => {
+  it('builds a complete, frozen plan with the agent env and writes nothing', async () => {
     h = tempHome();
     h.bottle('claude', 'agent_provider: {template: claude, auth_token: BOT_BOTTLE_CLAUDE_OAUTH_TOKEN}\negress: {log: 1}');
     h.bottle('dev', 'extends: claude\nenv: {TZ: Europe/Berlin, REG: "${REG_URL}"}\negress:\n  routes:\n    - host: api.github.com\n      auth: {scheme: token, token_ref: GITHUB_TOKEN}');
@@ -234,7 +234,7 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
   });
 });
 
-describe('materializeState (cli spec §15)', () => {
+describe('materializeState', () => {
   it('writes state/<slug>/ 0700 with metadata (snake_case), CA, routes file, git-gate config — and no secret', async () => {
     h = tempHome();
     const key = h.file('keys/id_ed25519', '-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n', 0o600);

@@ -28,7 +28,7 @@ const META: BottleMetadata = {
   version: '0.1.0',
 };
 
-describe('metadata.json (cli spec §15)', () => {
+describe('metadata.json', () => {
   it("writes the Python original's snake_case keys (0600) and reads them back", async () => {
     const d = mkdtempSync(join(tmpdir(), 'bb-meta-'));
     dirs.push(d);
@@ -88,7 +88,7 @@ describe('properties', () => {
   });
 });
 
-describe('agent env (backends spec §2)', () => {
+describe('agent env', () => {
   it('sets slug/label/colour and the canary; provider env wins over manifest env with a warning', () => {
     const r = buildAgentEnv({ slug: 's-1', label: 'Fix it', color: 'cyan', canary: 'c'.repeat(43), providerEnv: { A: 'p' }, providerName: 'codex', manifestEnv: { A: 'm', B: 'b' } });
     expect(r.env).toMatchObject({ BOT_BOTTLE_SLUG: 's-1', BOT_BOTTLE_LABEL: 'Fix it', BOT_BOTTLE_COLOR: 'cyan', BOT_BOTTLE_CANARY: 'c'.repeat(43), A: 'p', B: 'b' });

@@ -1,7 +1,8 @@
 /**
- * The token flow (providers spec §7–§8): slots, route merge, resolveTokenValues. The seed of this
- * project: the Python original resolved manifest token refs and then slotted in the Codex host
- * credential in two copies, one per backend. Here there is one pure function and one call.
+ * The token flow (docs/architecture.md §4.3, steps 4–5): slots, route merge, resolveTokenValues.
+ * The seed of this project: the Python original resolved manifest token refs and then slotted in
+ * the Codex host credential in two copies, one per backend. Here there is one pure function and one
+ * call.
  */
 import { describe, expect, it } from 'vitest';
 import { resolveTokenValues, TokenResolutionError } from '../../src/plan/resolve-token-values.js';
@@ -37,7 +38,7 @@ async function codexRoutes(forward: boolean, token: string) {
   return codexProvider.plan(makeCtx({ host, config: { template: 'codex', forwardHostCredentials: forward } }));
 }
 
-describe('resolveTokenValues (providers spec §8.1)', () => {
+describe('resolveTokenValues', () => {
   it('P1: empty map → a new empty object', () => {
     const map = {};
     const out = resolveTokenValues(map, { A: 'x' });
@@ -166,7 +167,7 @@ describe('resolveTokenValues (providers spec §8.1)', () => {
   });
 });
 
-describe('slots and the routes file (providers spec §7)', () => {
+describe('slots and the routes file', () => {
   it('P13: refs A, B, A → A→0, B→1, third route shares slot 0', () => {
     const merged = mergeRoutes('claude', [], [bottle(tokenRoute('a.example.com', 'A')), bottle(tokenRoute('b.example.com', 'B')), bottle(tokenRoute('c.example.com', 'A'))]);
     const slots = assignSlots(merged.routes.map((m) => m.route.auth?.tokenRef), 'EGRESS_TOKEN_');
@@ -189,7 +190,7 @@ describe('slots and the routes file (providers spec §7)', () => {
     expect(text).toContain('token_env: EGRESS_TOKEN_1');
     for (const forbidden of ['GITHUB_TOKEN', 'BOT_BOTTLE_CLAUDE_OAUTH_TOKEN', GH, 'MARKERVALUE']) expect(text).not.toContain(forbidden);
     const doc = buildRoutesFile({ slug: 'impl-abcde', log: 1, routes: merged.routes, slotOf: slots.slotOf });
-    // Explicit DLP per origin (egress spec §11.7); passthrough routes carry none.
+    // Explicit DLP per origin (docs/configuration.md §3.4.3); passthrough routes carry none.
     expect(doc.routes[0]).toMatchObject({ origin: 'provider', dlp: { outbound_detectors: ['token_patterns', 'known_secrets'], inbound_detectors: false, outbound_on_match: 'redact' } });
     expect(doc.routes[1]).toMatchObject({ origin: 'manifest', dlp: { outbound_detectors: ['token_patterns', 'known_secrets'], inbound_detectors: ['naive_injection_detection'], outbound_on_match: 'supervise' } });
     expect(doc.routes[2]).toEqual({ host: 'pinned.example.com', tls_passthrough: true, origin: 'manifest' });
@@ -202,7 +203,7 @@ describe('slots and the routes file (providers spec §7)', () => {
   });
 });
 
-describe('route merge (providers spec §7)', () => {
+describe('route merge', () => {
   it('P15: a strong provider route claims its host; the bottle route is dropped with a note', async () => {
     const codex = await codexRoutes(true, T(NOW_S + 3600));
     const m = mergeRoutes('codex', codex.egressRoutes, [bottle(route('API.openai.com'.toLowerCase(), { matches: [{ methods: ['GET'] }] }))]);

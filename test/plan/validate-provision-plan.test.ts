@@ -29,7 +29,7 @@ const check = (p: ProvisionPlan, template = 'mytool', syntheticRefs: string[] = 
   validateProvisionPlan({ plan: p, template, syntheticRefs, reservedRefs: ALL_FIXED_SYNTHETIC_REFS });
 const authRoute = (tokenRef: string) => ({ host: 'api.mytool.dev', auth: { scheme: 'Bearer' as const, tokenRef }, tlsPassthrough: false, git: { fetch: true }, dlp: {}, allowPrivateCidrs: [] });
 
-describe('provision plan validation (providers spec §1.2)', () => {
+describe('provision plan validation', () => {
   it('accepts a well-formed plan', () => {
     expect(() => check(plan())).not.toThrow();
   });

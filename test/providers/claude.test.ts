@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claudeProvider } from '../../src/providers/claude/provider.js';
 import { makeCtx } from './fixtures.js';
 
-describe('claude provider (providers spec §2)', () => {
+describe('claude provider', () => {
   it('P18: auth_token → strong Bearer route, hidden placeholder, DISABLE vars', async () => {
     const plan = await claudeProvider.plan(makeCtx({ config: { authToken: 'BOT_BOTTLE_CLAUDE_OAUTH_TOKEN' } }));
     expect(plan.egressRoutes).toHaveLength(1);

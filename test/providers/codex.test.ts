@@ -35,7 +35,7 @@ async function authError(files: Record<string, string | Error>): Promise<Provide
   return err as ProviderAuthError;
 }
 
-describe('codex provider (providers spec §3)', () => {
+describe('codex provider', () => {
   it('P22: config.toml trusts the workdir and registers the supervise MCP server', async () => {
     const plan = await codexProvider.plan(makeCtx({ workdir: '/home/node/workspace', config: { template: 'codex' } }));
     const toml = plan.files.find((f) => f.path === '/home/node/.codex/config.toml')!.content;
@@ -133,7 +133,7 @@ describe('codex provider (providers spec §3)', () => {
     expect(plan.provisionedEnv).toHaveProperty('BOT_BOTTLE_CODEX_HOST_ACCESS_TOKEN');
   });
 
-  it('writes AGENTS.md only with a prompt; argv per spec', async () => {
+  it('writes AGENTS.md only with a prompt; the codex argv', async () => {
     const plan = await codexProvider.plan(makeCtx({ agent: { name: 'a', prompt: 'Do X.', skills: [] }, config: { template: 'codex' } }));
     expect(plan.files.find((f) => f.path === '/home/node/.codex/AGENTS.md')!.content).toBe('Do X.\n');
     expect(plan.interactiveArgv).toEqual(['codex', '--dangerously-bypass-approvals-and-sandbox']);
@@ -152,7 +152,7 @@ function decode(jwt: string): { header: Record<string, unknown>; payload: Record
   };
 }
 
-describe('dummy guest auth.json (providers spec §3.1 step 4)', () => {
+describe('dummy guest auth.json', () => {
   const access = T(NOW_S + 3600, { sub: 'user-secret-sub', scope: ['openid', 'offline'], admin: false, 'https://api.openai.com/auth': { chatgpt_account_id: ACCOUNT, user_id: 'user-xyz' } }, 'ACCESS-SIG-MARKER');
   const host = JSON.parse(chatgptAuth(access, { OPENAI_API_KEY: 'sk-proj-HOSTKEYMARKER' })) as Record<string, unknown>;
 

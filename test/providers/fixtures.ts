@@ -1,4 +1,4 @@
-/** Fake `ctx.host`, fixed clock and JWT fixtures for provider unit tests (providers spec §9). */
+/** Fake `ctx.host`, fixed clock and JWT fixtures for provider unit tests. */
 import type { AgentProviderConfig } from '../../src/manifest/types.js';
 import type { ProviderContext, ProviderHost } from '../../src/providers/types.js';
 

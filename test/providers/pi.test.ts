@@ -5,7 +5,7 @@ import { makeCtx } from './fixtures.js';
 
 const base = { base_url: 'https://llm.example.com/v1', models: ['qwen3-coder', { id: 'llama3', name: 'Llama 3', context_window: 8192, reasoning: true }] };
 
-describe('pi provider (providers spec §4)', () => {
+describe('pi provider', () => {
   it('P37: api_key_ref with https base_url → strong Bearer route; models.json apiKey is the placeholder', async () => {
     const plan = await piProvider.plan(makeCtx({ config: { template: 'pi', settings: { ...base, api_key_ref: 'OLLAMA_KEY' } } }));
     expect(plan.egressRoutes).toEqual([expect.objectContaining({ host: 'llm.example.com', auth: { scheme: 'Bearer', tokenRef: 'OLLAMA_KEY' } })]);

@@ -49,7 +49,7 @@ function writePlugin(home: string, dir: string, file: string, content: string, m
   return f;
 }
 
-describe('user plugins (providers spec §5)', () => {
+describe('user plugins', () => {
   it('loads a TypeScript plugin through tsx and plans with it', async () => {
     const home = tempHome();
     writePlugin(home, 'mytool', 'provider.ts', PLUGIN_TS('mytool'));

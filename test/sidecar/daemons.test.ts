@@ -15,7 +15,7 @@ const parentEnv = {
 };
 const secrets = { EGRESS_TOKEN_0: 'egress-secret-0', EGRESS_TOKEN_CANARY: 'canary-x', GIT_GATE_TOKEN_0: 'gate-secret-0', GIT_GATE_CANARY: 'canary-x' };
 
-describe('sidecar child env (cli §14)', () => {
+describe('sidecar child env', () => {
   it('C45: egress gets only its own slots and settings', () => {
     const env = buildChildEnv({ daemon: 'egress', parentEnv, secrets, configDir: '/s/x', listen: '10.250.0.1' });
     expect(env).toMatchObject({

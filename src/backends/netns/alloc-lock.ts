@@ -1,5 +1,5 @@
 /**
- * The host-wide allocation lock (backends spec §1): an flock(2) on
+ * The host-wide allocation lock (docs/architecture.md §8.1): an flock(2) on
  * `<os.tmpdir()>/bot-bottle-alloc.lock`, held by a `flock … cat` child for as long as its stdin
  * stays open. Node has no flock; the kernel releases the lock when that child dies, so a crashed
  * launcher can never leave it held.

@@ -1,5 +1,5 @@
 /**
- * /30 blocks from 10.250.0.0/16 for the veth pairs (backends spec §1, §4). Pure: the in-use set
+ * /30 blocks from 10.250.0.0/16 for the veth pairs (docs/architecture.md §8.1). Pure: the in-use set
  * comes from `ip -o -4 addr` output that the caller reads under the host-wide lock.
  */
 

@@ -1,4 +1,4 @@
-/** The synthesised /etc files of a netns bottle (backends spec §4). Pure. */
+/** The synthesised /etc files of a netns bottle (docs/architecture.md §8.2, step 5). Pure. */
 import { GUEST_HOME, GUEST_UID, GUEST_USER } from '../../plan/bottle-plan.js';
 
 export function guestEtcFiles(hostAddr: string): Record<string, string> {

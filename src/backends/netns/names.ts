@@ -1,6 +1,6 @@
 /**
- * Kernel-facing names of one netns bottle (backends spec §1): interface names are limited to
- * 15 characters, so they carry a short hash of the slug; the record file maps it back.
+ * Kernel-facing names of one netns bottle (docs/architecture.md §8.1): interface names are limited
+ * to 15 characters, so they carry a short hash of the slug; the record file maps it back.
  */
 import { createHash } from 'node:crypto';
 

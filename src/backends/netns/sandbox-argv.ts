@@ -1,5 +1,5 @@
 /**
- * The argv that runs one command inside a netns bottle (backends spec §4). Pure.
+ * The argv that runs one command inside a netns bottle (docs/architecture.md §8.3). Pure.
  *
  * ARCHITECTURE NOTE: `ip netns exec` gives the command the bottle's network namespace and a
  * private mount namespace. In that private namespace a tiny sh stage, still root, bind-mounts the

@@ -1,4 +1,7 @@
-/** `cleanup [slug…]` (cli spec §8); `--json` prints `bot-bottle/cleanup@1` (docs/cli-json.md). */
+/**
+ * `cleanup [slug…]` (docs/cli.md#commands); `--json` prints `bot-bottle/cleanup@1`
+ * (docs/cli-json.md).
+ */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

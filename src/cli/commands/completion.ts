@@ -2,7 +2,10 @@
 import { Argument, type Command } from 'commander';
 import { completionScript, SHELLS, type CompletionCommand, type CompletionOption, type Shell } from '../completion.js';
 
-/** Internal commands that completion does not offer (cli spec §14: not for direct use). */
+/**
+ * Internal commands that completion does not offer (docs/architecture.md §7: internal, not for
+ * direct use).
+ */
 export const HIDDEN_FROM_COMPLETION: readonly string[] = ['sidecar'];
 
 /** The completion description of a commander command tree: what its help shows, minus internals. */

@@ -1,4 +1,6 @@
-/** `demo [--backend <name>] [--keep] [--json]` (cli spec §13): the security story, offline. */
+/**
+ * `demo [--backend <name>] [--keep] [--json]` (docs/cli.md#commands): the security story, offline.
+ */
 import type { Command } from 'commander';
 import { BottleError, EXIT } from '../../errors.js';
 import { getBackend } from '../../backends/registry.js';

@@ -1,6 +1,6 @@
 /**
- * `doctor [--backend <name>] [--json]` (cli spec §12): prerequisites and their fixes. The checks
- * live in src/doctor/ as data; this file only parses flags, prints and sets the exit code.
+ * `doctor [--backend <name>] [--json]` (docs/cli.md#commands): prerequisites and their fixes. The
+ * checks live in src/doctor/ as data; this file only parses flags, prints and sets the exit code.
  */
 import type { Command } from 'commander';
 import { BACKEND_NAMES } from '../../backends/registry.js';

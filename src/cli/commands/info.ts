@@ -1,6 +1,6 @@
 /**
- * `info <agent> [--bottle B…] [--json]` (cli spec §7): the resolved configuration of an agent —
- * the preflight's blocks without backend, slug or workspace. Never prints an env value.
+ * `info <agent> [--bottle B…] [--json]` (docs/cli.md#commands): the resolved configuration of an
+ * agent — the preflight's blocks without backend, slug or workspace. Never prints an env value.
  */
 import type { Command } from 'commander';
 import type { Agent, EnvEntry, GitIdentity, OnMatch, Route, SelectedBottles } from '../../manifest/types.js';
@@ -20,7 +20,10 @@ import {
   parentNames,
 } from '../format-bottle.js';
 
-/** A route shown by info/preflight, with the origin tag of providers spec §7 (`provider:<n>` / `bottle:<file>`). */
+/**
+ * A route shown by info/preflight, with the origin tag of docs/configuration.md §6 (`provider:<n>`
+ * / `bottle:<file>`).
+ */
 export interface InfoRoute {
   readonly route: Route;
   readonly origin: string;

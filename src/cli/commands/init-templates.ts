@@ -1,4 +1,7 @@
-/** Files written by `bot-bottle init` (cli spec §11). Each MUST validate (test/cli/init.test.ts). */
+/**
+ * Files written by `bot-bottle init` (docs/cli.md#commands). Each MUST validate
+ * (test/cli/init.test.ts).
+ */
 
 export type InitProvider = 'claude' | 'codex' | 'pi';
 export const INIT_PROVIDERS: readonly InitProvider[] = ['claude', 'codex', 'pi'];

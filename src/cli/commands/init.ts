@@ -1,6 +1,6 @@
 /**
- * `init [--provider claude|codex|pi] [--json]` (cli spec §11): scaffolds the home directory. Never
- * overwrites, never asks. `--json` prints `bot-bottle/init@1` (docs/cli-json.md).
+ * `init [--provider claude|codex|pi] [--json]` (docs/cli.md#commands): scaffolds the home
+ * directory. Never overwrites, never asks. `--json` prints `bot-bottle/init@1` (docs/cli-json.md).
  */
 import { Option, type Command } from 'commander';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** `list active [--json]` (cli spec §6): running bottles from every available backend. */
+/** `list active [--json]` (docs/cli.md#commands): running bottles from every available backend. */
 import type { Command } from 'commander';
 import { allBackends } from '../../backends/registry.js';
 import type { ActiveBottle } from '../../backends/backend.js';

@@ -1,6 +1,7 @@
 /**
- * `list [--json]` (cli spec §6): agents, bottles and resumable state. Broken manifest files are
- * shown with their error and never make the command fail. (`list active` lives elsewhere.)
+ * `list [--json]` (docs/cli.md#commands): agents, bottles and resumable state. Broken manifest
+ * files are shown with their error and never make the command fail. (`list active` lives
+ * elsewhere.)
  */
 import type { Command } from 'commander';
 import { indexManifests } from '../../manifest/loader.js';

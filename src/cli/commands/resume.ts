@@ -1,7 +1,7 @@
 /**
- * `resume <slug>` (cli spec §5): relaunch a preserved bottle with the same slug, backend, bottle
- * list, label, colour, cwd and --cwd setting; manifests are re-read. On netns the agent's home
- * (and with it the transcript) lives on in state/<slug>/home.
+ * `resume <slug>` (docs/architecture.md §4.8): relaunch a preserved bottle with the same slug,
+ * backend, bottle list, label, colour, cwd and --cwd setting; manifests are re-read. On netns the
+ * agent's home (and with it the transcript) lives on in state/<slug>/home.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';

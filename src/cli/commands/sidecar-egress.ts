@@ -7,7 +7,7 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** `bot-bottle sidecar egress …` (egress spec §2, §16). Registered by the sidecar command. */
+/** `bot-bottle sidecar egress …` (docs/architecture.md §7). Registered by the sidecar command. */
 export function registerSidecarEgress(sidecarCommand: Command): void {
   sidecarCommand
     .command('egress')

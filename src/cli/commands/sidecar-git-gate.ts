@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 
 /**
  * `bot-bottle sidecar git-gate`: runs the git gate daemon in the foreground. Configuration comes
- * only from its environment (git-gate spec §2: GIT_GATE_CONFIG, GIT_GATE_ROOT, GIT_GATE_LISTEN,
- * GIT_GATE_TOKEN_<n>, …), which the sidecar supervisor scopes. Logs are JSON lines on stderr.
- * Exit 78 on an invalid config, a missing credential file or an unset token slot.
+ * only from its environment (docs/architecture.md §7: GIT_GATE_CONFIG, GIT_GATE_ROOT,
+ * GIT_GATE_LISTEN, GIT_GATE_TOKEN_<n>, …), which the sidecar supervisor scopes. Logs are JSON lines
+ * on stderr. Exit 78 on an invalid config, a missing credential file or an unset token slot.
  */
 export function registerSidecarGitGate(sidecarCommand: Command): void {
   sidecarCommand

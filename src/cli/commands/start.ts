@@ -1,6 +1,6 @@
 /**
- * `start [agent]` (cli spec §4): select → load → plan (no side effects) → preflight + y/N →
- * launch. Argument parsing and terminal interaction only; planning is src/plan, the launch
+ * `start [agent]` (docs/architecture.md §4): select → load → plan (no side effects) → preflight +
+ * y/N → launch. Argument parsing and terminal interaction only; planning is src/plan, the launch
  * lifecycle src/launch. `--dry-run` stops after the plan and creates nothing.
  */
 import type { Command } from 'commander';
@@ -52,7 +52,7 @@ export function planFormat(f: { dryRun?: boolean; format?: string; json?: boolea
   return f.format === 'json' ? 'json' : 'text';
 }
 
-/** Bad combinations fail before anything is read (cli spec §4, C3–C6; exit 2). */
+/** Bad combinations fail before anything is read (docs/architecture.md §4.1, C3–C6; exit 2). */
 export function validateStartArgs(agent: string | undefined, f: StartFlags): void {
   planFormat(f);
   if (f.prompt !== undefined && !f.headless) throw usageError('--prompt needs --headless', 'add --headless, or drop --prompt for an interactive session');
@@ -94,7 +94,7 @@ interface BackendChoice {
   warnings: string[];
 }
 
-/** `--backend` → BOT_BOTTLE_BACKEND → first available (cli spec §4.1 step 3). */
+/** `--backend` → BOT_BOTTLE_BACKEND → first available (docs/architecture.md §4.1, step 4). */
 async function chooseBackend(f: StartFlags): Promise<BackendChoice> {
   const named = f.backend ?? (process.env.BOT_BOTTLE_BACKEND || undefined);
   if (named !== undefined) {
@@ -136,7 +136,7 @@ async function chooseLabel(agentName: string, f: StartFlags): Promise<{ label: s
   return { label, explicit, color };
 }
 
-/** Slugs running on any available backend (cli spec §4.3 "taken"). */
+/** Slugs running on any available backend ("taken", docs/architecture.md §4.3, step 1). */
 function activeSlugs(): (slug: string) => Promise<boolean> {
   let slugs: Promise<Set<string>> | null = null;
   const load = async (): Promise<Set<string>> => {
@@ -171,7 +171,7 @@ async function launch(prepared: PreparedLaunch, backend: Backend, prompt: string
   const controller = new AbortController();
   let sessionInteractive = false;
   const handlers: Array<[NodeJS.Signals, () => void]> = [
-    // While the agent runs interactively, Ctrl-C belongs to the agent (cli spec §4.2).
+    // While the agent runs interactively, Ctrl-C belongs to the agent (docs/architecture.md §4.7).
     ['SIGINT', () => (sessionInteractive ? undefined : controller.abort(EXIT.sigint))],
     ['SIGTERM', () => controller.abort(EXIT.sigterm)],
     ['SIGHUP', () => controller.abort(EXIT.sighup)],
@@ -206,8 +206,8 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
   const uhome = userHome(env);
   const cwd = process.cwd();
   const index = indexManifests({ home, cwd, userHome: uhome });
-  // Headless: the first stderr line is `bot-bottle: started <slug>` (cli spec §4.6), so index
-  // warnings wait until then.
+  // Headless: the first stderr line is `bot-bottle: started <slug>` (docs/cli.md#start-in-short),
+  // so index warnings wait until then.
   if (!f.headless || f.dryRun) for (const w of index.warnings) warn(w);
 
   const agentName = await chooseAgent(index, agentArg, f);
@@ -276,7 +276,7 @@ let backendRows: string[] | null = null;
 
 /**
  * Asks every backend whether it works here, for the help text: available() is cheap (no spawn,
- * backends spec §1). Runs from a preSubcommand hook because help is rendered synchronously.
+ * docs/architecture.md §8). Runs from a preSubcommand hook because help is rendered synchronously.
  */
 export async function refreshBackendHelp(): Promise<void> {
   try {

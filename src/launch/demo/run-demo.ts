@@ -1,7 +1,7 @@
 /**
- * `bot-bottle demo` as a library (cli spec §13): a temporary BOT_BOTTLE_HOME, stand-in upstreams
- * with their own CA, a real bottle on the chosen backend with the real sidecar bundle, a script
- * agent, four judged steps, teardown. Never prints: returns the steps.
+ * `bot-bottle demo` as a library (docs/cli.md#commands): a temporary BOT_BOTTLE_HOME, stand-in
+ * upstreams with their own CA, a real bottle on the chosen backend with the real sidecar bundle, a
+ * script agent, four judged steps, teardown. Never prints: returns the steps.
  *
  * The plan is assembled here rather than from manifests: the demo agent is a script, not a
  * provider CLI, and the test-only sidecar settings (EGRESS_RESOLVE, *_UPSTREAM_CA_FILE) must

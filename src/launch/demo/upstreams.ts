@@ -1,9 +1,9 @@
 /**
- * The demo's stand-in upstreams (cli spec §13): ONE HTTPS server with its own CA on a random
- * loopback address, port 443, serving `api.bot-bottle.test` (an API that reports — as a boolean —
- * whether it saw the demo Bearer token) and `git.bot-bottle.test` (smart HTTP over a bare repo,
- * through git http-backend). Records what the API received so the demo can prove a blocked
- * request never arrived.
+ * The demo's stand-in upstreams (docs/decisions/netns-demo-plan.md): ONE HTTPS server with its own
+ * CA on a random loopback address, port 443, serving `api.bot-bottle.test` (an API that reports —
+ * as a boolean — whether it saw the demo Bearer token) and `git.bot-bottle.test` (smart HTTP over a
+ * bare repo, through git http-backend). Records what the API received so the demo can prove a
+ * blocked request never arrived.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

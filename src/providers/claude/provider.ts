@@ -1,4 +1,7 @@
-/** Built-in `claude` provider (providers spec §2): Claude Code with the OAuth token injected by egress. */
+/**
+ * Built-in `claude` provider (docs/configuration.md §3.2): Claude Code with the OAuth token
+ * injected by egress.
+ */
 import { GUEST_PROMPT_FILE } from '../../plan/bottle-plan.js';
 import { rejectSettings } from '../errors.js';
 import { bundledDockerfile } from '../paths.js';
@@ -16,7 +19,8 @@ export const claudeProvider: AgentProvider = {
     const base = ['claude', '--dangerously-skip-permissions'];
     if (ctx.agent.prompt !== '') base.push('--append-system-prompt-file', GUEST_PROMPT_FILE);
     const guestEnv: Record<string, string> = {
-      // Always off (decision, spec §2): the traffic they cause would be blocked by egress anyway.
+      // Always off (a decision of this code base): the traffic they cause would be blocked by
+      // egress anyway.
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_ERROR_REPORTING: '1',
       DISABLE_AUTOUPDATER: '1',

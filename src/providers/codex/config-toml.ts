@@ -1,4 +1,7 @@
-/** `~/.codex/config.toml` (providers spec §3): trust the workdir, register supervise over MCP. */
+/**
+ * `~/.codex/config.toml` (docs/configuration.md §3.2): trust the workdir, register supervise over
+ * MCP.
+ */
 
 /** TOML basic string: quotes, backslashes and control characters escaped. */
 export function tomlString(s: string): string {

@@ -1,8 +1,9 @@
 /**
- * The redacted dummy `auth.json` the guest gets with forward_host_credentials (providers spec
- * §3.1 step 4). Built by ALLOWLIST from the host file: only `auth_mode`, `tokens.account_id`,
- * `last_refresh`, JWT `exp` and the ChatGPT account id survive; every other scalar becomes a
- * placeholder, so a field Codex adds tomorrow cannot leak. Key spelling and order are preserved.
+ * The redacted dummy `auth.json` the guest gets with forward_host_credentials
+ * (docs/configuration.md §3.2). Built by ALLOWLIST from the host file: only `auth_mode`,
+ * `tokens.account_id`, `last_refresh`, JWT `exp` and the ChatGPT account id survive; every other
+ * scalar becomes a placeholder, so a field Codex adds tomorrow cannot leak. Key spelling and order
+ * are preserved.
  */
 import { findKey } from './host-auth.js';
 import { decodeJwtPayload, dummyJwt, isObject, type JsonObject } from './jwt.js';
@@ -81,7 +82,7 @@ export function buildDummyAuth(host: JsonObject): JsonObject {
     if (is(k, 'auth_mode')) out[k] = typeof v === 'string' && v !== '' ? v : redactGeneric(v);
     else if (is(k, 'OPENAI_API_KEY')) out[k] = null;
     else if (is(k, 'tokens')) out[k] = redactTokens(v, accessExp);
-    // A timestamp Codex must parse, not a credential (decision, spec §3.1).
+    // A timestamp Codex must parse, not a credential (a decision of this code base).
     else if (is(k, 'last_refresh') && typeof v === 'string') out[k] = v;
     else out[k] = redactGeneric(v);
   }

@@ -1,7 +1,7 @@
 /**
- * Locating and validating the host's Codex login for forward_host_credentials (providers spec
- * §3.1 steps 1–2). Each failure is a distinct ProviderAuthError reason; messages show the path
- * with `~` and never a value from the file.
+ * Locating and validating the host's Codex login for forward_host_credentials
+ * (docs/configuration.md §3.2). Each failure is a distinct ProviderAuthError reason; messages show
+ * the path with `~` and never a value from the file.
  */
 import { join } from 'node:path';
 import { ProviderAuthError } from '../errors.js';

@@ -1,7 +1,7 @@
 /**
- * Built-in `codex` provider (providers spec §3). Everything about forwarding the host's ChatGPT
- * login lives in this folder: nothing else in the code base knows the option or its synthetic
- * reference exist (an architecture test enforces it).
+ * Built-in `codex` provider (docs/configuration.md §3.2). Everything about forwarding the host's
+ * ChatGPT login lives in this folder: nothing else in the code base knows the option or its
+ * synthetic reference exist (an architecture test enforces it).
  */
 import { rejectSettings } from '../errors.js';
 import { bundledDockerfile, tildePath } from '../paths.js';
@@ -13,7 +13,10 @@ import { readHostCodexLogin } from './host-auth.js';
 
 /** The synthetic reference under which the host access token travels to egress. */
 export const CODEX_HOST_TOKEN_REF = 'BOT_BOTTLE_CODEX_HOST_ACCESS_TOKEN';
-/** The synthetic references this provider may put in provisionedEnv (plan validation, §1.2). */
+/**
+ * The synthetic references this provider may put in provisionedEnv (plan validation,
+ * docs/architecture.md §4.3).
+ */
 export const CODEX_SYNTHETIC_REFS: readonly string[] = [CODEX_HOST_TOKEN_REF];
 
 export const CODEX_API_HOSTS = ['api.openai.com', 'chatgpt.com'] as const;
@@ -26,7 +29,7 @@ export const codexProvider: AgentProvider = {
   async plan(ctx: ProviderContext): Promise<ProvisionPlan> {
     const codexHome = `${ctx.guestHome}/.codex`;
     const files: ProvisionFile[] = [{ path: `${codexHome}/config.toml`, content: codexConfigToml(ctx.workdir, ctx.endpoints.superviseMcpUrl) }];
-    // Codex reads global instructions from AGENTS.md in CODEX_HOME (decision, spec §3).
+    // Codex reads global instructions from AGENTS.md in CODEX_HOME (a decision of this code base).
     if (ctx.agent.prompt !== '') files.push({ path: `${codexHome}/AGENTS.md`, content: `${ctx.agent.prompt}\n` });
 
     let egressRoutes = CODEX_API_HOSTS.map((h) => weakPassthroughRoute(h));

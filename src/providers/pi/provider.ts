@@ -1,4 +1,7 @@
-/** Built-in `pi` provider (providers spec §4): pi-coding-agent against an OpenAI-compatible endpoint. */
+/**
+ * Built-in `pi` provider (docs/configuration.md §3.2): pi-coding-agent against an OpenAI-compatible
+ * endpoint.
+ */
 import { bundledDockerfile } from '../paths.js';
 import { authRoute, weakRoute } from '../route.js';
 import { EGRESS_PLACEHOLDER, PROMPT_PLACEHOLDER, type AgentProvider, type ProviderContext, type ProvisionFile, type ProvisionPlan } from '../types.js';

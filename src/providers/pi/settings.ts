@@ -1,4 +1,7 @@
-/** `agent_provider.settings` for the pi provider (providers spec §4): validated, defaults applied. */
+/**
+ * `agent_provider.settings` for the pi provider (docs/configuration.md §3.2): validated, defaults
+ * applied.
+ */
 import { z } from 'zod';
 import { reservedTokenRef } from '../../manifest/check.js';
 import { ProviderConfigError } from '../errors.js';
@@ -68,7 +71,7 @@ export function parsePiSettings(raw: Readonly<Record<string, unknown>>): PiSetti
     const issue = r.error.issues[0];
     const key = issue && issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
     const what = issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
-    throw new ProviderConfigError('pi', `agent_provider.settings${key}: ${what}`, 'fix the bottle\'s agent_provider.settings (see the providers spec §4)');
+    throw new ProviderConfigError('pi', `agent_provider.settings${key}: ${what}`, 'fix the bottle\'s agent_provider.settings (see docs/configuration.md §3.2 agent_provider)');
   }
   const s = r.data;
   const models: PiModel[] = s.models.map((m) =>

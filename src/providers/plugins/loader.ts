@@ -1,7 +1,7 @@
 /**
- * User provider plugins from `<home>/contrib/<name>/` (providers spec §5). A plugin runs in the CLI
- * process with the operator's privileges, so it is loaded only when a selected bottle names it,
- * and only from files the operator owns that nobody else can write (the stance ssh takes with
+ * User provider plugins from `<home>/contrib/<name>/` (docs/configuration.md §7). A plugin runs in
+ * the CLI process with the operator's privileges, so it is loaded only when a selected bottle names
+ * it, and only from files the operator owns that nobody else can write (the stance ssh takes with
  * key files). `<cwd>/.bot-bottle/contrib/` is never consulted: a repository cannot ship code.
  */
 import { lstat, stat } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * `G` of git-gate spec §9: the Gitea deploy-key endpoints (POST/GET/DELETE
+ * `G`: the Gitea deploy-key endpoints (POST/GET/DELETE
  * /api/v1/repos/{owner}/{repo}/keys[/{id}]) as a small local HTTP server. Gitea itself cannot run
  * here; this speaks the same requests and records them. `onKey` lets a test install the posted key
  * (e.g. into a real sshd's authorized_keys).

@@ -1,5 +1,5 @@
 /**
- * A stand-in for supervise's internal API (supervise spec §4) on a Unix socket: records proposals
+ * A stand-in for supervise's internal API on a Unix socket: records proposals
  * and answers decisions from a script. Only for gate tests; the real supervise daemon is elsewhere.
  */
 import http from 'node:http';

@@ -12,7 +12,7 @@ export interface Tmp {
 }
 
 /**
- * Per-test temp dir plus LIFO cleanups, registered with the runner at creation (STYLE.md §4).
+ * Per-test temp dir plus LIFO cleanups, registered with the runner at creation.
  * Call once inside a describe; `fx.tmp` is the current test's dir.
  */
 export function useGateTmp(): { readonly tmp: Tmp; defer(fn: () => Promise<void> | void): void } {

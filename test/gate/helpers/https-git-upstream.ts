@@ -1,5 +1,5 @@
 /**
- * `H` of git-gate spec §9: a real HTTPS server on 127.0.0.1:0 (test CA) in front of
+ * `H`: a real HTTPS server on 127.0.0.1:0 (test CA) in front of
  * `git http-backend`, demanding HTTP Basic. Built on test/helpers/tls-upstream.ts so every
  * request (and its Authorization header) is recorded. Independent of src/gate/cgi.ts on purpose.
  */

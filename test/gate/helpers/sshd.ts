@@ -1,5 +1,5 @@
 /**
- * `S` of git-gate spec §9: a real OpenSSH sshd on 127.0.0.1 with its own host key, config and
+ * `S`: a real OpenSSH sshd on 127.0.0.1 with its own host key, config and
  * authorized_keys in a temp dir. Stopped by PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
