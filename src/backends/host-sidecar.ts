@@ -2,7 +2,10 @@
  * Runs `bot-bottle sidecar --tokens-from-stdin --config <stateDir> --listen <addr>` as a host
  * process (netns; smolmachines without Docker). Secrets go to its stdin as one JSON line and
  * nowhere else (never argv, env or a file). Its stderr (prefixed daemon output) goes to
- * state/<slug>/logs/sidecar.log live.
+ * state/<slug>/logs/sidecar.log live. Given cgroup.procs files, a tiny root sh joins them and then
+ * execs the supervisor, so it is inside the bottle's sidecar cgroup before it parses anything and
+ * every daemon and git process it starts inherits the limits
+ * (docs/decisions/netns-sidecar-cgroup.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -39,6 +42,21 @@ function tail(path: string, lines = 20): string {
 /** How to run `bot-bottle <args>`; injectable so tests can substitute a stand-in supervisor. */
 export type SidecarCommand = (args: string[]) => { command: string; args: string[] };
 
+/** Where the supervisor runs: the cgroups it joins before exec, through `sh`. */
+export interface SidecarPlacement {
+  /** Absolute path of the shell that joins the cgroups. */
+  sh: string;
+  /** `cgroup.procs` files to write the supervisor's pid into; empty = run without limits. */
+  procsFiles: readonly string[];
+}
+
+// The pid written is the shell's own, which `exec` hands to the supervisor: there is no moment in
+// which the supervisor runs outside its cgroup. `set -e`: a failed join fails the launch rather
+// than running the sidecars unbounded after limits were promised. Files come as separate
+// arguments up to `--` (a cgroup path may contain any character but NUL).
+const JOIN_SCRIPT = 'set -e; while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"';
+const JOIN_NAME = 'bb-sidecar-cgroup';
+
 /** ` (…its last log line…)`: the log may be deleted with a failed launch's state dir. */
 function lastDaemonLine(logTail: string, daemon: string): string {
   const lines = logTail.split('\n').filter((l) => l.startsWith(`[${daemon}] `));
@@ -52,14 +70,18 @@ export async function startHostSidecar(
   listen: string,
   signal?: AbortSignal,
   sidecarCommand: SidecarCommand = selfCommand,
+  placement?: SidecarPlacement,
 ): Promise<HostSidecar> {
   const logDir = join(plan.stateDir, 'logs');
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logPath = join(logDir, 'sidecar.log');
   const logFd = openSync(logPath, 'a', 0o600);
-  const { command, args } = sidecarCommand([
+  const supervisor = sidecarCommand([
     'sidecar', '--tokens-from-stdin', '--config', plan.stateDir, '--listen', listen, '--daemons', plan.sidecar.daemons.join(','),
   ]);
+  const { command, args } = placement && placement.procsFiles.length > 0
+    ? { command: placement.sh, args: ['-c', JOIN_SCRIPT, JOIN_NAME, ...placement.procsFiles, '--', supervisor.command, ...supervisor.args] }
+    : supervisor;
   const env: Record<string, string> = { BOT_BOTTLE_SLUG: plan.slug };
   for (const k of ['PATH', 'HOME', 'LANG', 'TZ'] as const) {
     const v = process.env[k];
@@ -119,7 +141,7 @@ export async function startHostSidecar(
     // Only a supervisor that exited by itself names a failing daemon; after our own timeout
     // SIGTERM every daemon "exits with 143", which says nothing.
     const daemon = ready.reason.startsWith('exited') ? /sidecar daemon (\S+) exited with (\d+)/.exec(logTail) : null;
-    const own = /^bot-bottle: error: (.*)$/m.exec(logTail);
+    const own = /^bot-bottle: error: (.*)$/m.exec(logTail) ?? new RegExp(`^(${JOIN_NAME}: .*)$`, 'm').exec(logTail);
     const what = daemon
       ? `sidecar daemon ${daemon[1]} exited with ${daemon[2]} at startup${lastDaemonLine(logTail, daemon[1]!)}`
       : `sidecars failed to start (${ready.reason}${own ? `: ${own[1]}` : ''})`;

@@ -1,14 +1,15 @@
 /**
  * The netns backend against the real kernel: namespaces, veth, nftables, bubblewrap. Sidecars are
  * the stand-in supervisor here (fixtures/standin-sidecar.mjs); test/launch/ runs the real ones.
- * Attack numbers refer to the sandbox-escape suite (security spec §2).
+ * Attack numbers are ids of the sandbox-escape suite; the boundaries they test are described in
+ * docs/security-model.md §2.
  */
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { listBottleCgroups } from '../../src/backends/netns/cgroups.js';
+import { basename, join } from 'node:path';
+import { AGENT_CGROUP, listBottleCgroups } from '../../src/backends/netns/cgroups.js';
 import { namesFor } from '../../src/backends/netns/names.js';
 import { readRecords } from '../../src/backends/netns/records.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -70,11 +71,11 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns backend
     expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['home-ok', 'usr-ro', 'no-root', 'no-state', 'no-var', 'node']));
   });
 
-  it('resource limits: every sandbox process is in the bottle cgroup (pids.max 512); the cgroup goes at teardown', async () => {
+  it('resource limits: every sandbox process is in the bottle\'s agent cgroup (pids.max 512); the cgroups go at teardown', async () => {
     const b = await launch();
     const dirs = listBottleCgroups().get(namesFor(b.slug).short) ?? [];
     expect(dirs.length).toBeGreaterThan(0);
-    const pidsDir = dirs.find((d) => existsSync(join(d, 'pids.max')))!;
+    const pidsDir = dirs.find((d) => basename(d) === AGENT_CGROUP && existsSync(join(d, 'pids.max')))!;
     expect(readFileSync(join(pidsDir, 'pids.max'), 'utf8').trim()).toBe('512');
     const running = b.exec(['/bin/sh', '-c', 'sleep 2']);
     await new Promise((r) => setTimeout(r, 800));

@@ -1,5 +1,5 @@
 /**
- * The daemonless Linux backend (backends spec §4): per bottle a network namespace joined to the
+ * The daemonless Linux backend (docs/architecture.md#8-the-netns-backend): per bottle a network namespace joined to the
  * host by a veth /30, an nftables table that lets the bottle reach nothing but its sidecar ports,
  * the sidecars as host processes bound to the host end, and the agent under bubblewrap as uid
  * 1000 with no capabilities.
@@ -15,7 +15,7 @@ import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
 import { runCommand } from '../run-command.js';
 import { UndoStack } from '../undo-stack.js';
 import { withAllocLock } from './alloc-lock.js';
-import { createBottleCgroups, listBottleCgroups, removeCgroupDirs } from './cgroups.js';
+import { createBottleCgroups, listBottleCgroups, removeCgroupDirs, SIDECAR_LIMITS, type CgroupLimits } from './cgroups.js';
 import { pickBlock, usedBlocks, type Block } from './alloc.js';
 import { firewallRuleset } from './firewall.js';
 import { guestEtcFiles } from './guest-etc.js';
@@ -131,6 +131,8 @@ function prepareGuestFiles(plan: BottlePlan, hostAddr: string): { homeDir: strin
 export interface NetnsBackendOptions {
   /** Tests only: run a stand-in instead of `bot-bottle sidecar`. */
   sidecarCommand?: SidecarCommand;
+  /** Tests only: other limits for the sidecar cgroup (e.g. a small memory limit that bites). */
+  sidecarLimits?: Partial<CgroupLimits>;
 }
 
 export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
@@ -175,13 +177,14 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         const ports = plan.sidecar.daemons.map((d) => DAEMON_PORTS[d]);
         await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, ports));
         undo.push('nftables table', () => quiet(tools, 'nft', ['delete', 'table', 'inet', names.table]));
-        const cgroups = createBottleCgroups(names.short);
+        // Agent and sidecars each get a leaf of the bottle cgroup (docs/decisions/netns-sidecar-cgroup.md).
+        const cgroups = createBottleCgroups(names.short, { ...SIDECAR_LIMITS, ...opts.sidecarLimits });
         undo.push('cgroups', () => removeCgroupDirs(cgroups.dirs));
         if (cgroups.skipped.length > 0) hooks.onProgress(`warning: resource limits not applied (${[...new Set(cgroups.skipped)].join(', ')}): cgroups not writable`);
         const { homeDir, etcDir } = prepareGuestFiles(plan, block.hostAddr);
         aborted();
         hooks.onProgress('starting sidecars');
-        const sidecar = await startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, opts.sidecarCommand);
+        const sidecar = await startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, opts.sidecarCommand, { sh: tools.sh, procsFiles: cgroups.sidecarProcsFiles });
         undo.push('sidecars', () => sidecar.stop());
         writeRecord({ ...record, sidecarPid: sidecar.pid, daemons: sidecar.daemons });
         aborted();
@@ -203,7 +206,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         (r) => r.hostAddr !== '' && existsSync(`/run/netns/${NAME_PREFIX}${r.short}`) && (pidAlive(r.ownerPid) || pidAlive(r.sidecarPid)),
       );
       // "Sidecars up" is what answers on the host end right now (a local veth: a connect is
-      // answered or refused at once), so a crashed daemon shows as down (security spec §3).
+      // answered or refused at once), so a crashed daemon shows as down (docs/security-model.md#3-fault-behaviour).
       return Promise.all(
         live.map(async (r) => {
           const up = isSidecarOf(r.sidecarPid, r.stateDir)
