@@ -107,3 +107,34 @@ export function classifyUpstreamError(err: unknown): 'ssrf' | 'upstream_tls' | '
 export class UpstreamTimeout extends Error {
   readonly code = 'EGRESS_TIMEOUT';
 }
+
+export interface UpstreamTarget {
+  readonly scheme: 'https' | 'http';
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * One upstream request (docs/architecture.md §7, R9): our own lookup (SSRF-checked), verification
+ * against system roots plus EGRESS_UPSTREAM_CA_FILE, servername = host. `pooled` false for
+ * WebSocket upgrades, whose sockets leave the pool for good.
+ */
+export function upstreamRequest(agents: UpstreamAgents, lookup: LookupFunction, target: UpstreamTarget, method: string, path: string, headers: readonly string[], pooled: boolean): http.ClientRequest {
+  const isHttps = target.scheme === 'https';
+  const reqOpts: https.RequestOptions & { secureContext?: tls.SecureContext } = {
+    agent: pooled ? (isHttps ? agents.https : agents.http) : false,
+    host: target.host,
+    port: target.port,
+    method,
+    path,
+    // Node accepts the flat [name, value, …] list as is (duplicates and order kept).
+    headers: headers as unknown as http.OutgoingHttpHeaders,
+    setHost: false,
+    lookup,
+  };
+  if (isHttps) {
+    reqOpts.secureContext = agents.secureContext;
+    if (!/^[\d.]+$|:/.test(target.host)) reqOpts.servername = target.host;
+  }
+  return (isHttps ? https : http).request(reqOpts);
+}

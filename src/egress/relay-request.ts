@@ -1,0 +1,385 @@
+/**
+ * The request relay (docs/architecture.md §7, §6.2 and R2–R11): absolute-form `http://` requests
+ * on the listener and the inner requests of intercepted tunnels. Decides, runs outbound DLP,
+ * injects the credential, forwards with the pooled agents and relays the response (inbound
+ * injection scan on text responses, docs/decisions/egress-websocket-and-streams.md).
+ */
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import zlib from 'node:zlib';
+import { decodeBody, decodeText } from '../dlp/decode.js';
+import { InboundStreamScanner, isScannableInboundType, scanInbound } from '../dlp/inbound.js';
+import type { InboundResult } from '../dlp/types.js';
+import { decideAbsolute, decideRequest, LOCAL_HOST, parseAbsoluteHttp, type Allow } from './decide.js';
+import { filterRequestHeaders, filterResponseHeaders, injectionHeader } from './inject.js';
+import { localResponse } from './local.js';
+import { findingsForLog, headersForLog, type AuditRecord } from './log.js';
+import { outboundDlp } from './outbound-dlp.js';
+import {
+  blocking,
+  DLP_NO_DETECTORS,
+  headerOf,
+  msSince,
+  pathOnly,
+  removeHeader,
+  requestHasBody,
+  setHeader,
+  stripMasked,
+  type RelayContext,
+  type Target,
+  type TunnelCtx,
+} from './relay-context.js';
+import { respondDeny, type DenyInfo } from './respond-deny.js';
+import { checkAddresses } from './ssrf.js';
+import { classifyUpstreamError, upstreamRequest, UpstreamTimeout } from './upstream.js';
+
+const INBOUND_BUFFER = 2 * 1024 * 1024;
+export const MAX_HEADERS = 200;
+
+function connOf(ctx: RelayContext, req: http.IncomingMessage): number {
+  const tunnel = ctx.tunnels.get(req.socket);
+  return tunnel?.conn ?? ctx.connIds.get(req.socket) ?? 0;
+}
+
+function serveLocal(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, id: number, started: number, port: number): void {
+  const url = req.url ?? '/';
+  const m = /^(?:https?:\/\/[^/]*)?([^?]*)/.exec(url);
+  const path = m?.[1] || '/';
+  const out = localResponse(req.method ?? 'GET', path, ctx.localState());
+  res.writeHead(out.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(out.body) });
+  res.end(req.method === 'HEAD' ? undefined : out.body);
+  req.resume();
+  ctx.writeAudit({ id, conn: connOf(ctx, req), mode: 'local', method: req.method ?? '', host: LOCAL_HOST, port, path, route: null, match: null, decision: out.status === 200 ? 'allow' : 'deny', reason: null, status: out.status, injected: null, findings: [], proposal: null, bytes_up: 0, bytes_down: out.body.length, ms_total: msSince(started) });
+}
+
+/** One request on the listener (`tunnel` null) or inside an intercepted tunnel. */
+export function onRequest(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, tunnel: TunnelCtx | null): void {
+  const started = performance.now();
+  const id = ctx.nextId();
+  const method = req.method ?? 'GET';
+  const conn = tunnel?.conn ?? ctx.connIds.get(req.socket) ?? 0;
+  const url = req.url ?? '/';
+  const deny = (code: Parameters<typeof respondDeny>[2], info: Omit<DenyInfo, 'id' | 'conn' | 'started' | 'method'>) => {
+    respondDeny(ctx, res, code, { id, conn, started, method, ...info });
+    req.resume();
+  };
+  if (ctx.shuttingDown) {
+    res.shouldKeepAlive = false;
+    return deny('shutting_down', { scheme: tunnel ? 'https' : 'http', host: tunnel?.host ?? '', port: tunnel?.port ?? 0, path: pathOnly(url), route: null, mode: tunnel ? 'intercept' : 'http' });
+  }
+  if (req.rawHeaders.length > MAX_HEADERS * 2) {
+    res.shouldKeepAlive = false;
+    return deny('headers_too_large', { scheme: tunnel ? 'https' : 'http', host: tunnel?.host ?? '', port: tunnel?.port ?? 0, path: pathOnly(url), route: null, mode: tunnel ? 'intercept' : 'http' });
+  }
+  let target: Target;
+  if (tunnel) {
+    if (tunnel.local) {
+      const hostHeader = req.headers.host ?? '';
+      if (!/^_egress\.local(?::\d+)?$/i.test(hostHeader)) {
+        return deny('host_mismatch', { scheme: 'https', host: LOCAL_HOST, port: tunnel.port, path: pathOnly(url), route: null, mode: 'local' });
+      }
+      return serveLocal(ctx, req, res, id, started, tunnel.port);
+    }
+    target = { scheme: 'https', host: tunnel.host, port: tunnel.port, explicitPort: null, url, conn };
+  } else if (url.startsWith('/')) {
+    const path = pathOnly(url);
+    if (path === '/healthz' || path === '/allowlist') return serveLocal(ctx, req, res, id, started, 0);
+    return deny('origin_form', { scheme: 'http', host: req.headers.host ?? '', port: 80, path, route: null, mode: 'http' });
+  } else {
+    const abs = parseAbsoluteHttp(url);
+    if (abs === null || abs === 'bad_scheme') {
+      return deny('bad_request', { scheme: 'http', host: '', port: 0, path: '/', route: null, mode: 'http' });
+    }
+    const td = decideAbsolute(ctx.table, abs);
+    if (td.action === 'deny') {
+      return deny(td.code, { scheme: 'http', host: td.host, port: td.port, path: pathOnly(abs.target), route: td.route, mode: 'http' });
+    }
+    if (td.action === 'local') return serveLocal(ctx, req, res, id, started, abs.port);
+    target = { scheme: 'http', host: abs.host, port: abs.port, explicitPort: abs.explicitPort, url: abs.target, conn };
+  }
+  const d = decideRequest(ctx.table, { method, url: target.url, headers: req.headers, scheme: target.scheme, host: target.host, port: target.explicitPort ?? target.port });
+  if (d.action === 'deny') {
+    return deny(d.code, { scheme: target.scheme, host: target.host, port: target.port, path: pathOnly(target.url), route: d.route, mode: tunnel ? 'intercept' : 'http' });
+  }
+  ctx.track(forward(ctx, req, res, target, d, id, started, tunnel ? 'intercept' : 'http'));
+}
+
+async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, target: Target, d: Allow, id: number, started: number, mode: 'intercept' | 'http'): Promise<void> {
+  const { logger, scanner, t } = ctx;
+  const route = d.route;
+  const path = d.path;
+  const method = req.method ?? 'GET';
+  const auditBase = { id, conn: target.conn, mode, method, host: target.host, port: target.port, path, route: route.label, match: d.match };
+  const denyCtx: DenyInfo = { id, conn: target.conn, started, method, scheme: target.scheme, host: target.host, port: target.port, path, route, match: d.match, mode };
+  const injected = route.auth ? { name: route.auth.header, slot: route.auth.slot } : null;
+  const headersOut = filterRequestHeaders(req.rawHeaders, { injectedHeader: injected?.name ?? '', websocket: false });
+  const prepared = await outboundDlp(ctx, req, true, target, d, id, headersOut, (code, findings, proposal) => {
+    res.shouldKeepAlive = res.shouldKeepAlive && code !== 'body_too_large';
+    respondDeny(ctx, res, code, { ...denyCtx, ...(findings ? { findings } : {}), proposal: proposal ?? null });
+  });
+  if (!prepared) {
+    if (!req.complete) req.resume();
+    return;
+  }
+  const hdrs = prepared.headers;
+  if (prepared.body && !prepared.streamRest) {
+    removeHeader(hdrs, 'transfer-encoding');
+    setHeader(hdrs, 'content-length', String(prepared.body.length));
+  }
+  if (route.inbound) narrowAcceptEncoding(hdrs);
+  if (route.auth) {
+    const value = ctx.opts.tokens[route.auth.slot] ?? '';
+    const [n, v] = injectionHeader(route.auth, value);
+    hdrs.push(n, v);
+  }
+  if (logger.enabled(2)) {
+    logger.emit(2, 'egress_request', { req: id, method, host: target.host, path, route: route.label, headers: headersForLog(hdrs, injected) });
+  }
+  // Routed IP literals never pass through lookup: check them here (SSRF guard,
+  // docs/security-model.md §2.3).
+  if (route.host === target.host && !route.wildcardSuffix && /^[\d.]+$|:/.test(target.host)) {
+    const v = checkAddresses([target.host], route.allowCidrs);
+    if (!v.ok) {
+      respondDeny(ctx, res, 'ssrf', { ...denyCtx, detail: v.why });
+      return;
+    }
+  }
+  await new Promise<void>((done) => {
+    let settled = false;
+    let bytesUp = prepared.body?.length ?? 0;
+    let bytesDown = 0;
+    const finish = (rec: Partial<AuditRecord> & { status: number; decision: AuditRecord['decision']; reason: string | null }) => {
+      if (settled) return;
+      settled = true;
+      ctx.writeAudit({ ...auditBase, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings: findingsForLog(prepared.findings, rec.decision).map(stripMasked), proposal: prepared.proposal, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started), ...rec });
+      done();
+    };
+    const upReq = upstreamRequest(ctx.agents, ctx.lookupFor(route), target, method, prepared.url, hdrs, true);
+    let timedOut = false;
+    let dlpAbort = false;
+    const timeout = (what: string) => {
+      timedOut = true;
+      upReq.destroy(new UpstreamTimeout(what));
+    };
+    let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => timeout('connect timeout'), t.upstreamConnect);
+    let headerTimer: NodeJS.Timeout | undefined;
+    upReq.on('socket', (s: Socket) => {
+      const connected = () => {
+        clearTimeout(connectTimer);
+        connectTimer = undefined;
+        headerTimer = setTimeout(() => timeout('response timeout'), t.upstreamHeaders);
+      };
+      if (!s.connecting && (!(s instanceof tls.TLSSocket) || s.encrypted)) connected();
+      else s.once(target.scheme === 'https' ? 'secureConnect' : 'connect', connected);
+    });
+    upReq.on('error', (err) => {
+      clearTimeout(connectTimer);
+      clearTimeout(headerTimer);
+      if (settled) return;
+      if (res.headersSent) {
+        res.destroy();
+        finish({ status: 502, decision: 'error', reason: classifyUpstreamError(err) });
+        return;
+      }
+      const code = dlpAbort ? 'dlp_block' : timedOut ? 'upstream_timeout' : classifyUpstreamError(err);
+      const detail = code === 'ssrf' ? (err as { verdict?: { why?: string } }).verdict?.why : undefined;
+      settled = true;
+      respondDeny(ctx, res, code, { ...denyCtx, findings: undefined, ...(detail ? { detail } : {}) });
+      done();
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upReq.destroy();
+    });
+    upReq.on('response', (upRes) => {
+      clearTimeout(headerTimer);
+      const status = upRes.statusCode ?? 502;
+      upRes.setTimeout(t.upstreamBodyIdle, () => upRes.destroy(new UpstreamTimeout('body idle')));
+      const respHeaders = filterResponseHeaders(upRes.rawHeaders, false);
+      const ct = upRes.headers['content-type'];
+      const scanIn = route.inbound && method !== 'HEAD' && status !== 204 && status !== 304 && isScannableInboundType(ct);
+      if (logger.enabled(2)) logger.emit(2, 'egress_response', { req: id, status, headers: headersForLog(respHeaders, null) });
+      upRes.on('error', () => res.destroy());
+      if (!scanIn) {
+        res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
+        upRes.on('data', (c: Buffer) => {
+          bytesDown += c.length;
+          if (!res.write(c)) {
+            upRes.pause();
+            res.once('drain', () => upRes.resume());
+          }
+        });
+        upRes.on('end', () => {
+          res.end();
+          finish({ status, decision: prepared.decision, reason: null });
+        });
+        upRes.on('close', () => {
+          if (!upRes.complete) {
+            res.destroy();
+            finish({ status, decision: 'error', reason: 'upstream_aborted' });
+          }
+        });
+        return;
+      }
+      const sse = typeof ct === 'string' && ct.toLowerCase().startsWith('text/event-stream');
+      const encoding = upRes.headers['content-encoding'];
+      const chunks: Buffer[] = [];
+      let buffered = 0;
+      let streaming = false;
+      let stream: StreamInspector | null = null;
+      const startStreaming = (warnHeader: boolean) => {
+        streaming = true;
+        if (warnHeader) respHeaders.push('x-bot-bottle-warn', 'inbound_injection');
+        res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
+        stream = new StreamInspector(encoding, (r) => {
+          if (r.level === 'high') {
+            logger.emit(1, 'egress_block', { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, phrases: r.phrases });
+            res.destroy();
+            upRes.destroy();
+            finish({ status, decision: 'deny', reason: 'inbound_injection' });
+          }
+        });
+        for (const c of chunks) {
+          res.write(c);
+          stream.push(c);
+        }
+        chunks.length = 0;
+      };
+      if (sse) startStreaming(false);
+      upRes.on('data', (c: Buffer) => {
+        bytesDown += c.length;
+        if (streaming) {
+          stream!.push(c);
+          if (!res.write(c)) {
+            upRes.pause();
+            res.once('drain', () => upRes.resume());
+          }
+          return;
+        }
+        chunks.push(c);
+        buffered += c.length;
+        if (buffered > INBOUND_BUFFER) startStreaming(false);
+      });
+      upRes.on('end', () => {
+        if (streaming) {
+          stream!.end();
+          if (!settled) {
+            res.end();
+            finish({ status, decision: prepared.decision, reason: null });
+          }
+          return;
+        }
+        const raw = Buffer.concat(chunks);
+        const dec = decodeBody(raw, typeof encoding === 'string' ? encoding : undefined);
+        const r: InboundResult = dec.ok ? scanInbound(decodeText(dec.bytes).text) : { level: 'none', phrases: [] };
+        if (r.level === 'high') {
+          logger.emit(1, 'egress_block', { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, phrases: r.phrases });
+          settled = true;
+          respondDeny(ctx, res, 'inbound_injection', denyCtx);
+          done();
+          return;
+        }
+        if (r.level === 'medium') {
+          respHeaders.push('x-bot-bottle-warn', 'inbound_injection');
+          logger.emit(1, 'egress_warn', { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, phrases: r.phrases });
+        }
+        if (logger.enabled(2) && dec.ok) logger.emit(2, 'egress_response_body', { req: id, body: decodeText(dec.bytes.subarray(0, 4096)).text });
+        res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
+        res.end(raw);
+        finish({ status, decision: r.level === 'medium' ? 'warn' : prepared.decision, reason: r.level === 'medium' ? 'inbound_injection' : null });
+      });
+    });
+    if (prepared.body) {
+      if (prepared.streamRest) {
+        upReq.write(prepared.body);
+        const sc = new TextWindowScanner((text) => blocking(scanner.scan([{ name: 'body', text }], route.outbound.size > 0 ? route.outbound : DLP_NO_DETECTORS)));
+        sc.push(prepared.body);
+        req.on('data', (c: Buffer) => {
+          bytesUp += c.length;
+          if (sc.push(c)) {
+            logger.emit(1, 'egress_block', { req: id, reason: 'dlp_block', method, host: target.host, path, route: route.label, note: 'found while streaming an oversized body' });
+            dlpAbort = true;
+            req.pause();
+            upReq.destroy(new Error('dlp finding while streaming'));
+            return;
+          }
+          upReq.write(c);
+        });
+        req.on('end', () => upReq.end());
+        req.resume();
+      } else {
+        upReq.end(prepared.body);
+      }
+    } else if (requestHasBody(req)) {
+      req.on('data', (c: Buffer) => (bytesUp += c.length));
+      req.pipe(upReq);
+    } else {
+      upReq.end();
+      req.resume();
+    }
+  });
+}
+
+/**
+ * On inbound-scanned routes only encodings egress can decode may come back
+ * (docs/decisions/dlp-derived-views.md).
+ */
+function narrowAcceptEncoding(raw: string[]): void {
+  const v = headerOf(raw, 'accept-encoding');
+  if (v === undefined) return;
+  const ok = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => ['gzip', 'deflate', 'br', 'identity'].includes(s.split(';')[0]!.trim().toLowerCase()));
+  setHeader(raw, 'accept-encoding', ok.length ? ok.join(', ') : 'identity');
+}
+
+/** Scans streamed text with a 4 KiB overlap; returns true once a blocking finding appears. */
+class TextWindowScanner {
+  private tail = '';
+  constructor(private readonly check: (text: string) => boolean) {}
+  push(chunk: Buffer): boolean {
+    const text = this.tail + chunk.toString('latin1');
+    if (this.check(text)) return true;
+    this.tail = text.slice(-4096);
+    return false;
+  }
+}
+
+/** Incremental inbound scan of a streamed response, decompressing when needed. */
+class StreamInspector {
+  private readonly scan = new InboundStreamScanner();
+  private readonly decoder = new TextDecoder('utf-8');
+  private readonly z: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null;
+  private fired = false;
+
+  constructor(
+    encoding: string | string[] | undefined,
+    private readonly onResult: (r: InboundResult) => void,
+  ) {
+    const enc = (typeof encoding === 'string' ? encoding : '').trim().toLowerCase();
+    this.z = enc === 'gzip' || enc === 'x-gzip' ? zlib.createGunzip() : enc === 'deflate' ? zlib.createInflate() : enc === 'br' ? zlib.createBrotliDecompress() : null;
+    if (this.z) {
+      this.z.on('data', (c: Buffer) => this.text(this.decoder.decode(c, { stream: true })));
+      this.z.on('error', () => {});
+    }
+  }
+
+  push(chunk: Buffer): void {
+    if (this.z) this.z.write(chunk);
+    else this.text(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  end(): void {
+    this.z?.end();
+  }
+
+  private text(s: string): void {
+    if (this.fired || !s) return;
+    const r = this.scan.push(s);
+    if (r.level === 'high') {
+      this.fired = true;
+      this.onResult(r);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * CONNECT tunnels (docs/architecture.md §7, C1–C8): decide the target, then either splice to the
+ * upstream (passthrough routes) or answer `200 Connection Established`, terminate TLS with the
+ * host's leaf and emit the TLS socket into the internal http.Server, whose requests go through the
+ * request relay (keep-alive inside the tunnel).
+ */
+import type http from 'node:http';
+import net, { type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { decideConnect } from './decide.js';
+import { msSince, type RelayContext, type TunnelCtx } from './relay-context.js';
+import { respondDeny } from './respond-deny.js';
+import type { CompiledRoute } from './route-table.js';
+import { classifyUpstreamError, resolveChecked, UpstreamTimeout } from './upstream.js';
+
+export function onConnect(ctx: RelayContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  const started = performance.now();
+  const id = ctx.nextId();
+  const conn = ctx.connIds.get(socket) ?? 0;
+  const authority = req.url ?? '';
+  socket.on('error', () => socket.destroy());
+  const base = { id, conn, started, method: 'CONNECT', scheme: 'https' as const, path: '/', mode: 'connect' as const };
+  if (ctx.shuttingDown) return respondDeny(ctx, socket, 'shutting_down', { ...base, host: authority, port: 0, route: null });
+  const d = decideConnect(ctx.table, authority);
+  if (d.action === 'deny') return respondDeny(ctx, socket, d.code, { ...base, host: d.host, port: d.port, route: d.route });
+  if (d.action === 'passthrough') return void passthrough(ctx, socket, head, d.host, d.port, d.route, id, conn, started);
+  const host = d.host;
+  const leaf = ctx.leaves.peek(host);
+  const go = (context: tls.SecureContext) => intercept(ctx, socket, head, host, d.port, d.action === 'local', context, conn, id, started);
+  if (leaf) go(leaf.context);
+  else
+    ctx.leaves.get(host).then(
+      (l) => go(l.context),
+      () => respondDeny(ctx, socket, 'upstream_tls', { ...base, host, port: d.port, route: null }),
+    );
+}
+
+function intercept(ctx: RelayContext, socket: Duplex, head: Buffer, host: string, port: number, local: boolean, context: tls.SecureContext, conn: number, id: number, started: number): void {
+  const { t, logger } = ctx;
+  if (socket.destroyed) return;
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length) socket.unshift(head);
+  const tlsSock = new tls.TLSSocket(socket as Socket, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
+  const tctx: TunnelCtx = { conn, host, port, local, mode: 'intercept', socket: tlsSock };
+  ctx.tunnels.set(tlsSock, tctx);
+  let secure = false;
+  const hs = setTimeout(() => tlsSock.destroy(), t.tlsHandshake);
+  tlsSock.on('secure', () => {
+    secure = true;
+    clearTimeout(hs);
+    const sni = (tlsSock as tls.TLSSocket & { servername?: string | false }).servername;
+    if (sni && sni !== host) logger.emit(1, 'egress_sni_mismatch', { req: id, host, sni });
+  });
+  tlsSock.on('error', (err: Error) => {
+    if (!secure) {
+      clearTimeout(hs);
+      logger.emit(1, 'egress_tls_client_error', { req: id, host, error: (err as { code?: string }).code ?? 'tls_error' });
+      ctx.writeAudit({ id, conn, mode: 'intercept', method: 'CONNECT', host, port, path: '/', route: null, match: null, decision: 'error', reason: 'tls_client_error', status: 0, injected: null, findings: [], proposal: null, bytes_up: 0, bytes_down: 0, ms_total: msSince(started) });
+    }
+    tlsSock.destroy();
+  });
+  tlsSock.on('close', () => {
+    clearTimeout(hs);
+    ctx.tunnels.delete(tlsSock);
+    socket.destroy();
+  });
+  tlsSock.setTimeout(t.tunnelIdle, () => tlsSock.destroy());
+  ctx.inner.emit('connection', tlsSock);
+}
+
+async function passthrough(ctx: RelayContext, socket: Duplex, head: Buffer, host: string, port: number, route: CompiledRoute, id: number, conn: number, started: number): Promise<void> {
+  const { t } = ctx;
+  const base = { id, conn, started, method: 'CONNECT', scheme: 'https' as const, path: '/', mode: 'passthrough' as const, host, port, route };
+  let address: string;
+  try {
+    ({ address } = await resolveChecked(ctx.resolve, host, route.allowCidrs));
+  } catch (err) {
+    return respondDeny(ctx, socket, classifyUpstreamError(err) === 'ssrf' ? 'ssrf' : 'upstream_unreachable', base);
+  }
+  if (socket.destroyed) return;
+  const up = net.connect({ host: address, port, noDelay: true });
+  const timer = setTimeout(() => up.destroy(new UpstreamTimeout('connect timeout')), t.upstreamConnect);
+  let connected = false;
+  let bytesUp = head.length;
+  let bytesDown = 0;
+  up.on('error', (err) => {
+    clearTimeout(timer);
+    if (!connected) respondDeny(ctx, socket, classifyUpstreamError(err) === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_unreachable', base);
+    else socket.destroy();
+  });
+  up.on('connect', () => {
+    connected = true;
+    clearTimeout(timer);
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length) up.write(head);
+    const tctx: TunnelCtx = { conn, host, port, local: false, mode: 'passthrough', socket };
+    ctx.tunnels.set(socket, tctx);
+    socket.on('data', (c: Buffer) => (bytesUp += c.length));
+    up.on('data', (c: Buffer) => (bytesDown += c.length));
+    socket.pipe(up);
+    up.pipe(socket);
+    (socket as Socket).setTimeout(t.tunnelIdle, () => socket.destroy());
+    const close = () => {
+      socket.destroy();
+      up.destroy();
+    };
+    socket.on('close', close);
+    up.on('close', close);
+    socket.once('close', () => {
+      ctx.tunnels.delete(socket);
+      ctx.writeAudit({ id, conn, mode: 'passthrough', method: 'CONNECT', host, port, path: '/', route: route.label, match: null, decision: 'allow', reason: null, status: 200, injected: null, findings: [], proposal: null, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started) });
+    });
+  });
+}
