@@ -10,7 +10,7 @@ const IO = ['fs', 'fs/promises', 'net', 'child_process', 'dgram', 'http', 'https
 /** Modules shared by the host and the sidecars: pure, no I/O (docs/architecture.md). */
 const PURE = [
   'src/dlp/**/*.ts',
-  'src/egress/{routes-file,routes-file-types,route-table,match,decide,inject,ssrf,ip,host,doh,deny,local,check,normalize}.ts',
+  'src/egress/{routes-file,routes-file-types,route-table,match,decide,inject,ssrf,ip,host,doh,deny,local,check,normalize,dns-exfil}.ts',
   'src/plan/{resolve-token-values,route-merge,slots,routes-doc,token-exposure,agent-env,reserved-names,plan-document,image}.ts',
 ];
 
