@@ -16,6 +16,8 @@ export const UNIT_TESTS = [
   'test/dlp/**/*.test.ts',
   'test/manifest/**/*.test.ts',
   'test/egress/pure.test.ts',
+  'test/egress/normalize.test.ts',
+  'test/egress/dns-exfil.test.ts',
   'test/gate/policy.test.ts',
   'test/gate/units.test.ts',
   'test/plan/**/*.test.ts',
