@@ -69,6 +69,16 @@ export async function startEgressDaemon(env: NodeJS.ProcessEnv, over: { routes?:
   } catch {
     throw new EgressStartupError(`cannot open the audit file ${cfg.auditPath} (EGRESS_AUDIT_PATH)`);
   }
+  // The per-bottle buffer cap (docs/decisions/egress-bounded-resources.md); never below one body
+  // of the DLP scan limit, or every maximal body would be refused.
+  let bufferBudgetBytes: number | undefined;
+  const budgetText = env.EGRESS_BUFFER_BUDGET_BYTES;
+  if (budgetText !== undefined && budgetText !== '') {
+    if (!/^\d+$/.test(budgetText) || Number(budgetText) < cfg.dlpMaxBodyBytes) {
+      throw new EgressStartupError('EGRESS_BUFFER_BUDGET_BYTES must be an integer ≥ EGRESS_DLP_MAX_BODY_BYTES');
+    }
+    bufferBudgetBytes = Number(budgetText);
+  }
   const server = createEgressServer({
     table,
     ca,
@@ -85,6 +95,7 @@ export async function startEgressDaemon(env: NodeJS.ProcessEnv, over: { routes?:
     dlpMaxBodyBytes: cfg.dlpMaxBodyBytes,
     dlpOversize: cfg.dlpOversize,
     maxConnections: cfg.maxConnections,
+    ...(bufferBudgetBytes !== undefined ? { bufferBudgetBytes } : {}),
   });
   const addr = await server.listen(cfg.listenPort, cfg.listenHost).catch(() => {
     throw new EgressStartupError(`cannot listen on ${cfg.listenHost}:${cfg.listenPort} (EGRESS_LISTEN / --listen)`);
@@ -116,6 +127,15 @@ export async function startEgressDaemon(env: NodeJS.ProcessEnv, over: { routes?:
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   if (over.installSignals !== false) {
+    // Last resort (docs/decisions/egress-bounded-resources.md): every relay path handles its own
+    // stream errors, so these never fire in tests; if one slips through, it costs that connection
+    // and a loud log line, not the bottle's only way out.
+    process.on('unhandledRejection', (err: unknown) => {
+      server.logger.emit(0, 'egress_internal_error', { where: 'unhandledRejection', error: err instanceof Error ? err.message : 'error' });
+    });
+    process.on('uncaughtException', (err: Error) => {
+      server.logger.emit(0, 'egress_internal_error', { where: 'uncaughtException', error: err.message });
+    });
     let signals = 0;
     const onStop = (sig: string) => {
       signals += 1;

@@ -6,7 +6,9 @@ export type DenyCode =
   | 'bad_request' | 'headers_too_large' | 'origin_form' | 'no_route' | 'ip_literal' | 'doh' | 'host_mismatch'
   | 'bad_path' | 'no_match' | 'plain_http_credential' | 'ssrf' | 'git_push_via_egress' | 'git_fetch_disabled'
   | 'dlp_block' | 'canary' | 'dlp_redact_failed' | 'dlp_supervise_rejected' | 'dlp_supervise_timeout'
-  | 'dlp_supervise_unavailable' | 'body_too_large' | 'unscannable_encoding' | 'inbound_injection' | 'shutting_down';
+  | 'dlp_supervise_unavailable' | 'body_too_large' | 'unscannable_encoding' | 'inbound_injection' | 'shutting_down'
+  // Bounded resources (docs/decisions/egress-bounded-resources.md).
+  | 'body_timeout' | 'buffer_budget' | 'ws_frame_too_large' | 'ws_protocol_error';
 export type ErrorCode = 'upstream_unreachable' | 'upstream_tls' | 'upstream_timeout';
 
 export const DENY_STATUS: Readonly<Record<DenyCode | ErrorCode, number>> = {
@@ -17,6 +19,9 @@ export const DENY_STATUS: Readonly<Record<DenyCode | ErrorCode, number>> = {
   dlp_block: 403, canary: 403, dlp_redact_failed: 403, dlp_supervise_rejected: 403, dlp_supervise_timeout: 403,
   dlp_supervise_unavailable: 403, body_too_large: 403, unscannable_encoding: 403, inbound_injection: 403,
   shutting_down: 503,
+  body_timeout: 408, buffer_budget: 413,
+  // WebSocket refusals close the socket (1009 / 1002); the status is what the audit records.
+  ws_frame_too_large: 413, ws_protocol_error: 400,
   upstream_unreachable: 502, upstream_tls: 502, upstream_timeout: 504,
 };
 
@@ -95,6 +100,14 @@ function explain(code: DenyCode | ErrorCode, c: DenyContext): string {
       return 'The request could not be parsed as a valid proxy request.';
     case 'shutting_down':
       return 'The egress proxy is shutting down.';
+    case 'body_timeout':
+      return 'The request body stalled (no data for too long); the connection is closed.';
+    case 'buffer_budget':
+      return 'Egress is already holding as many request bytes in memory as this bottle may use; retry when other uploads finish, or send less at once.';
+    case 'ws_frame_too_large':
+      return 'A WebSocket frame or message exceeds the size egress inspects (close 1009).';
+    case 'ws_protocol_error':
+      return 'A WebSocket frame broke the protocol (reserved bits or opcodes, an unmasked client frame, a bad control frame): close 1002.';
     case 'upstream_unreachable':
       return `Could not connect to ${hp}.`;
     case 'upstream_tls':

@@ -7,6 +7,7 @@ import type http from 'node:http';
 import { decodeBody, decodeText, encodeText, requestSurfaces } from '../dlp/decode.js';
 import { redactSurface } from '../dlp/redact.js';
 import type { Finding } from '../dlp/types.js';
+import { readBody, type BudgetLease } from './body.js';
 import { dlpVerdict, type Allow } from './decide.js';
 import type { DenyCode } from './deny.js';
 import { findingsForLog, type AuditRecord } from './log.js';
@@ -25,32 +26,52 @@ export interface Prepared {
 
 export type OnDeny = (code: DenyCode, findings?: readonly Finding[], proposal?: string | null) => void;
 
+export interface BodyHooks {
+  /** Takes the bytes buffered for scanning from the per-bottle budget. */
+  readonly lease: BudgetLease;
+  /** The client went away while its body was read: nothing to answer. */
+  readonly gone: () => void;
+}
+
 /**
  * Buffers (when DLP needs it), scans, applies the verdict. Returns null when it already answered
- * through `onDeny`. `withBody` false: the request's body is not read (WebSocket upgrades).
+ * through `onDeny` (or the client is gone). `body` null: the request's body is not read
+ * (WebSocket upgrades). Never rejects: a body read settles on abort, timeout and budget too.
  */
-export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, withBody: boolean, target: Target, d: Allow, id: number, headersOut: string[], onDeny: OnDeny): Promise<Prepared | null> {
+export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, body: BodyHooks | null, target: Target, d: Allow, id: number, headersOut: string[], onDeny: OnDeny): Promise<Prepared | null> {
   const { scanner, logger } = ctx;
   const route = d.route;
   const detectors = route.outbound;
   const needScan = detectors.size > 0 || ctx.hasCanary;
-  const hasBody = withBody && requestHasBody(req);
-  let body: Buffer | null = null;
+  let bytes: Buffer | null = null;
   let streamRest = false;
-  if (hasBody && needScan) {
-    const r = await readBody(req, ctx.maxBody);
-    if (r.over) {
-      if (ctx.oversize === 'block') {
-        onDeny('body_too_large');
-        req.resume();
+  if (body && needScan && requestHasBody(req)) {
+    const r = await readBody(req, ctx.maxBody, ctx.t.bodyIdle, body.lease);
+    switch (r.kind) {
+      case 'aborted':
+        body.gone();
         return null;
-      }
-      // stream: scan what was buffered, forward it, then keep scanning the rest in flight.
-      streamRest = true;
+      case 'timeout':
+        onDeny('body_timeout');
+        return null;
+      case 'budget':
+        onDeny('buffer_budget');
+        return null;
+      case 'over':
+        if (ctx.oversize === 'block') {
+          onDeny('body_too_large');
+          return null;
+        }
+        // stream: scan what was buffered, forward it, then keep scanning the rest in flight.
+        streamRest = true;
+        bytes = r.body;
+        break;
+      case 'ok':
+        bytes = r.body;
+        break;
     }
-    body = r.body;
   }
-  const result: Prepared = { url: target.url, headers: headersOut, body, findings: [], decision: 'allow', proposal: null, streamRest };
+  const result: Prepared = { url: target.url, headers: headersOut, body: bytes, findings: [], decision: 'allow', proposal: null, streamRest };
   if (!needScan) return result;
   const q = target.url.indexOf('?');
   const path = q < 0 ? target.url : target.url.slice(0, q);
@@ -58,8 +79,8 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
   let bodyText: string | undefined;
   let bodyEncoding: 'utf8' | 'latin1' = 'utf8';
   const contentEncoding = headerOf(headersOut, 'content-encoding');
-  if (body && body.length > 0) {
-    const dec = decodeBody(body, contentEncoding);
+  if (bytes && bytes.length > 0) {
+    const dec = decodeBody(bytes, contentEncoding);
     if (!dec.ok) {
       onDeny('unscannable_encoding');
       return null;
@@ -103,9 +124,15 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
       const surface = `header:${hdrs[i]!.toLowerCase()}`;
       if (v.findings.some((f) => f.surface === surface)) hdrs[i + 1] = redactSurface(surface, hdrs[i + 1]!, v.findings);
     }
-    let newBody = body;
+    let newBody = bytes;
     let newBodyText = bodyText;
     if (bodyText !== undefined && v.findings.some((f) => f.surface === 'body')) {
+      // Only the scanned prefix of a streamed oversized body is here: rewriting it would change
+      // the length of a body whose rest is still to come. Refuse instead.
+      if (streamRest) {
+        onDeny('dlp_redact_failed', v.findings);
+        return null;
+      }
       newBodyText = redactSurface('body', bodyText, v.findings);
       newBody = encodeText(newBodyText, bodyEncoding);
       removeHeader(hdrs, 'content-encoding');
@@ -147,25 +174,4 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
   const code: DenyCode = out.status === 'rejected' ? 'dlp_supervise_rejected' : out.status === 'timeout' ? 'dlp_supervise_timeout' : 'dlp_supervise_unavailable';
   onDeny(code, v.findings, out.proposal);
   return null;
-}
-
-function readBody(req: http.IncomingMessage, max: number): Promise<{ body: Buffer; over: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      chunks.push(c);
-      if (size > max) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.pause();
-        resolve({ body: Buffer.concat(chunks), over: true });
-      }
-    };
-    const onEnd = () => resolve({ body: Buffer.concat(chunks), over: false });
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', reject);
-  });
 }

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { FragmentAccumulator } from '../dlp/accumulator.js';
 import type { DetectorName, Finding, Scanner } from '../dlp/types.js';
 import type { Approver, HoldManager } from './approver.js';
+import type { BufferBudget } from './body.js';
 import type { LoadedCa } from './ca.js';
 import type { LeafCache } from './leaf-cache.js';
 import type { LocalState } from './local.js';
@@ -26,6 +27,8 @@ export interface EgressTimeouts {
   upstreamHeaders: number;
   upstreamBodyIdle: number;
   tunnelIdle: number;
+  /** Agent request body: no byte for this long → 408 / close (docs/decisions/egress-bounded-resources.md). */
+  bodyIdle: number;
   shutdownGrace: number;
 }
 
@@ -37,8 +40,17 @@ export const DEFAULT_TIMEOUTS: EgressTimeouts = {
   upstreamHeaders: 600_000,
   upstreamBodyIdle: 300_000,
   tunnelIdle: 3_600_000,
+  bodyIdle: 30_000,
   shutdownGrace: 5_000,
 };
+
+/** Default payload cap of one client WebSocket frame and of one message (docs/decisions/egress-bounded-resources.md). */
+export const DEFAULT_WS_MAX_MESSAGE = 16 * 1024 * 1024;
+
+/** The per-bottle buffer cap: 64 MiB, and never below two bodies of the DLP scan limit. */
+export function defaultBufferBudget(maxBody: number): number {
+  return Math.max(64 * 1024 * 1024, 2 * maxBody);
+}
 
 export interface EgressServerOptions {
   table: RouteTable;
@@ -64,6 +76,10 @@ export interface EgressServerOptions {
   dlpOversize?: 'block' | 'stream';
   timeouts?: Partial<EgressTimeouts>;
   maxConnections?: number;
+  /** Bytes egress may hold in memory across all connections (default: defaultBufferBudget). */
+  bufferBudgetBytes?: number;
+  /** Cap on one client WebSocket frame's payload and one message (close 1009 above). */
+  wsMaxMessageBytes?: number;
 }
 
 /** An accepted CONNECT (or upgraded socket): requests arriving on `socket` belong to it. */
@@ -99,6 +115,9 @@ export interface RelayContext {
   readonly resolve: Resolver;
   readonly maxBody: number;
   readonly oversize: 'block' | 'stream';
+  /** Shared by every connection of this egress (= this bottle). */
+  readonly budget: BufferBudget;
+  readonly wsMaxMessage: number;
   readonly tunnels: Map<Duplex, TunnelCtx>;
   readonly connIds: WeakMap<object, number>;
   /** The internal http.Server intercepted TLS sockets are emitted into. */

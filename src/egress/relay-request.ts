@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { decodeBody, decodeText } from '../dlp/decode.js';
 import { InboundStreamScanner, isScannableInboundType, scanInbound } from '../dlp/inbound.js';
 import type { InboundResult } from '../dlp/types.js';
+import { declaredLength, drainBody, pumpBody, type BudgetLease } from './body.js';
 import { decideAbsolute, decideRequest, LOCAL_HOST, parseAbsoluteHttp, type Allow } from './decide.js';
 import { filterRequestHeaders, filterResponseHeaders, injectionHeader } from './inject.js';
 import { localResponse } from './local.js';
@@ -30,7 +31,7 @@ import {
   type Target,
   type TunnelCtx,
 } from './relay-context.js';
-import { respondDeny, type DenyInfo } from './respond-deny.js';
+import { auditGone, respondDeny, type DenyInfo } from './respond-deny.js';
 import { checkAddresses } from './ssrf.js';
 import { classifyUpstreamError, upstreamRequest, UpstreamTimeout } from './upstream.js';
 
@@ -49,7 +50,7 @@ function serveLocal(ctx: RelayContext, req: http.IncomingMessage, res: http.Serv
   const out = localResponse(req.method ?? 'GET', path, ctx.localState());
   res.writeHead(out.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(out.body) });
   res.end(req.method === 'HEAD' ? undefined : out.body);
-  req.resume();
+  drainBody(req, ctx.t.bodyIdle);
   ctx.writeAudit({ id, conn: connOf(ctx, req), mode: 'local', method: req.method ?? '', host: LOCAL_HOST, port, path, route: null, match: null, decision: out.status === 200 ? 'allow' : 'deny', reason: null, status: out.status, injected: null, findings: [], proposal: null, bytes_up: 0, bytes_down: out.body.length, ms_total: msSince(started) });
 }
 
@@ -62,7 +63,6 @@ export function onRequest(ctx: RelayContext, req: http.IncomingMessage, res: htt
   const url = req.url ?? '/';
   const deny = (code: Parameters<typeof respondDeny>[2], info: Omit<DenyInfo, 'id' | 'conn' | 'started' | 'method'>) => {
     respondDeny(ctx, res, code, { id, conn, started, method, ...info });
-    req.resume();
   };
   if (ctx.shuttingDown) {
     res.shouldKeepAlive = false;
@@ -106,6 +106,19 @@ export function onRequest(ctx: RelayContext, req: http.IncomingMessage, res: htt
 }
 
 async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, target: Target, d: Allow, id: number, started: number, mode: 'intercept' | 'http'): Promise<void> {
+  // Two leases on the per-bottle budget: the request body (given back once it is handed to the
+  // upstream socket) and the inbound buffer (given back when the response ends).
+  const bodyLease = ctx.budget.lease();
+  const inLease = ctx.budget.lease();
+  try {
+    await relay(ctx, req, res, target, d, id, started, mode, bodyLease, inLease);
+  } finally {
+    bodyLease.release();
+    inLease.release();
+  }
+}
+
+async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, target: Target, d: Allow, id: number, started: number, mode: 'intercept' | 'http', bodyLease: BudgetLease, inLease: BudgetLease): Promise<void> {
   const { logger, scanner, t } = ctx;
   const route = d.route;
   const path = d.path;
@@ -114,18 +127,25 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
   const denyCtx: DenyInfo = { id, conn: target.conn, started, method, scheme: target.scheme, host: target.host, port: target.port, path, route, match: d.match, mode };
   const injected = route.auth ? { name: route.auth.header, slot: route.auth.slot } : null;
   const headersOut = filterRequestHeaders(req.rawHeaders, { injectedHeader: injected?.name ?? '', websocket: false });
-  const prepared = await outboundDlp(ctx, req, true, target, d, id, headersOut, (code, findings, proposal) => {
-    res.shouldKeepAlive = res.shouldKeepAlive && code !== 'body_too_large';
+  const prepared = await outboundDlp(ctx, req, { lease: bodyLease, gone: () => auditGone(ctx, denyCtx, 'client_aborted') }, target, d, id, headersOut, (code, findings, proposal) => {
     respondDeny(ctx, res, code, { ...denyCtx, ...(findings ? { findings } : {}), proposal: proposal ?? null });
   });
-  if (!prepared) {
-    if (!req.complete) req.resume();
-    return;
-  }
+  if (!prepared) return;
   const hdrs = prepared.headers;
+  // Explicit framing (docs/decisions/egress-bounded-resources.md): a buffered body gets its exact
+  // length; a streamed one keeps the agent's Content-Length (its bytes pass unchanged) or is sent
+  // chunked. Never unframed: Node sends a GET/DELETE body without framing unless told, and the
+  // upstream would parse it as a second request.
+  const streamed = prepared.body === null ? requestHasBody(req) : prepared.streamRest;
   if (prepared.body && !prepared.streamRest) {
     removeHeader(hdrs, 'transfer-encoding');
     setHeader(hdrs, 'content-length', String(prepared.body.length));
+  } else if (streamed) {
+    removeHeader(hdrs, 'transfer-encoding');
+    if (declaredLength(req) === null) {
+      removeHeader(hdrs, 'content-length');
+      hdrs.push('transfer-encoding', 'chunked');
+    }
   }
   if (route.inbound) narrowAcceptEncoding(hdrs);
   if (route.auth) {
@@ -145,9 +165,12 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
       return;
     }
   }
+  const body = prepared.body;
+  // The buffered body is referenced from here only, so it can be collected once written.
+  prepared.body = null;
   await new Promise<void>((done) => {
     let settled = false;
-    let bytesUp = prepared.body?.length ?? 0;
+    let bytesUp = body?.length ?? 0;
     let bytesDown = 0;
     const finish = (rec: Partial<AuditRecord> & { status: number; decision: AuditRecord['decision']; reason: string | null }) => {
       if (settled) return;
@@ -156,8 +179,16 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
       done();
     };
     const upReq = upstreamRequest(ctx.agents, ctx.lookupFor(route), target, method, prepared.url, hdrs, true);
+    upReq.once('finish', () => bodyLease.release());
     let timedOut = false;
     let dlpAbort = false;
+    let bodyStalled = false;
+    let clientGone = false;
+    let selfClosed = false;
+    const killRes = () => {
+      selfClosed = true;
+      res.destroy();
+    };
     const timeout = (what: string) => {
       timedOut = true;
       upReq.destroy(new UpstreamTimeout(what));
@@ -177,19 +208,25 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
       clearTimeout(connectTimer);
       clearTimeout(headerTimer);
       if (settled) return;
+      if (clientGone) {
+        finish({ status: res.headersSent ? res.statusCode : 0, decision: 'error', reason: 'client_aborted' });
+        return;
+      }
       if (res.headersSent) {
-        res.destroy();
+        killRes();
         finish({ status: 502, decision: 'error', reason: classifyUpstreamError(err) });
         return;
       }
-      const code = dlpAbort ? 'dlp_block' : timedOut ? 'upstream_timeout' : classifyUpstreamError(err);
+      const code = dlpAbort ? 'dlp_block' : bodyStalled ? 'body_timeout' : timedOut ? 'upstream_timeout' : classifyUpstreamError(err);
       const detail = code === 'ssrf' ? (err as { verdict?: { why?: string } }).verdict?.why : undefined;
       settled = true;
       respondDeny(ctx, res, code, { ...denyCtx, findings: undefined, ...(detail ? { detail } : {}) });
       done();
     });
     res.on('close', () => {
-      if (!res.writableFinished) upReq.destroy();
+      if (res.writableFinished) return;
+      if (!selfClosed) clientGone = true;
+      upReq.destroy();
     });
     upReq.on('response', (upRes) => {
       clearTimeout(headerTimer);
@@ -199,15 +236,19 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
       const ct = upRes.headers['content-type'];
       const scanIn = route.inbound && method !== 'HEAD' && status !== 204 && status !== 304 && isScannableInboundType(ct);
       if (logger.enabled(2)) logger.emit(2, 'egress_response', { req: id, status, headers: headersForLog(respHeaders, null) });
-      upRes.on('error', () => res.destroy());
+      upRes.on('error', killRes);
+      // Forwards one chunk to the agent; the upstream waits while the agent is slow to read.
+      const relayChunk = (c: Buffer) => {
+        if (!res.write(c)) {
+          upRes.pause();
+          res.once('drain', () => upRes.resume());
+        }
+      };
       if (!scanIn) {
         res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
         upRes.on('data', (c: Buffer) => {
           bytesDown += c.length;
-          if (!res.write(c)) {
-            upRes.pause();
-            res.once('drain', () => upRes.resume());
-          }
+          relayChunk(c);
         });
         upRes.on('end', () => {
           res.end();
@@ -215,8 +256,8 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
         });
         upRes.on('close', () => {
           if (!upRes.complete) {
-            res.destroy();
-            finish({ status, decision: 'error', reason: 'upstream_aborted' });
+            killRes();
+            finish({ status, decision: 'error', reason: clientGone ? 'client_aborted' : 'upstream_aborted' });
           }
         });
         return;
@@ -227,14 +268,13 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
       let buffered = 0;
       let streaming = false;
       let stream: StreamInspector | null = null;
-      const startStreaming = (warnHeader: boolean) => {
+      const startStreaming = () => {
         streaming = true;
-        if (warnHeader) respHeaders.push('x-bot-bottle-warn', 'inbound_injection');
         res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
         stream = new StreamInspector(encoding, (r) => {
           if (r.level === 'high') {
             logger.emit(1, 'egress_block', { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, phrases: r.phrases });
-            res.destroy();
+            killRes();
             upRes.destroy();
             finish({ status, decision: 'deny', reason: 'inbound_injection' });
           }
@@ -244,21 +284,27 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
           stream.push(c);
         }
         chunks.length = 0;
+        inLease.release();
       };
-      if (sse) startStreaming(false);
+      if (sse) startStreaming();
       upRes.on('data', (c: Buffer) => {
         bytesDown += c.length;
         if (streaming) {
           stream!.push(c);
-          if (!res.write(c)) {
-            upRes.pause();
-            res.once('drain', () => upRes.resume());
-          }
+          relayChunk(c);
           return;
         }
         chunks.push(c);
         buffered += c.length;
-        if (buffered > INBOUND_BUFFER) startStreaming(false);
+        // Past 2 MiB, or when the bottle's buffer budget is spent, scan incrementally instead of
+        // holding the response: bounded memory, never a queue.
+        if (buffered > INBOUND_BUFFER || !inLease.take(c.length)) startStreaming();
+      });
+      upRes.on('close', () => {
+        if (!upRes.complete && !settled) {
+          killRes();
+          finish({ status, decision: 'error', reason: clientGone ? 'client_aborted' : 'upstream_aborted' });
+        }
       });
       upRes.on('end', () => {
         if (streaming) {
@@ -269,7 +315,8 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
           }
           return;
         }
-        const raw = Buffer.concat(chunks);
+        const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
+        chunks.length = 0;
         const dec = decodeBody(raw, typeof encoding === 'string' ? encoding : undefined);
         const r: InboundResult = dec.ok ? scanInbound(decodeText(dec.bytes).text) : { level: 'none', phrases: [] };
         if (r.level === 'high') {
@@ -289,30 +336,41 @@ async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.S
         finish({ status, decision: r.level === 'medium' ? 'warn' : prepared.decision, reason: r.level === 'medium' ? 'inbound_injection' : null });
       });
     });
-    if (prepared.body) {
-      if (prepared.streamRest) {
-        upReq.write(prepared.body);
-        const sc = new TextWindowScanner((text) => blocking(scanner.scan([{ name: 'body', text }], route.outbound.size > 0 ? route.outbound : DLP_NO_DETECTORS)));
-        sc.push(prepared.body);
-        req.on('data', (c: Buffer) => {
+    const hooks = {
+      onIdle: () => {
+        bodyStalled = true;
+        upReq.destroy(new Error('agent request body stalled'));
+      },
+      onAbort: () => {
+        clientGone = true;
+        upReq.destroy();
+      },
+    };
+    if (body && prepared.streamRest) {
+      upReq.write(body);
+      const sc = new TextWindowScanner((text) => blocking(scanner.scan([{ name: 'body', text }], route.outbound.size > 0 ? route.outbound : DLP_NO_DETECTORS)));
+      sc.push(body);
+      pumpBody(req, upReq, t.bodyIdle, {
+        ...hooks,
+        onChunk: (c) => {
           bytesUp += c.length;
-          if (sc.push(c)) {
-            logger.emit(1, 'egress_block', { req: id, reason: 'dlp_block', method, host: target.host, path, route: route.label, note: 'found while streaming an oversized body' });
-            dlpAbort = true;
-            req.pause();
-            upReq.destroy(new Error('dlp finding while streaming'));
-            return;
-          }
-          upReq.write(c);
-        });
-        req.on('end', () => upReq.end());
-        req.resume();
-      } else {
-        upReq.end(prepared.body);
-      }
-    } else if (requestHasBody(req)) {
-      req.on('data', (c: Buffer) => (bytesUp += c.length));
-      req.pipe(upReq);
+          if (!sc.push(c)) return true;
+          logger.emit(1, 'egress_block', { req: id, reason: 'dlp_block', method, host: target.host, path, route: route.label, note: 'found while streaming an oversized body' });
+          dlpAbort = true;
+          upReq.destroy(new Error('dlp finding while streaming'));
+          return false;
+        },
+      });
+    } else if (body) {
+      upReq.end(body);
+    } else if (streamed) {
+      pumpBody(req, upReq, t.bodyIdle, {
+        ...hooks,
+        onChunk: (c) => {
+          bytesUp += c.length;
+          return true;
+        },
+      });
     } else {
       upReq.end();
       req.resume();

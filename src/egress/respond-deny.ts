@@ -9,6 +9,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Finding } from '../dlp/types.js';
+import { drainBody } from './body.js';
 import { DENY_STATUS, denyBody, denyHeaders, type DenyCode, type ErrorCode } from './deny.js';
 import { findingsForLog, type AuditRecord } from './log.js';
 import type { CompiledRoute } from './route-table.js';
@@ -48,8 +49,43 @@ export function logDeny(ctx: RelayContext, code: DenyCode | ErrorCode, info: { i
   else ctx.logger.emit(1, 'egress_block', fields);
 }
 
+/** A WebSocket after its 101: refusals are close frames; the audit carries the bytes relayed. */
+export interface WebSocketSink {
+  readonly kind: 'websocket';
+  readonly client: Duplex;
+  readonly upstream: Duplex;
+  readonly bytesUp: number;
+  readonly bytesDown: number;
+}
+
+/** Codes after which the connection is closed rather than kept alive (the body is not worth reading). */
+const CLOSE_AFTER: ReadonlySet<DenyCode | ErrorCode> = new Set(['body_timeout', 'buffer_budget', 'body_too_large']);
+
+/** WebSocket close status per refusal (RFC 6455 §7.4.1): 1009 too big, 1002 protocol, 1008 policy. */
+function wsCloseCode(code: DenyCode | ErrorCode): number {
+  return code === 'ws_frame_too_large' ? 1009 : code === 'ws_protocol_error' ? 1002 : 1008;
+}
+
+/** A close frame whose reason is `egress: denied (<code>)`; `masked` for the upstream (zero key keeps it readable). */
+export function wsCloseFrame(status: number, reason: string, masked: boolean): Buffer {
+  const text = Buffer.from(reason.slice(0, 120), 'utf8');
+  const len = 2 + text.length;
+  const head = masked ? [0x88, 0x80 | len, 0, 0, 0, 0] : [0x88, len];
+  return Buffer.concat([Buffer.from(head), Buffer.from([status >> 8, status & 0xff]), text]);
+}
+
+/** Audits a request whose client went away before it could be answered (not a refusal: no response). */
+export function auditGone(ctx: RelayContext, info: DenyInfo, reason: 'client_aborted'): void {
+  ctx.writeAudit({
+    id: info.id, conn: info.conn, mode: info.mode, method: info.method, host: info.host, port: info.port, path: info.path,
+    route: info.route?.label ?? null, match: info.match ?? null, decision: 'error', reason, status: 0, injected: null,
+    findings: [], proposal: null, bytes_up: 0, bytes_down: 0, ms_total: msSince(info.started),
+  });
+}
+
 /** Answers `code` on `sink`, logs it and writes its audit record. */
-export function respondDeny(ctx: RelayContext, sink: http.ServerResponse | Duplex, code: DenyCode | ErrorCode, info: DenyInfo): void {
+export function respondDeny(ctx: RelayContext, sink: http.ServerResponse | Duplex | WebSocketSink, code: DenyCode | ErrorCode, info: DenyInfo): void {
+  if ('kind' in sink) return denyWebSocket(ctx, sink, code, info);
   const body = denyBody(code, {
     method: info.method,
     scheme: info.scheme,
@@ -63,12 +99,15 @@ export function respondDeny(ctx: RelayContext, sink: http.ServerResponse | Duple
   const headers = denyHeaders(code, Buffer.byteLength(body));
   if (sink instanceof http.ServerResponse) {
     if (!sink.headersSent) {
-      if (ctx.shuttingDown) headers.connection = 'close';
+      if (CLOSE_AFTER.has(code)) sink.shouldKeepAlive = false;
+      if (ctx.shuttingDown || !sink.shouldKeepAlive) headers.connection = 'close';
       sink.writeHead(status, headers);
       sink.end(body);
     } else {
       sink.destroy();
     }
+    // Whatever of the body is still coming is read and dropped, within bounds (body.ts).
+    drainBody(sink.req, ctx.t.bodyIdle);
   } else {
     let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
@@ -95,6 +134,36 @@ export function respondDeny(ctx: RelayContext, sink: http.ServerResponse | Duple
     proposal: info.proposal ?? null,
     bytes_up: 0,
     bytes_down: 0,
+    ms_total: msSince(info.started),
+  });
+}
+
+function denyWebSocket(ctx: RelayContext, sink: WebSocketSink, code: DenyCode | ErrorCode, info: DenyInfo): void {
+  const status = wsCloseCode(code);
+  const reason = `egress: denied (${code})`;
+  if (sink.upstream.writable) sink.upstream.end(wsCloseFrame(status, reason, true));
+  else sink.upstream.destroy();
+  if (sink.client.writable) sink.client.end(wsCloseFrame(status, reason, false));
+  else sink.client.destroy();
+  logDeny(ctx, code, { id: info.id, method: info.method, host: info.host, path: info.path, route: info.route?.label ?? null, findings: info.findings, note: `websocket close ${status}` });
+  ctx.writeAudit({
+    id: info.id,
+    conn: info.conn,
+    mode: info.mode,
+    method: info.method,
+    host: info.host,
+    port: info.port,
+    path: info.path,
+    route: info.route?.label ?? null,
+    match: info.match ?? null,
+    decision: 'deny',
+    reason: code,
+    status: 101,
+    injected: null,
+    findings: info.findings ? findingsForLog(info.findings, 'block').map(stripMasked) : [],
+    proposal: null,
+    bytes_up: sink.bytesUp,
+    bytes_down: sink.bytesDown,
     ms_total: msSince(info.started),
   });
 }

@@ -18,7 +18,8 @@ import type { DenyCode } from './deny.js';
 import { LeafCache } from './leaf-cache.js';
 import type { ReloadStatus } from './local.js';
 import { createLogger, memoryAudit, type EgressLogger } from './log.js';
-import { DEFAULT_TIMEOUTS, type EgressServerOptions, type EgressTimeouts, type RelayContext, type TunnelCtx } from './relay-context.js';
+import { BufferBudget } from './body.js';
+import { DEFAULT_TIMEOUTS, DEFAULT_WS_MAX_MESSAGE, defaultBufferBudget, type EgressServerOptions, type EgressTimeouts, type RelayContext, type TunnelCtx } from './relay-context.js';
 import { MAX_HEADERS, onRequest } from './relay-request.js';
 import { onUpgrade } from './relay-websocket.js';
 import { respondDeny } from './respond-deny.js';
@@ -34,6 +35,8 @@ export interface EgressServer {
   readonly logger: EgressLogger;
   readonly scanner: Scanner;
   readonly leaves: LeafCache;
+  /** The per-bottle buffer budget (docs/decisions/egress-bounded-resources.md). */
+  readonly budget: BufferBudget;
   listen(port: number, host: string): Promise<AddressInfo>;
   address(): AddressInfo;
   table(): RouteTable;
@@ -98,6 +101,11 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     s.headersTimeout = t.headers;
   }
   server.maxConnections = opts.maxConnections ?? 256;
+  // Node enforces headersTimeout from a per-server connection list that is set up when the server
+  // starts listening. `inner` never listens (tunnels are emitted into it), so without this a
+  // request inside a tunnel could trickle its headers for the whole tunnel idle time (slowloris
+  // inside CONNECT). 'listening' runs exactly that setup and nothing else; close() clears it.
+  inner.emit('listening');
 
   const ctx: RelayContext = {
     opts,
@@ -111,6 +119,8 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     resolve,
     maxBody: opts.dlpMaxBodyBytes ?? 32 * 1024 * 1024,
     oversize: opts.dlpOversize ?? 'block',
+    budget: new BufferBudget(opts.bufferBudgetBytes ?? defaultBufferBudget(opts.dlpMaxBodyBytes ?? 32 * 1024 * 1024)),
+    wsMaxMessage: opts.wsMaxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE,
     tunnels: new Map<Duplex, TunnelCtx>(),
     connIds: new WeakMap<object, number>(),
     inner,
@@ -149,13 +159,47 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
 
   // ---------- wiring ----------
 
-  server.on('request', (req, res) => onRequest(ctx, req, res, null));
-  server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => onConnect(ctx, req, socket, head));
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(ctx, req, socket, head, null));
-  inner.on('request', (req, res) => onRequest(ctx, req, res, tunnels.get(req.socket) ?? null));
+  // A handler that throws must cost one connection, never the daemon (no client action may crash
+  // it; docs/decisions/egress-bounded-resources.md).
+  const internalError = (where: string, err: unknown, socket: Duplex | null) => {
+    logger.emit(0, 'egress_internal_error', { where, error: err instanceof Error ? err.message : 'error' });
+    socket?.destroy();
+  };
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    try {
+      onRequest(ctx, req, res, null);
+    } catch (err) {
+      internalError('request', err, req.socket);
+    }
+  });
+  server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      onConnect(ctx, req, socket, head);
+    } catch (err) {
+      internalError('connect', err, socket);
+    }
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      onUpgrade(ctx, req, socket, head, null);
+    } catch (err) {
+      internalError('upgrade', err, socket);
+    }
+  });
+  inner.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    try {
+      onRequest(ctx, req, res, tunnels.get(req.socket) ?? null);
+    } catch (err) {
+      internalError('request', err, req.socket);
+    }
+  });
   inner.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const tunnel = tunnels.get(socket) ?? tunnels.get((req.socket as Duplex) ?? socket);
-    onUpgrade(ctx, req, socket, head, tunnel ?? null);
+    try {
+      const tunnel = tunnels.get(socket) ?? tunnels.get((req.socket as Duplex) ?? socket);
+      onUpgrade(ctx, req, socket, head, tunnel ?? null);
+    } catch (err) {
+      internalError('upgrade', err, socket);
+    }
   });
   const onClientError = (err: Error & { code?: string }, socket: Duplex) => {
     if (!socket.writable) return void socket.destroy();
@@ -183,6 +227,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     logger,
     scanner,
     leaves,
+    budget: ctx.budget,
     listen(port, host) {
       return new Promise((resolveListen, reject) => {
         server.once('error', reject);
@@ -227,6 +272,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
         for (const [s] of tunnels) s.destroy();
         for (const s of clientSockets) s.destroy();
         inner.closeAllConnections();
+        inner.close();
         ctx.agents.destroy();
         await audit.close();
       })();
@@ -240,6 +286,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
       for (const s of clientSockets) s.destroy();
       server.closeAllConnections();
       inner.closeAllConnections();
+      inner.close();
       ctx.agents.destroy();
       await audit.close();
     },

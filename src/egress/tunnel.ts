@@ -24,16 +24,24 @@ export function onConnect(ctx: RelayContext, req: http.IncomingMessage, socket: 
   if (ctx.shuttingDown) return respondDeny(ctx, socket, 'shutting_down', { ...base, host: authority, port: 0, route: null });
   const d = decideConnect(ctx.table, authority);
   if (d.action === 'deny') return respondDeny(ctx, socket, d.code, { ...base, host: d.host, port: d.port, route: d.route });
-  if (d.action === 'passthrough') return void passthrough(ctx, socket, head, d.host, d.port, d.route, id, conn, started);
+  // Asynchronous steps end in a catch: whatever goes wrong costs this connection only.
+  const lost = (err: unknown) => {
+    ctx.logger.emit(0, 'egress_internal_error', { req: id, where: 'connect', error: err instanceof Error ? err.message : 'error' });
+    socket.destroy();
+  };
+  if (d.action === 'passthrough') return void passthrough(ctx, socket, head, d.host, d.port, d.route, id, conn, started).catch(lost);
   const host = d.host;
   const leaf = ctx.leaves.peek(host);
   const go = (context: tls.SecureContext) => intercept(ctx, socket, head, host, d.port, d.action === 'local', context, conn, id, started);
   if (leaf) go(leaf.context);
   else
-    ctx.leaves.get(host).then(
-      (l) => go(l.context),
-      () => respondDeny(ctx, socket, 'upstream_tls', { ...base, host, port: d.port, route: null }),
-    );
+    ctx.leaves
+      .get(host)
+      .then(
+        (l) => go(l.context),
+        () => respondDeny(ctx, socket, 'upstream_tls', { ...base, host, port: d.port, route: null }),
+      )
+      .catch(lost);
 }
 
 function intercept(ctx: RelayContext, socket: Duplex, head: Buffer, host: string, port: number, local: boolean, context: tls.SecureContext, conn: number, id: number, started: number): void {
