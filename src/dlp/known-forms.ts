@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 /**
  * The rule ids of known-secret findings (docs/security-model.md §2.4), shown in denials and audit.
  */
-export type KnownSecretRule = 'raw' | 'base64' | 'hex' | 'urlencoded' | 'fragment';
+export type KnownSecretRule = 'raw' | 'base64' | 'hex' | 'urlencoded' | 'reversed' | 'fragment';
 
 export interface EncodedForm {
   readonly text: string;
@@ -37,6 +37,9 @@ export function encodedForms(value: string): EncodedForm[] {
   add(pctLower, 'urlencoded');
   add(pctLower.toUpperCase(), 'urlencoded');
   add(safeEncodeURIComponent(value), 'urlencoded');
+  // Reversed (`rev`, one line of shell; egress §11.8), by code point so surrogate pairs stay whole.
+  // Other transforms (base32, QP, UTF-16, compression…) are decoded views, not forms.
+  add([...value].reverse().join(''), 'reversed');
   return forms;
 }
 

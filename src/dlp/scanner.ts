@@ -5,6 +5,19 @@ import { encodedForms, type EncodedForm } from './known-forms.js';
 import { fingerprint, maskSecret } from './mask.js';
 import { TOKEN_RULES, type TokenRule } from './rules.js';
 import { matchRule, newTokenState, type TokenState } from './token-verify.js';
+import { HEX_KEY_CONTEXT, isBase58, isSecp256k1Scalar, isWif, matchCard } from './validators.js';
+import {
+  delimitedHexViews,
+  embeddedViews,
+  escapeViews,
+  foldableUnits,
+  foldViews,
+  MIN_ENCODED_RUN,
+  runViews,
+  utf16Views,
+  type View,
+  type ViewLimits,
+} from './views.js';
 import type {
   DetectorName,
   Finding,
@@ -26,6 +39,22 @@ const ANCHOR = 16;
 
 const KIND_RANK: Record<KnownSecret['kind'], number> = { canary: 3, slot: 2, sensitive: 1 };
 
+/** Decode-then-rescan limits (docs/decisions/dlp-v2-views-and-validators.md). */
+export const MAX_VIEW_DEPTH = 3;
+/** Decoded characters per scan call: 8 × the input + 1 MiB, never more than 32 MiB. */
+export const VIEW_BUDGET_RATIO = 8;
+export const VIEW_BUDGET_SLACK = 1024 * 1024;
+export const VIEW_BUDGET_CAP = 32 * 1024 * 1024;
+/** Short pieces (4–7 alphanumerics, below the fragment window) count only in texts this small. */
+export const SHORT_PIECE_MAX_TEXT = 4096;
+const SHORT_MIN = 4;
+
+const RULE_BY_ID = new Map(TOKEN_RULES.map((r) => [r.id, r]));
+const CARD_RULE = RULE_BY_ID.get('card_number')!;
+const CRYPTO_RULE = RULE_BY_ID.get('crypto_private_key')!;
+const UNSCANNABLE_RULE = RULE_BY_ID.get('unscannable_compressed')!;
+const GENERIC_RULES = new Set(TOKEN_RULES.filter((r) => r.generic).map((r) => r.id));
+
 interface PreparedSecret {
   readonly name: string;
   readonly kind: KnownSecret['kind'];
@@ -45,6 +74,17 @@ interface Coverage {
   readonly covered: Uint8Array;
   readonly surfaces: Set<string>;
   readonly spans: FragmentSpan[];
+}
+
+/**
+ * The decoded views of one text, scanned together as one batch text (one loop call, however many
+ * views): per segment, where it starts in the batch, how it was decoded, and the raw region it
+ * came from (null when the root surface is itself derived).
+ */
+interface ViewInfo {
+  readonly segStarts: number[];
+  readonly segKinds: string[];
+  readonly segSpans: (FragmentSpan | null)[];
 }
 
 interface ScanContext {
@@ -70,6 +110,15 @@ interface ScanContext {
   readonly coverage: Map<string | number, Coverage>;
   /** `fragmentScope: 'surface'`: coverage is kept per surface name instead of per call. */
   readonly perSurface: boolean;
+  /** Decode-then-rescan on, and how deep. */
+  readonly viewDepth: number;
+  /** Token-character runs are collected (views or run-triggered validated detectors need them). */
+  readonly runsOn: boolean;
+  readonly lim: ViewLimits;
+  /** Set while a batch of decoded views is scanned. */
+  view: ViewInfo | null;
+  /** Positions of compatibility/invisible characters in the text being scanned (fold markers). */
+  foldPos: number[];
 }
 
 /**
@@ -89,11 +138,22 @@ for (const ch of '+/=_-') CLS[ch.charCodeAt(0)] = CLS_SYMBOL;
 CLS[37] = CLS_PERCENT;
 /** `percentClass` result for a `%` that starts no escape (masked to CLS_OTHER by the caller). */
 const CLS_OTHER_DECODED = CLS_OTHER + 64;
+/**
+ * Second run class (LUT bit 23): hex digits, digits and the delimiters of printed hex and card
+ * numbers (space : - , x). Its runs of ≥ 13 feed card numbers and delimited-hex views.
+ */
+const HEXISH = new Uint8Array(128);
+for (const ch of '0123456789abcdefABCDEF :-,x') HEXISH[ch.charCodeAt(0)] = 1;
+const MIN_HEXISH_RUN = 13;
+/** A character class no pattern uses: every fold marker maps to it (one automaton class). */
+const FOLD_SENTINEL = '\uE000';
 
 interface Payload {
   readonly anchorLength: number;
   readonly rules: TokenRule[];
   readonly forms: FormEntry[];
+  /** The fold sentinel: record the position. */
+  fold: boolean;
 }
 
 class DlpScanner implements Scanner {
@@ -106,8 +166,12 @@ class DlpScanner implements Scanner {
   private readonly key: Uint8Array;
   private readonly ringCode = new Uint8Array(FRAGMENT_WINDOW);
   private readonly ringPos = new Int32Array(FRAGMENT_WINDOW);
-  /** Per UTF-16 code unit: automaton class (low 16 bits) | CLS class (high bits): one load. */
-  private readonly lut: Uint32Array;
+  private tailRun = 0;
+  private tailHexRun = 0;
+  /** Per UTF-16 code unit: automaton class (low 16 bits) | CLS class (bits 16–22) | HEXISH (bit 23): one load. */
+  private readonly lut: Int32Array;
+  /** Short pieces: every 4–7-character substring of every projected secret → [secret, offset]. */
+  private readonly shortPieces = new Map<string, [number, number][]>();
 
   constructor(opts: ScannerOptions) {
     this.key = Uint8Array.from(opts.fingerprintKey);
@@ -129,11 +193,12 @@ class DlpScanner implements Scanner {
       if (id === undefined) {
         id = this.payloads.length;
         patternIds.set(anchor, id);
-        this.payloads.push({ anchorLength: anchor.length, rules: [], forms: [] });
+        this.payloads.push({ anchorLength: anchor.length, rules: [], forms: [], fold: false });
       }
       return this.payloads[id]!;
     };
     for (const rule of TOKEN_RULES) for (const a of rule.anchors) payloadFor(a).rules.push(rule);
+    payloadFor(FOLD_SENTINEL).fold = true;
     const projections: (Uint8Array | null)[] = [];
     for (const s of byValue.values()) {
       const idx = this.secrets.length;
@@ -148,36 +213,73 @@ class DlpScanner implements Scanner {
         projectedLength: projected.length,
       });
       for (const form of encodedForms(s.value)) payloadFor(form.text.slice(0, ANCHOR)).forms.push({ secret: idx, form });
+      this.addShortPieces(projected, idx);
     }
     if (WINDOW !== FRAGMENT_WINDOW || MIN_RUN !== ENTROPY_MIN_RUN) throw new Error('dlp: hot-loop constants out of sync');
     this.hasCanary = this.secrets.some((s) => s.kind === 'canary');
     this.automaton = new AhoCorasick([...patternIds.keys()]);
     this.fragments = new FragmentIndex(projections);
-    this.lut = new Uint32Array(65536);
-    for (let c = 0; c < 65536; c++) this.lut[c] = (CLS[c]! << 16) | this.automaton.classOf[c]!;
+    this.lut = new Int32Array(65536);
+    const foldable = foldableUnits();
+    const sentinel = this.automaton.classOf[FOLD_SENTINEL.charCodeAt(0)]!;
+    for (let c = 0; c < 65536; c++) {
+      let ac = this.automaton.classOf[c]!;
+      // A marker that is also in some pattern (a secret holding a fullwidth letter) keeps its class.
+      if (foldable[c] === 1 && ac === 0) ac = sentinel;
+      this.lut[c] = (CLS[c]! << 16) | ac | (c < 128 && HEXISH[c] === 1 ? 1 << 23 : 0);
+    }
+  }
+
+  private addShortPieces(projected: Uint8Array, secret: number): void {
+    const ALPHA = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+    const s = Array.from(projected, (c) => ALPHA[c]).join('');
+    // Only secrets long enough for fragments; a piece is credited where it first occurs.
+    if (s.length < FRAGMENT_WINDOW) return;
+    for (let len = SHORT_MIN; len < FRAGMENT_WINDOW; len++) {
+      for (let o = 0; o + len <= s.length; o++) {
+        const key = s.slice(o, o + len);
+        let list = this.shortPieces.get(key);
+        if (!list) {
+          list = [];
+          this.shortPieces.set(key, list);
+        }
+        if (!list.some(([sec, off]) => sec === secret && off === o)) list.push([secret, o]);
+      }
+    }
   }
 
   scan(surfaces: readonly Surface[], detectors: ReadonlySet<DetectorName>, opts: ScanOptions = {}): Finding[] {
     const known = detectors.has('known_secrets');
+    const tokens = detectors.has('token_patterns');
+    const secretsOn = known || this.hasCanary;
+    const viewDepth = opts.views === false ? 0 : Math.max(0, Math.min(MAX_VIEW_DEPTH, opts.maxViewDepth ?? MAX_VIEW_DEPTH));
+    let total = 0;
+    for (const surface of surfaces) total += typeof surface.text === 'string' ? surface.text.length : 0;
     const ctx: ScanContext = {
-      tokens: detectors.has('token_patterns'),
+      tokens,
       known,
       entropy: detectors.has('entropy'),
-      secretsOn: known || this.hasCanary,
+      secretsOn,
       findings: [],
       fingerprints: new Map(),
       tokenState: null,
       verbatim: new Set(),
       coverage: new Map(),
       perSurface: opts.fragmentScope === 'surface',
+      viewDepth: tokens || secretsOn ? viewDepth : 0,
+      runsOn: tokens || ((tokens || secretsOn) && viewDepth > 0),
+      lim: { budget: Math.min(VIEW_BUDGET_CAP, VIEW_BUDGET_RATIO * total + VIEW_BUDGET_SLACK), overflow: [] },
+      view: null,
+      foldPos: [],
     };
     for (const surface of surfaces) {
       const text = typeof surface.text === 'string' ? surface.text : String(surface.text ?? '');
       ctx.tokenState = null;
-      this.scanText(text, surface.name, surface.derived === true, ctx);
+      ctx.view = null;
+      this.scanText(text, surface.name, surface.derived === true, ctx, 0);
     }
     this.fragmentFindings(ctx, opts);
-    return dedupeDerived(ctx.findings, surfaces);
+    return dropGeneric(dedupeDerived(ctx.findings));
   }
 
   /**
@@ -185,14 +287,41 @@ class DlpScanner implements Scanner {
    * 1 MiB body costs ~2 ms of the 10 ms budget). Per character: one automaton step, the
    * entropy run length and the fragment window, all branch-free except on (rare) hits.
    */
-  private scanText(text: string, surface: string, derived: boolean, ctx: ScanContext): void {
+  private scanText(text: string, surface: string, derived: boolean, ctx: ScanContext, depth: number): void {
+    const entropyOn = ctx.entropy && !derived;
+    const runsOn = ctx.runsOn;
+    // Runs shorter than this are of no interest to anyone (entropy wants 32, views 16).
+    const runMin = runsOn ? MIN_ENCODED_RUN : entropyOn ? MIN_RUN : 0x7fffffff;
+    const runs: number[] = [];
+    const hexRuns: number[] = [];
+    ctx.foldPos = [];
+    this.loop(text, surface, derived, ctx, runMin, entropyOn, runs, hexRuns);
+    const n = text.length;
+    const run = this.tailRun;
+    const run2 = this.tailHexRun;
+    if (run >= runMin) this.onRun(text, n - run, n, surface, entropyOn, runsOn, runs, ctx);
+    if (run2 >= MIN_HEXISH_RUN && runsOn) hexRuns.push(n - run2, n);
+    const foldPos = ctx.foldPos;
+    if (ctx.tokens) this.runValidators(text, runs, hexRuns, surface, derived, ctx);
+    if (ctx.secretsOn && this.shortPieces.size > 0 && n <= SHORT_PIECE_MAX_TEXT) this.onShortPieces(text, surface, derived, ctx);
+    if (depth < ctx.viewDepth && ctx.lim.budget > 0) this.scanViews(text, runs, hexRuns, foldPos, surface, derived, ctx, depth);
+  }
+
+  /**
+   * The hot loop, alone in its function on purpose: V8 compiles it on-stack mid-loop, and code
+   * after a loop that has never run has no type feedback — a post-loop branch in this function
+   * deoptimised it on every call (measured: 2× slower). The runs still open at the end are left in
+   * `tailRun`/`tailHexRun` for the caller.
+   */
+  private loop(text: string, surface: string, derived: boolean, ctx: ScanContext, runMin: number, entropyOn: boolean, runs: number[], hexRuns: number[]): void {
     const { delta, nClasses, outputs } = this.automaton;
     const lut = this.lut;
     const frag = this.fragments;
     const filter = frag.filter;
     const acOn = ctx.tokens || ctx.secretsOn;
     const fragOn = ctx.secretsOn && !frag.empty;
-    const entropyOn = ctx.entropy && !derived;
+    const runsOn = ctx.runsOn;
+    const hexMin = runsOn ? MIN_HEXISH_RUN : 0x7fffffff;
     // Last 8 projected characters: their codes and where each started in the text (reused:
     // scanning is synchronous, and every slot is written before it is read).
     const { ringCode, ringPos } = this;
@@ -201,6 +330,7 @@ class DlpScanner implements Scanner {
     let lo = 0;
     let count = 0;
     let run = 0;
+    let run2 = 0;
     let skip = 0;
     for (let i = 0; i < n; i++) {
       const e = lut[text.charCodeAt(i)]!;
@@ -211,11 +341,16 @@ class DlpScanner implements Scanner {
         row = ~t;
         if (acOn) this.onAnchors(outputs[row / nClasses]!, i + 1, text, surface, derived, ctx);
       }
-      let cls = e >>> 16;
-      // Entropy runs: raw characters of the run class (cls < 63).
+      let cls = (e >>> 16) & 0x7f;
+      // Token-character runs (cls < 63): entropy, encoded regions, run-triggered validators.
       const prev = run;
       run = (run + 1) & ((cls - CLS_OTHER) >> 31);
-      if (prev >= MIN_RUN && run === 0 && entropyOn) this.onRun(text, i - prev, i, surface, ctx);
+      // One compare: while a run continues prev - run = -1; when it ends, prev - run = its length.
+      if (prev - run >= runMin) this.onRun(text, i - prev, i, surface, entropyOn, runsOn, runs, ctx);
+      // Hex/digit runs with delimiters (bit 23): card numbers and printed hex.
+      const prev2 = run2;
+      run2 = (run2 + 1) & ((e << 8) >> 31);
+      if (prev2 - run2 >= hexMin) hexRuns.push(i - prev2, i);
       // Fragment projection: %XX decoded, non-alphanumerics dropped (cls < 62 = alphanumeric).
       if (skip !== 0) {
         skip--;
@@ -238,7 +373,249 @@ class DlpScanner implements Scanner {
         if (entries) this.onFragment(entries, ringPos[count & 7]!, i + 1 + skip, surface, derived, ctx);
       }
     }
-    if (run >= MIN_RUN && entropyOn) this.onRun(text, n - run, n, surface, ctx);
+    this.tailRun = run;
+    this.tailHexRun = run2;
+  }
+
+  /**
+   * Decode-then-rescan: decode the regions of `text` that look encoded and scan the results as one
+   * derived batch text (one more loop call per depth, however many views).
+   */
+  private scanViews(text: string, runs: number[], hexRuns: number[], foldPos: number[], surface: string, derived: boolean, ctx: ScanContext, depth: number): void {
+    const lim = ctx.lim;
+    const views: View[] = [];
+    const before = lim.overflow.length;
+    runViews(text, runs, lim, views);
+    if (hexRuns.length > 0) delimitedHexViews(text, hexRuns, lim, views);
+    escapeViews(text, lim, views);
+    if (text.indexOf('\0') >= 0) utf16Views(text, lim, views);
+    foldViews(text, foldPos, lim, views);
+    embeddedViews(text, lim, views);
+    const parent = ctx.view;
+    const where = (start: number, end: number): { kind: string; span: FragmentSpan | null } => {
+      if (parent) {
+        const k = segmentAt(parent, start);
+        return { kind: parent.segKinds[k]!, span: parent.segSpans[k]! };
+      }
+      return { kind: '', span: derived ? null : { surface, start, end } };
+    };
+    for (let k = before; k < lim.overflow.length; k++) {
+      const o = lim.overflow[k]!;
+      if (!(ctx.tokens || ctx.known)) continue;
+      const w = where(o.start, o.end);
+      const kind = w.kind ? `${w.kind}>${o.kind}` : o.kind;
+      const value = text.slice(o.start, Math.min(o.end, o.start + 64));
+      ctx.findings.push({
+        detector: 'token_patterns',
+        rule: UNSCANNABLE_RULE.id,
+        surface,
+        start: null,
+        end: null,
+        severity: 'block',
+        masked: `${kind} stream (len ${o.end - o.start})`,
+        fingerprint: this.fingerprintOf(value, ctx),
+        view: kind,
+        ...(w.span ? { spans: [w.span] } : {}),
+      });
+    }
+    lim.overflow.length = before;
+    if (views.length === 0) return;
+    const info: ViewInfo = { segStarts: [], segKinds: [], segSpans: [] };
+    const parts: string[] = [];
+    let offset = 0;
+    for (const v of views) {
+      const w = where(v.start, v.end);
+      info.segStarts.push(offset);
+      info.segKinds.push(w.kind ? `${w.kind}>${v.kind}` : v.kind);
+      info.segSpans.push(w.span);
+      parts.push(v.text);
+      offset += v.text.length + 1;
+    }
+    const savedState = ctx.tokenState;
+    ctx.tokenState = null;
+    ctx.view = info;
+    this.scanText(parts.join('\n'), surface, true, ctx, depth + 1);
+    ctx.view = parent;
+    ctx.tokenState = savedState;
+  }
+
+  /** Placement of a match: raw offsets, or null with the decoded view's chain and raw region. */
+  private place(ctx: ScanContext, derived: boolean, start: number, end: number): Pick<Finding, 'start' | 'end' | 'view' | 'spans'> {
+    if (!derived) return { start, end };
+    const v = ctx.view;
+    if (!v) return { start: null, end: null };
+    const k = segmentAt(v, start);
+    const span = v.segSpans[k];
+    return { start: null, end: null, view: v.segKinds[k]!, ...(span ? { spans: [span] } : {}) };
+  }
+
+  /**
+   * Validated detectors that have no anchor: card numbers in hex/digit runs, WIF and 64-hex keys
+   * (with key context) in token-character runs.
+   */
+  private runValidators(text: string, runs: readonly number[], hexRuns: readonly number[], surface: string, derived: boolean, ctx: ScanContext): void {
+    for (let k = 0; k < hexRuns.length; k += 2) this.cardsIn(text, hexRuns[k]!, hexRuns[k + 1]!, surface, derived, ctx);
+    for (let k = 0; k < runs.length; k += 2) {
+      const s = runs[k]!;
+      const e = runs[k + 1]!;
+      if (e - s >= 51) this.keysIn(text, s, e, surface, derived, ctx);
+    }
+  }
+
+  private cardsIn(text: string, s: number, e: number, surface: string, derived: boolean, ctx: ScanContext): void {
+    let i = s;
+    while (i < e) {
+      if (!digit(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < e) {
+        const c = text.charCodeAt(j);
+        if (digit(c)) j++;
+        else if ((c === 32 || c === 45) && j + 1 < e && digit(text.charCodeAt(j + 1))) j++;
+        else break;
+      }
+      this.cardChain(text, i, j, surface, derived, ctx);
+      i = j;
+    }
+  }
+
+  /** A chain of digit groups [i, j): the whole chain, else each run of consecutive groups. */
+  private cardChain(text: string, i: number, j: number, surface: string, derived: boolean, ctx: ScanContext): void {
+    if (j - i < 13) return;
+    const groups: [number, number][] = [];
+    let g = i;
+    for (let k = i; k <= j; k++) {
+      if (k === j || text.charCodeAt(k) === 32 || text.charCodeAt(k) === 45) {
+        groups.push([g, k]);
+        g = k + 1;
+      }
+    }
+    if (groups.length > 12) return;
+    for (let a = 0; a < groups.length; a++) {
+      let digits = 0;
+      for (let b = a; b < groups.length; b++) {
+        digits += groups[b]![1] - groups[b]![0];
+        if (digits > 19) break;
+        if (digits < 13) continue;
+        const start = groups[a]![0];
+        const end = groups[b]![1];
+        if (!cardBoundary(text, start, end)) continue;
+        if (!matchCard(text, start, end)) continue;
+        this.pushValidated(CARD_RULE, text, start, end, surface, derived, ctx);
+        return;
+      }
+    }
+  }
+
+  /** WIF (base58check) and 64-hex private keys (with key context before them) inside a run. */
+  private keysIn(text: string, s: number, e: number, surface: string, derived: boolean, ctx: ScanContext): void {
+    // 64 hex digits exactly (optionally after 0x), not glued to other alphanumerics.
+    for (let i = s; i < e; ) {
+      if (!hex(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < e && hex(text.charCodeAt(j))) j++;
+      const before = i > 0 ? text.charCodeAt(i - 1) : 32;
+      const prefixed0x = before === 120 && i >= 2 && text.charCodeAt(i - 2) === 48;
+      if (j - i === 64 && (prefixed0x || !alnum(before)) && !(j < text.length && alnum(text.charCodeAt(j)))) {
+        const ctxStart = Math.max(0, i - 48);
+        if (HEX_KEY_CONTEXT.test(text.slice(ctxStart, i)) && isSecp256k1Scalar(text.slice(i, j))) this.pushValidated(CRYPTO_RULE, text, i, j, surface, derived, ctx);
+      }
+      i = j;
+    }
+    // WIF: a maximal base58 stretch of 51/52 characters with a valid checksum.
+    for (let i = s; i < e; ) {
+      if (!isBase58(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < e && isBase58(text.charCodeAt(j))) j++;
+      if ((j - i === 51 || j - i === 52) && !(j < text.length && alnum(text.charCodeAt(j))) && !(i > 0 && alnum(text.charCodeAt(i - 1)))) {
+        if (isWif(text.slice(i, j))) this.pushValidated(CRYPTO_RULE, text, i, j, surface, derived, ctx);
+      }
+      i = j;
+    }
+  }
+
+  private pushValidated(rule: TokenRule, text: string, start: number, end: number, surface: string, derived: boolean, ctx: ScanContext): void {
+    const value = text.slice(start, end);
+    ctx.findings.push({
+      detector: 'token_patterns',
+      rule: rule.id,
+      surface,
+      ...this.place(ctx, derived, start, end),
+      severity: 'block',
+      masked: maskSecret(value),
+      fingerprint: this.fingerprintOf(value, ctx),
+    });
+  }
+
+  /**
+   * Pieces of a known secret shorter than the fragment window (4–7 alphanumerics), in small texts
+   * only (headers, path, query, small bodies): each maximal alphanumeric run that is exactly such a
+   * piece, not part of a dotted or dashed id, counts towards the secret's coverage (§11.8).
+   */
+  private onShortPieces(text: string, surface: string, derived: boolean, ctx: ScanContext): void {
+    const n = text.length;
+    for (let i = 0; i < n; ) {
+      if (!alnum(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < n && alnum(text.charCodeAt(j))) j++;
+      const len = j - i;
+      if (len >= SHORT_MIN && len < FRAGMENT_WINDOW) {
+        const p = i > 0 ? text.charCodeAt(i - 1) : 32;
+        const q = j < n ? text.charCodeAt(j) : 32;
+        if (p !== 45 && p !== 46 && q !== 45 && q !== 46) {
+          const entries = this.shortPieces.get(text.slice(i, j));
+          if (entries) this.creditPiece(entries, len, i, j, surface, derived, ctx);
+        }
+      }
+      i = j;
+    }
+  }
+
+  private creditPiece(entries: readonly (readonly [number, number])[], len: number, start: number, end: number, surface: string, derived: boolean, ctx: ScanContext): void {
+    const done = new Set<number>();
+    for (const [secret, offset] of entries) {
+      if (done.has(secret) || (!ctx.known && this.secrets[secret]!.kind !== 'canary')) continue;
+      const cov = this.coverageOf(secret, surface, ctx);
+      let full = true;
+      for (let j = offset; j < offset + len; j++) if (cov.covered[j] === 0) full = false;
+      if (full) continue;
+      done.add(secret);
+      cov.covered.fill(1, offset, offset + len);
+      cov.surfaces.add(surface);
+      this.addPieceSpan(cov, surface, start, end, derived, ctx);
+    }
+  }
+
+  private coverageOf(secret: number, surface: string, ctx: ScanContext): Coverage {
+    const key = ctx.perSurface ? `${secret}\0${surface}` : secret;
+    let cov = ctx.coverage.get(key);
+    if (!cov) {
+      cov = { secret, covered: new Uint8Array(this.secrets[secret]!.projectedLength), surfaces: new Set(), spans: [] };
+      ctx.coverage.set(key, cov);
+    }
+    return cov;
+  }
+
+  private addPieceSpan(cov: Coverage, surface: string, start: number, end: number, derived: boolean, ctx: ScanContext): void {
+    if (!derived) {
+      addSpan(cov.spans, surface, start, end);
+      return;
+    }
+    const v = ctx.view;
+    if (!v) return;
+    const span = v.segSpans[segmentAt(v, start)];
+    if (span && !cov.spans.some((x) => x.surface === span.surface && x.start === span.start && x.end === span.end)) cov.spans.push(span);
   }
 
   /**
@@ -267,6 +644,10 @@ class DlpScanner implements Scanner {
     for (const pid of patternIds) {
       const payload = this.payloads[pid]!;
       const start = end - payload.anchorLength;
+      if (payload.fold) {
+        if (ctx.foldPos.length < 65536) ctx.foldPos.push(start);
+        continue;
+      }
       if (ctx.tokens) {
         for (const rule of payload.rules) {
           const m = matchRule(rule, text, start, end, (ctx.tokenState ??= newTokenState()));
@@ -278,8 +659,7 @@ class DlpScanner implements Scanner {
             detector: 'token_patterns',
             rule: rule.id,
             surface,
-            start: derived ? null : m.start,
-            end: derived ? null : m.end,
+            ...this.place(ctx, derived, m.start, m.end),
             severity: 'block',
             masked: maskSecret(value),
             fingerprint: this.fingerprintOf(value, ctx),
@@ -290,8 +670,7 @@ class DlpScanner implements Scanner {
         if (!ctx.known && this.secrets[secret]!.kind !== 'canary') continue;
         if (form.text.length > payload.anchorLength && !text.startsWith(form.text, start)) continue;
         ctx.verbatim.add(ctx.perSurface ? `${secret}\0${surface}` : secret);
-        const pos = derived ? { start: null, end: null } : { start, end: start + form.text.length };
-        ctx.findings.push(this.secretFinding(secret, form.rule, surface, pos));
+        ctx.findings.push(this.secretFinding(secret, form.rule, surface, this.place(ctx, derived, start, start + form.text.length)));
       }
     }
   }
@@ -305,8 +684,9 @@ class DlpScanner implements Scanner {
     return fp;
   }
 
-  private onRun(text: string, start: number, end: number, surface: string, ctx: ScanContext): void {
-    if (runEntropy(text, start, end) < ENTROPY_MIN_BITS) return;
+  private onRun(text: string, start: number, end: number, surface: string, entropyOn: boolean, runsOn: boolean, runs: number[], ctx: ScanContext): void {
+    if (runsOn) runs.push(start, end);
+    if (!entropyOn || end - start < MIN_RUN || runEntropy(text, start, end) < ENTROPY_MIN_BITS) return;
     const value = text.slice(start, end);
     ctx.findings.push({
       detector: 'entropy',
@@ -333,19 +713,14 @@ class DlpScanner implements Scanner {
       // One corpus window covers one occurrence: a window repeated inside the secret is credited
       // to its first not-yet-covered place, so "password" seen once covers 8, not 16.
       if (secret === last || (!ctx.known && this.secrets[secret]!.kind !== 'canary')) continue;
-      const key = ctx.perSurface ? `${secret}\0${surface}` : secret;
-      let cov = ctx.coverage.get(key);
-      if (!cov) {
-        cov = { secret, covered: new Uint8Array(this.secrets[secret]!.projectedLength), surfaces: new Set(), spans: [] };
-        ctx.coverage.set(key, cov);
-      }
+      const cov = this.coverageOf(secret, surface, ctx);
       let full = true;
       for (let j = offset; j < offset + FRAGMENT_WINDOW; j++) if (cov.covered[j] === 0) full = false;
       if (full) continue;
       last = secret;
       cov.covered.fill(1, offset, offset + FRAGMENT_WINDOW);
       cov.surfaces.add(surface);
-      if (!derived) addSpan(cov.spans, surface, start, end);
+      this.addPieceSpan(cov, surface, start, end, derived, ctx);
     }
   }
 
@@ -368,12 +743,7 @@ class DlpScanner implements Scanner {
     }
   }
 
-  private secretFinding(
-    secret: number,
-    rule: string,
-    surface: string,
-    pos: { start: number | null; end: number | null },
-  ): Finding {
+  private secretFinding(secret: number, rule: string, surface: string, pos: Pick<Finding, 'start' | 'end' | 'view' | 'spans'>): Finding {
     const s = this.secrets[secret]!;
     return {
       detector: s.kind === 'canary' ? 'canary' : 'known_secrets',
@@ -398,21 +768,69 @@ function addSpan(spans: FragmentSpan[], surface: string, start: number, end: num
   }
 }
 
+const digit = (c: number): boolean => c >= 48 && c <= 57;
+const hex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+const alnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** A card number is not glued to word characters, and is no part of a decimal (0.4111…, 4111,11). */
+function cardBoundary(text: string, a: number, b: number): boolean {
+  const p = a > 0 ? text.charCodeAt(a - 1) : 32;
+  const q = b < text.length ? text.charCodeAt(b) : 32;
+  if (alnum(p) || alnum(q) || p === 95 || q === 95 || p === 46 || p === 44) return false;
+  if ((q === 46 || q === 44) && b + 1 < text.length && digit(text.charCodeAt(b + 1))) return false;
+  return true;
+}
+
+/** Index of the batch segment holding offset `at` (binary search). */
+function segmentAt(v: ViewInfo, at: number): number {
+  let lo = 0;
+  let hi = v.segStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (v.segStarts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /**
  * A derived view repeats most of its raw surface: keep a derived finding only when the raw text
- * under the same name has no finding with the same detector, rule and value.
+ * under the same name has no finding of the same value. Known secrets compare by secret (their
+ * fingerprint), whatever form matched: a rewritable base64 form in the raw text and the same
+ * secret in the decoded view are one finding (egress re-scans after redaction, so a copy the
+ * rewrite misses is still caught). Token findings compare by rule and value.
  */
-function dedupeDerived(findings: Finding[], surfaces: readonly Surface[]): Finding[] {
-  if (!surfaces.some((s) => s.derived)) return findings;
+function dedupeDerived(findings: Finding[]): Finding[] {
+  if (!findings.some((f) => f.start === null && f.rule !== 'fragment')) return findings;
+  const key = (f: Finding): string =>
+    f.detector === 'known_secrets' || f.detector === 'canary' ? `${f.surface}\0${f.detector}\0${f.fingerprint}` : `${f.surface}\0${f.detector}\0${f.rule}\0${f.fingerprint}`;
   const rawKeys = new Set<string>();
-  for (const f of findings) if (f.start !== null) rawKeys.add(`${f.surface}\0${f.detector}\0${f.rule}\0${f.fingerprint}`);
+  for (const f of findings) if (f.start !== null) rawKeys.add(key(f));
   const seen = new Set<string>();
   return findings.filter((f) => {
     if (f.start !== null || f.rule === 'fragment') return true;
-    const k = `${f.surface}\0${f.detector}\0${f.rule}\0${f.fingerprint}`;
+    const k = key(f);
     if (rawKeys.has(k) || seen.has(k)) return false;
     seen.add(k);
     return true;
+  });
+}
+
+/**
+ * A generic finding (keyword assignment, URL credentials) yields to any other finding of the same
+ * value in the same surface: same fingerprint, or overlapping raw offsets.
+ */
+function dropGeneric(findings: Finding[]): Finding[] {
+  if (!findings.some((f) => GENERIC_RULES.has(f.rule))) return findings;
+  const specific = findings.filter((f) => !GENERIC_RULES.has(f.rule) && f.detector !== 'entropy');
+  if (specific.length === 0) return findings;
+  return findings.filter((g) => {
+    if (!GENERIC_RULES.has(g.rule)) return true;
+    return !specific.some(
+      (f) =>
+        f.surface === g.surface &&
+        (f.fingerprint === g.fingerprint || (f.start !== null && g.start !== null && f.end !== null && g.end !== null && f.start < g.end && g.start < f.end)),
+    );
   });
 }
 

@@ -23,7 +23,13 @@ for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 export function matchRule(rule: TokenRule, text: string, start: number, end: number, st: TokenState): { start: number; end: number } | null {
   const idx = TOKEN_RULE_INDEX.get(rule)!;
   if (start < st.until[idx]!) return null;
-  const re = rule.verify;
+  if (rule.match) {
+    const m = rule.match(text, start, end);
+    if (!m) return null;
+    st.until[idx] = m.end;
+    return { start: m.start, end: m.end };
+  }
+  const re = rule.verify!;
   if (!rule.window) {
     re.lastIndex = start;
     const m = re.exec(text);
@@ -41,8 +47,10 @@ export function matchRule(rule: TokenRule, text: string, start: number, end: num
     }
     let mEnd = start + m[0].length;
     if (rule.extendTo) mEnd = extend(rule.extendTo, text, mEnd, st);
+    const valueStart = rule.valueLength ? mEnd - rule.valueLength : start;
+    if (rule.check && !rule.check(text.slice(valueStart, mEnd))) return null;
     st.until[idx] = mEnd;
-    return { start, end: mEnd };
+    return { start: valueStart, end: mEnd };
   }
   const from = Math.max(0, start - rule.window.lookbehind);
   const slice = text.slice(from, Math.min(text.length, start + rule.window.lookahead));
@@ -51,8 +59,9 @@ export function matchRule(rule: TokenRule, text: string, start: number, end: num
     const mStart = from + m.index;
     const mEnd = mStart + m[0].length;
     if (mStart <= start && mEnd >= end) {
-      st.until[idx] = mEnd;
       const valueStart = rule.valueLength ? mEnd - rule.valueLength : mStart;
+      if (rule.check && !rule.check(text.slice(valueStart, mEnd))) return null;
+      st.until[idx] = mEnd;
       return { start: valueStart, end: mEnd };
     }
     if (m[0].length === 0) re.lastIndex++;

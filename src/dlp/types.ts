@@ -34,10 +34,17 @@ export interface FragmentSpan {
 export interface Finding {
   /** `canary` findings come from the always-on canary check, whatever the detectors list says. */
   readonly detector: 'token_patterns' | 'known_secrets' | 'entropy' | 'canary';
-  /** Stable id: a token_patterns rule id, `raw`/`base64`/`hex`/`urlencoded`/`fragment` for known secrets, `entropy`. */
+  /**
+   * Stable id: a token_patterns rule id (incl. `card_number`, `iban`, `crypto_private_key`,
+   * `credential_assignment`, `unscannable_compressed`), `raw`/`base64`/`hex`/`urlencoded`/`reversed`/
+   * `fragment` for known secrets, `entropy`.
+   */
   readonly rule: string;
   readonly surface: string;
-  /** Offsets into the surface text when the match exists there verbatim (rewritable), else null. */
+  /**
+   * Offsets into the surface text when the match exists there verbatim (rewritable), else null
+   * (derived views, decoded views, fragments).
+   */
   readonly start: number | null;
   readonly end: number | null;
   /** Entropy findings only warn; everything else blocks/redacts/supervises per route policy. */
@@ -53,10 +60,16 @@ export interface Finding {
    */
   readonly fingerprint: string;
   /**
-   * Fragment findings only: the located pieces (raw surfaces only). Never used for egress
-   * rewriting (fragments are not rewritable); the log redactor masks them.
+   * Fragment findings: the located pieces; decoded-view findings: the raw region whose decoding
+   * holds the match (raw surfaces only). Never used for egress rewriting (start/end null: not
+   * rewritable); the log redactor masks them and the git gate takes line numbers from them.
    */
   readonly spans?: readonly FragmentSpan[];
+  /**
+   * Found in a decoded view (decode-then-rescan, §11.8): how the region was decoded, outermost
+   * first, e.g. `base64`, `escape>base64`, `base64>gzip`, `hex`, `utf16`, `fold`.
+   */
+  readonly view?: string;
 }
 
 export interface ScannerOptions {
@@ -81,6 +94,13 @@ export interface ScanOptions {
    * "fragments within one file's diff" while scanning a whole commit in one call).
    */
   readonly fragmentScope?: 'call' | 'surface';
+  /**
+   * Decode-then-rescan (§11.8; docs/decisions/dlp-v2-views-and-validators.md): every surface is
+   * also scanned through decoded views of the regions that look encoded, recursively. Default on.
+   */
+  readonly views?: boolean;
+  /** Depth of view recursion (views of views…). Default 3; 0 = no views. */
+  readonly maxViewDepth?: number;
 }
 
 /** Structural type of `FragmentAccumulator` (src/dlp/accumulator.ts). */
@@ -103,17 +123,27 @@ export interface Scanner {
   scan(surfaces: readonly Surface[], detectors: ReadonlySet<DetectorName>, opts?: ScanOptions): Finding[];
 }
 
+/**
+ * `high` = the response must be blocked (score ≥ the block threshold, §11.8); `medium` = at least
+ * one phrase, below the threshold (warn); `none` = nothing.
+ */
 export type InboundLevel = 'none' | 'medium' | 'high';
 export interface InboundResult {
   readonly level: InboundLevel;
   /** The matched phrases (whitespace collapsed, ≤ 80 chars each), in order of appearance. */
   readonly phrases: readonly string[];
-  /** Per phrase: its category (`override` | `disclosure` | `execution`) and stable id. */
+  /** Per phrase: its category and stable id. */
   readonly hits?: readonly InboundHit[];
+  /** Injection score (sum of weighted hits after quoting/context discounts); ≥ 1 blocks. */
+  readonly score?: number;
+  /** `true` exactly when `level === 'high'`: the response is replaced by 403 `inbound_injection`. */
+  readonly block?: boolean;
 }
 
 export interface InboundHit {
-  readonly category: 'override' | 'disclosure' | 'execution';
+  readonly category: 'override' | 'disclosure' | 'execution' | 'authority' | 'addressing' | 'concealment' | 'encoded';
   readonly id: string;
   readonly phrase: string;
+  /** This hit's weight after discounts (quoted, code block, explanatory context). */
+  readonly weight?: number;
 }

@@ -72,7 +72,7 @@ describe('known_secrets', () => {
         }
       }
     }
-    expect(encodedForms('abcdefgz').map((f) => f.rule)).toEqual(['raw', 'base64', 'base64', 'base64', 'hex', 'hex', 'urlencoded', 'urlencoded']);
+    expect(encodedForms('abcdefgz').map((f) => f.rule)).toEqual(['raw', 'base64', 'base64', 'base64', 'hex', 'hex', 'urlencoded', 'urlencoded', 'reversed']);
   });
 
   it('E36: a 6-character sensitive value is skipped with a warning naming the variable, never the value', () => {

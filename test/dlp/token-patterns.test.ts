@@ -7,51 +7,121 @@ const s = createScanner({ knownSecrets: [], fingerprintKey: KEY });
 const only = new Set(['token_patterns'] as const);
 const a36 = 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC2eF4hJ6';
 
+/** Deterministic filler of `n` characters from `alphabet` (fixtures, not secrets). */
+function fill(n: number, alphabet = 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC2eF4hJ6kL8'): string {
+  let out = '';
+  for (let i = 0; out.length < n; i++) out += alphabet[(i * 7 + Math.floor(i / alphabet.length)) % alphabet.length];
+  return out;
+}
+const HEX = '0123456789abcdef';
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
 /** [rule, positive sample, negative sample that must not match this rule]. */
 const SAMPLES: [string, string, string][] = [
   ['aws_access_key_id', 'AKIAIOSFODNN7EXAMPLE', 'XAKIAIOSFODNN7EXAMPLE'],
   ['aws_access_key_id', 'ASIAY34FZKBOKMUTVV7A', 'AKIAIOSFODNN7EXAMPL'],
   ['aws_access_key_id', 'ABIAIOSFODNN7EXAMPLE', 'AKIAiosfodnn7example'],
   ['aws_access_key_id', 'ACCAIOSFODNN7EXAMPLE', 'AXIAIOSFODNN7EXAMPLE'],
-  ['github_token', `ghp_${a36}`, `ghp_${a36.slice(1)}`],
+  ['github_token', `ghp_${a36}`, `ghp_${a36.slice(7)}`],
   ['github_token', `gho_${a36}`, `ghx_${a36}`],
   ['github_token', `ghs_${a36}`, `xghs_${a36}`],
   ['github_token', `ghu_${a36}`, `ghu-${a36}`],
-  ['github_token', `ghr_${a36}`, `ghr_${a36.slice(0, 30)}`],
-  ['github_pat', `github_pat_11ABCDEFG0${'x'.repeat(50)}_yz`, `github_pat_${'x'.repeat(59)}`],
+  // v2 lengths: 30+ after the prefix (real-world 36; "just outside" still caught).
+  ['github_token', `ghr_${a36.slice(0, 31)}`, `ghr_${a36.slice(0, 29)}`],
+  ['github_pat', `github_pat_11ABCDEFG0${'x'.repeat(50)}_yz`, `github_pat_${'x'.repeat(49)}`],
   ['anthropic_key', 'sk-ant-api03-abcdefghij0123456789_-AA', 'sk-ant-short'],
   ['openai_key', 'sk-proj-abcdefghij0123456789XYZ', 'sk-proj-tooShort'],
   ['openai_key', 'sk-svcacct-abcdefghij0123456789XYZ', 'sk-other-abcdefghij0123456789XYZ'],
   ['openai_key', 'sk-admin-abcdefghij0123456789XYZ', 'ask-admin-abcdefghij0123456789XYZ'],
   ['openai_key', `sk-${'A1b2C3d4E5'.repeat(4)}`, `sk-${'A1b2C3d4E5'.repeat(3)}`],
+  ['openai_key', 'sk-test-abcdefghij0123456789XYZ', `sk-${'abcdefghij'.repeat(4)}`],
   ['stripe_live_key', 'sk_live_abcdefghij0123456789', 'sk_test_abcdefghij0123456789'],
-  ['stripe_live_key', 'rk_live_abcdefghij0123456789', 'rk_live_short'],
+  ['stripe_live_key', 'rk_live_51Hx_YzAbCdEfGhIjKl', 'rk_live_short'],
   ['slack_token', 'xoxb-1234567890-abcdef', 'xoxz-1234567890-abcdef'],
   ['slack_token', 'xoxp-1234567890-abcdef', 'xoxp-123'],
+  ['slack_token', `xapp-1-A0123456789-${fill(24)}`, 'xapp-1-short'],
   ['google_api_key', 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6q', 'AIzaSyA1b2C3'],
   ['private_key_pem', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----', '-----BEGIN PUBLIC KEY-----'],
   ['private_key_pem', '-----BEGIN PRIVATE KEY-----', '-----BEGIN CERTIFICATE-----'],
   ['private_key_pem', '-----BEGIN OPENSSH PRIVATE KEY-----', '-----BEGIN  PRIVATE KEY-----'],
   ['jwt', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', 'eyJhbGciOiJIUzI1NiJ9.notjwtpart.dozjgNryP4J3'],
+  ['jwt', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozj', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.do'],
   ['aws_secret_access_key', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
   ['aws_secret_access_key', '"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYTOOLONG'],
   ['aws_secret_access_key', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key = short'],
-  ['npm_token', `npm_${a36}`, `npm_${a36.slice(2)}`],
+  ['npm_token', `npm_${a36}`, `npm_${a36.slice(6)}`],
   ['gitlab_pat', 'glpat-abcdefghij0123456789', 'glpat-abc'],
   ['huggingface_token', `hf_${'abcdefghijklmnopqrstuvwxyzABCDEFGH'}`, `hf_${'abcdefghij'}`],
+  ['sendgrid_api_key', `SG.${fill(22)}.${fill(43)}`, 'SG.short.x'],
+  ['stripe_test_key', 'sk_test_51HxYzAbCdEfGhIjKlMnOpQr', 'sk_test_short'],
+  ['stripe_webhook_secret', `whsec_${fill(32)}`, 'whsec_short'],
+  ['slack_webhook', 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX', 'https://hooks.slack.com/'],
+  ['twilio_api_key', `SK${fill(32, HEX)}`, 'SKIP_THIS_STEP_AND_THAT_ONE_TOO_XY'],
+  ['mailgun_api_key', `key-${fill(32, HEX)}`, 'key-value-pairs'],
+  ['pypi_token', `pypi-AgEIcHlwaS5vcmc${fill(60)}`, 'pypi-AgEshort'],
+  ['gitlab_token', 'glrt-abcdefghij0123456789', 'glrt-abc'],
+  ['azure_storage_key', `DefaultEndpointsProtocol=https;AccountName=x;AccountKey=${fill(86)}==;EndpointSuffix=core.windows.net`, 'AccountKey=short=='],
+  ['google_oauth_secret', `GOCSPX-${fill(28)}`, 'GOCSPX-short'],
+  ['databricks_token', `dapi${fill(32, HEX)}`, 'dapideadbeef'],
+  ['digitalocean_token', `dop_v1_${fill(64, HEX)}`, 'dop_v1_abc'],
+  ['shopify_token', `shpat_${fill(32, HEX)}`, 'shpat_xyz'],
+  ['vault_token', `hvs.${fill(28)}`, 'hvs.short'],
+  ['grafana_token', `glsa_${fill(32)}_${fill(8, HEX)}`, 'glsa_short'],
+  ['postman_api_key', `PMAK-${fill(24, HEX)}-${fill(34, HEX)}`, 'PMAK-short'],
+  ['age_secret_key', `AGE-SECRET-KEY-1${fill(58, 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L')}`, 'AGE-SECRET-KEY-1SHORT'],
+  ['doppler_token', `dp.pt.${fill(43)}`, 'dp.pt.short'],
+  ['sentry_token', `sntrys_${fill(60)}`, 'sntrys_short'],
+  ['linear_api_key', `lin_api_${fill(40)}`, 'lin_api_short'],
+  ['groq_api_key', `gsk_${fill(52)}`, 'gsk_short'],
+  ['xai_api_key', `xai-${fill(80)}`, 'xai-short'],
+  ['perplexity_api_key', `pplx-${fill(48)}`, 'pplx-short'],
+  ['openrouter_key', `sk-or-v1-${fill(64, HEX)}`, 'sk-or-v1-short'],
+  ['docker_pat', `dckr_pat_${fill(27)}`, 'dckr_pat_x'],
+  ['square_token', `sq0atp-${fill(22)}`, 'sq0atp-x'],
+  ['heroku_api_key', `HRKU-${fill(40)}`, 'HRKU-x'],
+  ['newrelic_key', `NRAK-${fill(27, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789')}`, 'NRAK-short'],
+  ['atlassian_api_token', `ATATT3${fill(180)}`, 'ATATT3short'],
+  ['replicate_api_token', `r8_${fill(37)}`, 'r8_short'],
+  ['telegram_bot_token', `123456789:AA${fill(33)}`, `123456789:AB${fill(33)}`],
+  // Keyword-anchored assignments (value-shape checked) and URL credentials.
+  ['credential_assignment', 'password: "Summer2024!x"', 'password: ${DB_PASSWORD}'],
+  ['credential_assignment', 'API_KEY=a8f5f167f44f4964e6c998dee827110c', 'API_KEY=changeme'],
+  ['credential_assignment', '{"client_secret": "Xk29sLq07vBnMw3e"}', '{"max_tokens": 8192, "token_type": "Bearer"}'],
+  ['credential_assignment', 'export DB_PASS=Tr0ub4dor-3xq', 'export DB_PASS="$(cat /run/secret)"'],
+  ['credential_assignment', '[db]\npassword = Zq8vK2pL9xW4rT', 'password = getpass()'],
+  ['credential_assignment', '?access_token=Zq8vK2pL9xW4rT7yBn3&x=1', '?page_token=Zq8vK2pL9xW4rT7yBn3&x=1'],
+  ['url_credentials', 'postgres://admin:S3cr3tP4ss@db.example.com/prod', 'postgres://user:password@localhost/db'],
+  // Validated detectors: the negative has the same shape and a wrong checksum.
+  ['card_number', '4111 1111 1111 1111', '4111 1111 1111 1112'],
+  ['card_number', '5555555555554444', '5555555555554445'],
+  ['card_number', '3782-822463-10005', '3782-822463-10006'],
+  ['iban', 'DE89 3704 0044 0532 0130 00', 'DE89 3704 0044 0532 0130 01'],
+  ['iban', 'GB82WEST12345698765432', 'GB82WEST12345698765433'],
+  ['crypto_private_key', '5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ', '5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTK'],
+  ['crypto_private_key', 'KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn', 'KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWo'],
+  ['crypto_private_key', 'PRIVATE_KEY=0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318', 'sha256=4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'],
+  [
+    'crypto_private_key',
+    'xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi',
+    `xprv${fill(107, B58)}`,
+  ],
 ];
+
+/** Rules whose findings never carry offsets (checked in their own tests below). */
+const NO_OFFSET_RULES = ['unscannable_compressed'];
 
 describe('token_patterns', () => {
   it('E31: every rule of the table has a positive and a negative sample here', () => {
-    const covered = new Set(SAMPLES.map(([r]) => r));
+    const covered = new Set([...SAMPLES.map(([r]) => r), ...NO_OFFSET_RULES]);
     expect([...covered].sort()).toEqual([...TOKEN_RULE_IDS].sort());
+    expect(new Set(TOKEN_RULE_IDS).size).toBe(TOKEN_RULE_IDS.length);
     expect(TOKEN_RULES.filter((r) => r.extra).map((r) => r.id).sort()).toEqual(
       ['aws_secret_access_key', 'gitlab_pat', 'huggingface_token', 'npm_token'].sort(),
     );
   });
 
   for (const [rule, positive, negative] of SAMPLES) {
-    it(`E31: ${rule} detects ${positive.slice(0, 12)}… with its id and offsets`, () => {
+    it(`E31: ${rule} detects ${positive.slice(0, 16)}… with its id and offsets`, () => {
       const text = `prefix ${positive} suffix`;
       const f = s.scan([{ name: 'body', text }], only).filter((x) => x.rule === rule);
       expect(f).toHaveLength(1);
@@ -64,7 +134,7 @@ describe('token_patterns', () => {
       expect(hit.masked).toBe(`${value.slice(0, 4)}… (len ${value.length})`);
       expect(hit.fingerprint).toMatch(/^[0-9a-f]{12}$/);
     });
-    it(`E31: ${rule} does not fire on ${negative.slice(0, 14)}…`, () => {
+    it(`E31: ${rule} does not fire on ${negative.slice(0, 18)}…`, () => {
       const f = s.scan([{ name: 'body', text: ` ${negative} ` }], only).filter((x) => x.rule === rule);
       expect(f).toEqual([]);
     });
