@@ -26,6 +26,8 @@ export interface GateRepoConfig {
     readonly protectedRefs: readonly string[];
     readonly allowForcePush: boolean;
     readonly allowDelete: boolean;
+    /** Refs may point (after peeling) at trees and blobs (docs/decisions/gate-scan-every-object.md). */
+    readonly allowNonCommitRefs: boolean;
   };
 }
 
@@ -46,6 +48,7 @@ const policySchema = z.strictObject({
   protected_refs: z.array(z.string().min(1)).default([]),
   allow_force_push: z.boolean().default(false),
   allow_delete: z.boolean().default(false),
+  allow_non_commit_refs: z.boolean().default(false),
 });
 
 const repoSchema = z.strictObject({
@@ -59,7 +62,7 @@ const repoSchema = z.strictObject({
     })
     .optional(),
   https: z.strictObject({ token_env: z.string().regex(TOKEN_SLOT_RE, 'must be a GIT_GATE_TOKEN_<n> slot name') }).optional(),
-  policy: policySchema.default({ read_only: false, protected_refs: [], allow_force_push: false, allow_delete: false }),
+  policy: policySchema.default({ read_only: false, protected_refs: [], allow_force_push: false, allow_delete: false, allow_non_commit_refs: false }),
 });
 
 const configSchema = z.strictObject({
@@ -118,6 +121,7 @@ export function parseGateConfig(text: string, file: string): GateConfig {
         protectedRefs: r.policy.protected_refs,
         allowForcePush: r.policy.allow_force_push,
         allowDelete: r.policy.allow_delete,
+        allowNonCommitRefs: r.policy.allow_non_commit_refs,
       },
     };
     return repo;

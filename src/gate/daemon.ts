@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GateConfigError, parseGateConfig, TOKEN_SLOT_RE } from './config.js';
 import { parseResolve } from './credentials.js';
-import { GateStartupError, startGitGate, type GateEvent, type GitGate, type GitGateOptions } from './server.js';
+import { DEFAULT_LIMITS, GateStartupError, startGitGate, type GateEvent, type GitGate, type GitGateOptions } from './server.js';
 
 export const GATE_DEFAULTS = {
   config: '/etc/bot-bottle/git-gate/config.yaml',
@@ -72,6 +72,16 @@ export async function gateOptionsFromEnv(env: Env): Promise<Omit<GitGateOptions,
     fetchTimeoutSeconds: positiveNumber(env, 'GIT_GATE_FETCH_TIMEOUT_SECONDS', 60),
     allowTimeoutSeconds: positiveNumber(env, 'GIT_GATE_ALLOW_TIMEOUT_SECONDS', 300),
     maxBlobBytes: positiveNumber(env, 'GIT_GATE_SCAN_MAX_BLOB_BYTES', 20 * 1024 * 1024),
+    // Bounds on hostile pushes (docs/decisions/gate-scan-every-object.md); unset = the defaults there.
+    limits: {
+      scanMaxObjects: positiveNumber(env, 'GIT_GATE_SCAN_MAX_OBJECTS', DEFAULT_LIMITS.scanMaxObjects),
+      scanMaxTotalBytes: positiveNumber(env, 'GIT_GATE_SCAN_MAX_TOTAL_BYTES', DEFAULT_LIMITS.scanMaxTotalBytes),
+      scanSeconds: positiveNumber(env, 'GIT_GATE_SCAN_TIMEOUT_SECONDS', DEFAULT_LIMITS.scanSeconds),
+      maxBodyBytes: positiveNumber(env, 'GIT_GATE_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
+      bodyIdleSeconds: positiveNumber(env, 'GIT_GATE_BODY_IDLE_TIMEOUT_SECONDS', DEFAULT_LIMITS.bodyIdleSeconds),
+      bodySeconds: positiveNumber(env, 'GIT_GATE_BODY_TIMEOUT_SECONDS', DEFAULT_LIMITS.bodySeconds),
+      requestSeconds: positiveNumber(env, 'GIT_GATE_REQUEST_TIMEOUT_SECONDS', DEFAULT_LIMITS.requestSeconds),
+    },
     ...(env['GIT_GATE_UPSTREAM_CA_FILE'] ? { upstreamCaFile: env['GIT_GATE_UPSTREAM_CA_FILE'] } : {}),
     ...(resolveMap.size > 0 ? { resolve: resolveMap } : {}),
     auditPath: env['GIT_GATE_AUDIT_PATH'] || GATE_DEFAULTS.audit,

@@ -4,6 +4,7 @@
  * process group (git fetch spawns ssh / git-remote-https), and bounded output.
  */
 import { spawn } from 'node:child_process';
+import { ChildGroups } from './children.js';
 
 export interface GitResult {
   readonly code: number;
@@ -19,6 +20,8 @@ export interface GitRunOptions {
   readonly timeoutMs?: number;
   /** Bytes of stdout kept; more → the child is killed and the result has code -1. */
   readonly maxStdout?: number;
+  /** Aborting kills the child's process group (the hook that asked for this run went away). */
+  readonly signal?: AbortSignal;
 }
 
 export type SpawnObserver = (argv: readonly string[]) => void;
@@ -39,11 +42,11 @@ export function baseGitEnv(home: string, path = process.env['PATH'] ?? '/usr/loc
 }
 
 export class GitRunner {
-  private readonly active = new Set<number>();
-
   constructor(
     private readonly baseEnv: Readonly<Record<string, string>>,
     private readonly onSpawn: SpawnObserver = () => {},
+    /** Shared with the CGI bridge so one `killAll` ends every child of the daemon. */
+    readonly groups: ChildGroups = new ChildGroups(),
   ) {}
 
   run(args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
@@ -61,15 +64,19 @@ export class GitRunner {
       let err = '';
       let timedOut = false;
       let overflow = false;
-      if (child.pid !== undefined) this.active.add(child.pid);
-      const killGroup = () => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      };
+      this.groups.add(child.pid);
+      const killGroup = () => this.groups.kill(child.pid);
       const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), killGroup()), opts.timeoutMs) : null;
+      const onAbort = () => killGroup();
+      if (opts.signal?.aborted) killGroup();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = () => {
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        // Anything the child left running in its group (a helper it did not wait for) ends with it.
+        killGroup();
+        this.groups.delete(child.pid);
+      };
       child.stdout.on('data', (c: Buffer) => {
         outLen += c.length;
         if (opts.maxStdout !== undefined && outLen > opts.maxStdout) {
@@ -83,15 +90,17 @@ export class GitRunner {
         if (err.length < 64 * 1024) err += c.toString('utf8');
       });
       child.stdin.on('error', () => {});
+      // A helper that kept the child's stdout open would hold 'close' back forever: once the child
+      // itself exited, the rest of its group goes too.
+      child.on('exit', () => killGroup());
       child.on('error', (e) => {
-        if (child.pid !== undefined) this.active.delete(child.pid);
-        if (timer) clearTimeout(timer);
+        settle();
         resolve({ code: -1, stdout: Buffer.alloc(0), stderr: `cannot run git: ${e.message}`, timedOut: false });
       });
       child.on('close', (code) => {
-        if (child.pid !== undefined) this.active.delete(child.pid);
-        if (timer) clearTimeout(timer);
-        resolve({ code: overflow ? -1 : code ?? -1, stdout: Buffer.concat(out), stderr: err, timedOut });
+        settle();
+        const aborted = opts.signal?.aborted === true;
+        resolve({ code: overflow || aborted ? -1 : code ?? -1, stdout: Buffer.concat(out), stderr: err, timedOut });
       });
       child.stdin.end(opts.input ?? '');
     });
@@ -99,13 +108,6 @@ export class GitRunner {
 
   /** Kills every running git (and its ssh / remote helper): children run in their own process groups and would outlive the daemon. */
   killAll(): void {
-    for (const pid of this.active) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    this.active.clear();
+    this.groups.killAll();
   }
 }

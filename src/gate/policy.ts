@@ -17,9 +17,14 @@ export interface PushPolicy {
   readonly protectedRefs: readonly string[];
   readonly allowForcePush: boolean;
   readonly allowDelete: boolean;
+  /** `allow_non_commit_refs`: refs may point (after peeling tags) at trees and blobs. Default false. */
+  readonly allowNonCommitRefs?: boolean;
 }
 
-export type PolicyCode = 'read_only' | 'namespace' | 'protected' | 'delete' | 'force';
+export type PolicyCode = 'read_only' | 'namespace' | 'protected' | 'delete' | 'non_commit' | 'force';
+
+/** What a new ref value peels to (`<oid>^{}`): a commit, tree or blob; `missing` when git could not say. */
+export type PeeledType = 'commit' | 'tree' | 'blob' | 'missing';
 
 export type PolicyResult =
   | { readonly ok: true }
@@ -70,12 +75,14 @@ export function inPushNamespace(ref: string): boolean {
 /**
  * Checks one update. `isAncestor(old, new)` is only consulted for updates of an existing ref to a
  * non-zero value; any move of an existing tag counts as a force update whatever its ancestry.
+ * `peeledType(new)` is what the new value peels to; without it every ref is taken to name a commit.
  */
 export function checkUpdate(
   repo: string,
   update: RefUpdate,
   policy: PushPolicy,
   isAncestor: (oldOid: string, newOid: string) => boolean,
+  peeledType: (newOid: string) => PeeledType = () => 'commit',
 ): PolicyResult {
   const { ref } = update;
   if (policy.readOnly) {
@@ -94,6 +101,18 @@ export function checkUpdate(
       return { ok: false, code: 'delete', ref, message: `git-gate: deleting ${ref} is disabled for '${repo}'` };
     }
     return { ok: true };
+  }
+  const peeled = peeledType(update.newOid);
+  if (peeled !== 'commit' && !policy.allowNonCommitRefs) {
+    // A ref straight at a blob or tree carries content no commit review would show
+    // (docs/decisions/gate-scan-every-object.md).
+    const what = peeled === 'missing' ? 'an object the gate cannot read' : `a ${peeled}`;
+    return {
+      ok: false,
+      code: 'non_commit',
+      ref,
+      message: `git-gate: ${ref} points at ${what} (${update.newOid.slice(0, 12)}), not a commit; refused (allow_non_commit_refs is off for '${repo}')`,
+    };
   }
   if (!creating && !policy.allowForcePush) {
     const isTag = ref.startsWith('refs/tags/');
@@ -119,9 +138,10 @@ export function checkPush(
   updates: readonly RefUpdate[],
   policy: PushPolicy,
   isAncestor: (oldOid: string, newOid: string) => boolean,
+  peeledType?: (newOid: string) => PeeledType,
 ): PolicyResult {
   for (const u of updates) {
-    const r = checkUpdate(repo, u, policy, isAncestor);
+    const r = checkUpdate(repo, u, policy, isAncestor, peeledType);
     if (!r.ok) return r;
   }
   return { ok: true };

@@ -8,9 +8,9 @@ import type { Scanner } from '../dlp/types.js';
 import type { Approver, SecretAllowFinding } from './approver.js';
 import type { GateRepoConfig } from './config.js';
 import type { GitRunner } from './git.js';
-import { checkPush, isForceUpdate, isZeroOid, parseRefUpdates, type RefUpdate } from './policy.js';
+import { checkPush, isForceUpdate, isZeroOid, parseRefUpdates, type PeeledType, type RefUpdate } from './policy.js';
 import { reasonFromStderr, sanitizeUpstreamText } from './sanitize.js';
-import { maskSecrets, scanPush, type GateFinding } from './scan.js';
+import { maskSecrets, scanPush, type GateFinding, type ScanLimits } from './scan.js';
 
 export interface PushDeps {
   readonly repo: GateRepoConfig;
@@ -24,13 +24,15 @@ export interface PushDeps {
   readonly approver: Approver;
   /** Approval memory for the gate's life: keys from `approvalKey`. */
   readonly approvals: Set<string>;
-  readonly maxBlobBytes: number;
+  readonly scanLimits: ScanLimits;
   readonly allowTimeoutSeconds: number;
   readonly upstreamTimeoutMs: number;
   /** Secret values to strip from upstream text (tokens, canary). */
   readonly secrets: readonly string[];
   /** One line of hook stderr, shown to the agent as `remote: …`. */
   readonly say: (line: string) => void;
+  /** Aborted when the hook (and so the push's client) went away: nothing more is done for it. */
+  readonly signal?: AbortSignal;
 }
 
 export type PushOutcome =
@@ -38,6 +40,8 @@ export type PushOutcome =
   | 'policy'
   | 'secret'
   | 'blob_too_large'
+  | 'scan_limit'
+  | 'aborted'
   | 'approval_rejected'
   | 'approval_timeout'
   | 'approval_unavailable'
@@ -67,7 +71,7 @@ export function formatFindingsReport(findings: readonly GateFinding[], withHint:
   const lines = [`git-gate: push rejected: ${n} secret finding${n === 1 ? '' : 's'} in commits new to this gate`];
   for (const f of findings) {
     const where = f.line === null ? f.file : `${f.file}:${f.line}`;
-    lines.push(`git-gate:   [${f.rule}] ${where}  commit ${short(f.commit)}  (${f.ref})`);
+    lines.push(`git-gate:   [${f.rule}] ${where}  ${f.via} ${short(f.commit)}  (${f.ref})`);
     lines.push(`git-gate:       ${f.maskedLine}`);
   }
   lines.push('git-gate: Nothing was sent upstream. Remove the secret from every new commit (amend or rebase)');
@@ -84,9 +88,28 @@ async function ancestry(d: PushDeps, updates: readonly RefUpdate[]): Promise<Map
   const out = new Map<string, boolean>();
   for (const u of updates) {
     if (isZeroOid(u.oldOid) || isZeroOid(u.newOid)) continue;
-    const r = await d.git.run(['merge-base', '--is-ancestor', u.oldOid, u.newOid], { cwd: d.dir, env: d.quarantineEnv });
+    const r = await d.git.run(['merge-base', '--is-ancestor', u.oldOid, u.newOid], { cwd: d.dir, env: d.quarantineEnv, ...(d.signal ? { signal: d.signal } : {}) });
     out.set(`${u.oldOid}..${u.newOid}`, r.code === 0);
   }
+  return out;
+}
+
+/** What each new ref value peels to (`<oid>^{}`: annotated tags followed to their final target). */
+async function peeledTypes(d: PushDeps, updates: readonly RefUpdate[]): Promise<Map<string, PeeledType>> {
+  const out = new Map<string, PeeledType>();
+  const oids = [...new Set(updates.filter((u) => !isZeroOid(u.newOid)).map((u) => u.newOid))];
+  if (oids.length === 0) return out;
+  const r = await d.git.run(['cat-file', '--batch-check=%(objecttype)'], {
+    cwd: d.dir,
+    env: d.quarantineEnv,
+    input: oids.map((o) => `${o}^{}`).join('\n') + '\n',
+    ...(d.signal ? { signal: d.signal } : {}),
+  });
+  const types = r.code === 0 ? r.stdout.toString('latin1').split('\n') : [];
+  oids.forEach((oid, i) => {
+    const t = types[i] ?? '';
+    out.set(oid, t === 'commit' || t === 'tree' || t === 'blob' ? t : 'missing');
+  });
   return out;
 }
 
@@ -104,9 +127,10 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
   const updates = parsed;
   const anc = await ancestry(d, updates);
   const isAncestor = (o: string, n: string) => anc.get(`${o}..${n}`) ?? false;
+  const peeled = await peeledTypes(d, updates);
 
   // 6.1 policy
-  const policy = checkPush(name, updates, d.repo.policy, isAncestor);
+  const policy = checkPush(name, updates, d.repo.policy, isAncestor, (oid) => peeled.get(oid) ?? 'missing');
   if (!policy.ok) {
     d.say(policy.message);
     return done('policy', { detail: policy.code });
@@ -115,7 +139,10 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
   // 6.2 scan
   let scan;
   try {
-    scan = await scanPush({ git: d.git, cwd: d.dir, env: d.quarantineEnv, scanner: d.scanner, maxBlobBytes: d.maxBlobBytes }, updates);
+    scan = await scanPush(
+      { git: d.git, cwd: d.dir, env: d.quarantineEnv, scanner: d.scanner, limits: d.scanLimits, ...(d.signal ? { signal: d.signal } : {}) },
+      updates,
+    );
   } catch (err) {
     d.say('git-gate: the secret scan failed inside the gate; push refused (see the git-gate log)');
     return done('internal', { detail: `scan failed: ${(err as Error).message}` });
@@ -124,8 +151,14 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
     d.say(`git-gate: ${scan.file} in ${short(scan.commit)} exceeds ${scan.limit} bytes and cannot be scanned; push refused`);
     return done('blob_too_large', { findings: [{ rule: 'blob_too_large', file: scan.file, line: null, commit: scan.commit, fingerprint: '' }] });
   }
+  if (scan.kind === 'limit') {
+    // Never a partial scan: over a bound, the push is refused and says which bound.
+    d.say(`git-gate: ${scan.message}; push refused (nothing was sent upstream). Push fewer or smaller objects at a time.`);
+    return done('scan_limit', { detail: scan.message });
+  }
+  if (d.signal?.aborted) return done('aborted', { detail: 'the client went away' });
   if (scan.kind === 'error') {
-    d.say(`git-gate: cannot scan the pushed commits (${scan.message}); push refused`);
+    d.say(`git-gate: cannot scan the pushed objects (${scan.message}); push refused`);
     return done('internal', { detail: scan.message });
   }
   const findings = scan.findings;
@@ -148,10 +181,17 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
           (f): SecretAllowFinding => ({ commit: f.commit, file: f.file, line: f.line, rule: f.rule, masked_line: f.maskedLine, reason: f.markerReason ?? '' }),
         ),
       };
-      const outcome = await d.approver.request(req, d.allowTimeoutSeconds, (id) => {
+      const asked = d.approver.request(req, d.allowTimeoutSeconds, (id) => {
         proposalId = id;
         d.say(`git-gate: waiting up to ${d.allowTimeoutSeconds}s for operator approval (proposal ${id})`);
       });
+      // A push whose client left is not worth an answer: stop waiting (the proposal lapses in supervise).
+      const left = new Promise<null>((resolve) => {
+        if (d.signal?.aborted) resolve(null);
+        d.signal?.addEventListener('abort', () => resolve(null), { once: true });
+      });
+      const outcome = await Promise.race([asked, left]);
+      if (outcome === null) return done('aborted', { findings: logged, ...(proposalId ? { proposalId } : {}), detail: 'the client went away' });
       const withId = (o: PushOutcome, detail?: string) =>
         done(o, { findings: logged, ...(proposalId ? { proposalId } : {}), ...(detail ? { detail } : {}) });
       switch (outcome.status) {
@@ -202,6 +242,7 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
       ],
       { cwd: d.dir, env: { ...objectEnv, ...env }, timeoutMs: d.upstreamTimeoutMs },
     );
+  if (d.signal?.aborted) return done('aborted', { findings: logged, ...(proposalId ? { proposalId } : {}), detail: 'the client went away' });
   let pushed = await pushOnce(items, true);
   if (pushed.code !== 0 && /does not support --atomic/.test(pushed.stderr) && items.length > 1) {
     // Upstream without atomic push support: ref by ref, reporting what landed. Refs that did land

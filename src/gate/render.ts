@@ -89,6 +89,7 @@ export function renderGateConfig(repos: readonly GitGateRepo[]): RenderedGateCon
       protected_refs: [...repo.protectedRefs],
       allow_force_push: repo.allowForcePush,
       allow_delete: repo.allowDelete,
+      allow_non_commit_refs: repo.allowNonCommitRefs === true,
     };
     out.push(entry);
   }

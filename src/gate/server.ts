@@ -13,7 +13,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { createScanner } from '../dlp/scanner.js';
 import type { KnownSecret, Scanner } from '../dlp/types.js';
 import { createSuperviseApprover, unavailableApprover, type Approver } from './approver.js';
-import { runHttpBackend } from './cgi.js';
+import { runHttpBackend, type CgiLimits } from './cgi.js';
 import type { GateConfig, GateRepoConfig } from './config.js';
 import { upstreamEnv, type CredentialContext } from './credentials.js';
 import { baseGitEnv, GitRunner, type SpawnObserver } from './git.js';
@@ -27,6 +27,36 @@ import { maskSecrets } from './scan.js';
 export const DEFAULT_FETCH_TIMEOUT_SECONDS = 60;
 export const DEFAULT_ALLOW_TIMEOUT_SECONDS = 300;
 export const DEFAULT_MAX_BLOB_BYTES = 20 * 1024 * 1024;
+
+/**
+ * Bounds on hostile input (docs/decisions/gate-scan-every-object.md). Request bodies: receive-pack
+ * takes at most `receive.maxInputSize` (512 MiB) of pack, plus room for the ref commands.
+ */
+export interface GateLimits {
+  readonly maxBodyBytes: number;
+  readonly bodyIdleSeconds: number;
+  readonly bodySeconds: number;
+  readonly writeStallSeconds: number;
+  /** Whole-request cap for fetches; a push gets this or scan + approval + upstream time, whichever is longer. */
+  readonly requestSeconds: number;
+  /** Objects new to the gate one push may bring. */
+  readonly scanMaxObjects: number;
+  /** Bytes of new objects one push may bring (all blobs, trees, commits, tags together). */
+  readonly scanMaxTotalBytes: number;
+  /** Wall-clock budget of one push's scan. */
+  readonly scanSeconds: number;
+}
+
+export const DEFAULT_LIMITS: GateLimits = {
+  maxBodyBytes: 512 * 1024 * 1024 + 8 * 1024 * 1024,
+  bodyIdleSeconds: 60,
+  bodySeconds: 600,
+  writeStallSeconds: 60,
+  requestSeconds: 1800,
+  scanMaxObjects: 100_000,
+  scanMaxTotalBytes: 1024 * 1024 * 1024,
+  scanSeconds: 300,
+};
 
 export interface GateSecrets {
   /** GIT_GATE_TOKEN_<n> → value. */
@@ -48,6 +78,7 @@ export type GateEvent =
       readonly proposal_id?: string;
       readonly detail?: string;
     }
+  | { readonly event: 'gitgate_request_ended'; readonly repo: string; readonly endpoint: string; readonly reason: string }
   | { readonly event: 'gitgate_error'; readonly message: string };
 
 export interface GitGateOptions {
@@ -60,6 +91,7 @@ export interface GitGateOptions {
   readonly fetchTimeoutSeconds?: number;
   readonly allowTimeoutSeconds?: number;
   readonly maxBlobBytes?: number;
+  readonly limits?: Partial<GateLimits>;
   readonly upstreamCaFile?: string;
   readonly resolve?: ReadonlyMap<string, string>;
   readonly auditPath?: string;
@@ -144,6 +176,18 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
   const fetchTimeoutMs = (o.fetchTimeoutSeconds ?? DEFAULT_FETCH_TIMEOUT_SECONDS) * 1000;
   const allowTimeoutSeconds = o.allowTimeoutSeconds ?? DEFAULT_ALLOW_TIMEOUT_SECONDS;
   const maxBlobBytes = o.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
+  const limits: GateLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const cgiLimits = (push: boolean): CgiLimits => ({
+    maxBodyBytes: limits.maxBodyBytes,
+    bodyIdleMs: limits.bodyIdleSeconds * 1000,
+    bodyMs: limits.bodySeconds * 1000,
+    writeStallMs: limits.writeStallSeconds * 1000,
+    // A push may legitimately wait for its body, the scan, an operator and upstream in turn.
+    totalMs:
+      (push
+        ? Math.max(limits.requestSeconds, limits.bodySeconds + limits.scanSeconds + allowTimeoutSeconds + 2 * (fetchTimeoutMs / 1000) + 60)
+        : limits.requestSeconds) * 1000,
+  });
   const root = o.root;
   const runDir = join(root, 'run');
   const hooksDir = join(root, 'hooks');
@@ -153,6 +197,10 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
   await mkdir(hooksDir, { recursive: true, mode: 0o755 });
 
   const git = new GitRunner(baseGitEnv(root), o.onSpawn);
+  // Children run in their own process groups (so one request's group can be killed alone); they
+  // would therefore survive the daemon's own death: end them on any exit Node still sees.
+  const killChildrenOnExit = () => git.killAll();
+  process.on('exit', killChildrenOnExit);
   const scanner: Scanner = createScanner({ knownSecrets: knownSecrets(o.secrets), fingerprintKey: randomBytes(32) });
   const secretValues = [...Object.values(o.secrets.tokens), ...(o.secrets.canary ? [o.secrets.canary] : []), ...Object.values(o.secrets.sensitive ?? {})];
   const approver = o.approver ?? (o.superviseSocket ? createSuperviseApprover(o.superviseSocket) : unavailableApprover);
@@ -293,33 +341,49 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
     }
     const proto = req.headers['git-protocol'];
     const gitProtocol = typeof proto === 'string' && /^version=[12]$/.test(proto) ? proto : null;
-    const cgi = { projectRoot: join(root, 'repos'), pathInfo: url.pathname, query: url.search.slice(1), gitProtocol, baseEnv: baseGitEnv(root) };
+    const cgiFor = (push: boolean) => ({
+      projectRoot: join(root, 'repos'),
+      pathInfo: url.pathname,
+      query: url.search.slice(1),
+      gitProtocol,
+      baseEnv: baseGitEnv(root),
+      groups: git.groups,
+      limits: cgiLimits(push),
+      ...(o.onSpawn ? { onSpawn: o.onSpawn } : {}),
+    });
+    const cgi = cgiFor(false);
+    const backend = async (push: boolean): Promise<void> => {
+      const r = await runHttpBackend(req, res, push ? cgiFor(true) : cgi);
+      if (r.ended) emit({ event: 'gitgate_request_ended', repo: name, endpoint, reason: r.ended });
+    };
 
     if (endpoint === 'info/refs') {
       const service = url.searchParams.get('service');
       if (service === 'git-upload-pack') {
         const r = await refresh(name);
         if (!r.ok) return sendErrAdvertisement(res, service, refreshFailText(repo.cfg, r));
-        await runHttpBackend(req, res, cgi);
+        await backend(false);
         return;
       }
       if (service === 'git-receive-pack') {
         // No upstream contact here: secret findings are reported even when upstream is down.
         if (repo.cfg.policy.readOnly) return sendErrAdvertisement(res, service, `git-gate: '${name}' is read-only in this bottle`);
-        await runHttpBackend(req, res, cgi);
+        await backend(false);
         return;
       }
       return plain(res, 404, 'git-gate: only git smart HTTP is served (no dumb protocol)');
     }
     if (endpoint === 'git-upload-pack') {
-      await runHttpBackend(req, res, cgi);
+      await backend(false);
       return;
     }
     if (repo.cfg.policy.readOnly) {
       req.resume();
       return plain(res, 403, `git-gate: '${name}' is read-only in this bottle`);
     }
-    await repo.lock.run(() => runHttpBackend(req, res, cgi));
+    // The lock is released when the request ends, however it ends (the backend's group is dead
+    // by then), so an abandoned push can never block later fetches and pushes of this repo.
+    await repo.lock.run(() => backend(true));
   };
 
   const server = http.createServer((req, res) => {
@@ -328,6 +392,9 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
       plain(res, 500, 'git-gate: internal error');
     });
   });
+  // Node's own limits sit just behind the gate's per-request ones (which answer with a reason).
+  server.headersTimeout = 30_000;
+  server.requestTimeout = limits.bodySeconds * 1000 + 5000;
 
   // The hook's side of a push: runs inside the receive-pack POST, which already holds the repo lock.
   const hookSockets = new Set<net.Socket>();
@@ -336,6 +403,9 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
     sock.on('close', () => hookSockets.delete(sock));
     let buf = '';
     let started = false;
+    // The hook dies with its request (client gone, timeout): then nothing more is done for the push.
+    const gone = new AbortController();
+    sock.on('close', () => gone.abort());
     sock.setEncoding('utf8');
     sock.on('error', () => {});
     sock.on('data', (d: string): void => {
@@ -384,7 +454,13 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
               scanner,
               approver,
               approvals: entry.approvals,
-              maxBlobBytes,
+              scanLimits: {
+                maxBlobBytes,
+                maxObjects: limits.scanMaxObjects,
+                maxTotalBytes: limits.scanMaxTotalBytes,
+                timeoutMs: limits.scanSeconds * 1000,
+              },
+              signal: gone.signal,
               allowTimeoutSeconds,
               upstreamTimeoutMs: fetchTimeoutMs,
               secrets: secretValues,
@@ -451,6 +527,7 @@ export async function startGitGate(o: GitGateOptions): Promise<GitGate> {
           server.closeAllConnections();
         });
         git.killAll();
+        process.off('exit', killChildrenOnExit);
         // A hook still waiting (e.g. for approval) is cut off: its push is refused (exit 1).
         for (const sock of hookSockets) sock.destroy();
         await new Promise<void>((resolve) => hookServer.close(() => resolve()));

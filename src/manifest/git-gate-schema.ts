@@ -6,7 +6,7 @@ import type { PathSeg } from './front-matter.js';
 import { canonicalIPv6, normalizeHost } from './host.js';
 import { expandTilde } from './home.js';
 
-export const REPO_KEYS = ['url', 'key', 'host_key', 'token_ref', 'read_only', 'protected_refs', 'allow_force_push', 'allow_delete'] as const;
+export const REPO_KEYS = ['url', 'key', 'host_key', 'token_ref', 'read_only', 'protected_refs', 'allow_force_push', 'allow_delete', 'allow_non_commit_refs'] as const;
 const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const HOST_KEY_TYPES = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa'];
 
@@ -193,6 +193,7 @@ export function parseRepos(ctx: Ctx, raw: unknown, path: readonly PathSeg[], opt
     const readOnly = bool('read_only');
     const allowForcePush = bool('allow_force_push');
     const allowDelete = bool('allow_delete');
+    const allowNonCommitRefs = bool('allow_non_commit_refs');
     const protectedRefs: string[] = [];
     if (has('protected_refs')) {
       const list = expectList(ctx, r.protected_refs, [...p, 'protected_refs'], { what: 'ref patterns' });
@@ -219,6 +220,7 @@ export function parseRepos(ctx: Ctx, raw: unknown, path: readonly PathSeg[], opt
       protectedRefs,
       allowForcePush,
       allowDelete,
+      ...(allowNonCommitRefs ? { allowNonCommitRefs } : {}),
     });
   }
   return ctx.issues.length > before ? undefined : out;

@@ -96,6 +96,8 @@ export interface GitGateRepo {
   readonly protectedRefs: readonly string[];
   readonly allowForcePush: boolean;
   readonly allowDelete: boolean;
+  /** `allow_non_commit_refs`: pushed refs may point at trees/blobs (default false; docs/configuration.md §3.5). */
+  readonly allowNonCommitRefs?: boolean;
 }
 
 export interface AgentProviderConfig {

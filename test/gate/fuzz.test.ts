@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { GateConfigError, parseGateConfig } from '../../src/gate/config.js';
-import { parseLogPatch } from '../../src/gate/diff-parse.js';
+import { parseBatch, parseDiffTree, parseTree } from '../../src/gate/objects.js';
 import { parseRefUpdates } from '../../src/gate/policy.js';
 
 describe('parser properties', () => {
@@ -25,12 +25,13 @@ describe('parser properties', () => {
     );
   });
 
-  it('parseLogPatch never throws and only reports commits announced by the marker', () => {
+  it('object parsers never throw on arbitrary bytes (a push is attacker-controlled)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), fc.array(fc.constantFrom('+x', '+++ b/f', '@@ -0,0 +1,2 @@', 'diff --git a/f b/f', '-y', ' z', 'M ' + 'a'.repeat(40), 'M-end'), { maxLength: 30 }), (bytes, lines) => {
-        const buf = Buffer.concat([Buffer.from(bytes), Buffer.from(lines.join('\n'))]);
-        const out = parseLogPatch(buf, 'M');
-        for (const c of out) expect(c.commit).toBe('a'.repeat(40));
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+        const buf = Buffer.from(bytes);
+        parseBatch(buf);
+        for (const e of parseTree(buf, 20)) expect(e.oid).toMatch(/^[0-9a-f]{40}$/);
+        for (const r of parseDiffTree(buf)) expect(r.newOid).toMatch(/^[0-9a-f]+$/);
       }),
     );
   });

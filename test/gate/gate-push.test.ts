@@ -339,7 +339,7 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate push path (file
     await agent.ok(['commit', '--quiet', '--amend', '--no-edit', `--author=Robo <${AWS_KEY}@example.com>`], { cwd: wc });
     const r2 = await agent.git(['push', 'origin', 'HEAD:main'], { cwd: wc });
     expect(r2.code).not.toBe(0);
-    expect(r2.stderr).toContain('[aws_access_key_id] (commit identity):1');
+    expect(r2.stderr).toContain('[aws_access_key_id] (commit header: author):3');
     await agent.ok(['reset', '-q', '--hard', 'origin/main'], { cwd: wc });
     await commitFile(agent, wc, 'ok2.txt', 'ok\n');
     const r3 = await agent.git(['push', 'origin', `HEAD:refs/heads/x-${AWS_KEY}`], { cwd: wc });

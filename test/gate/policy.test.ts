@@ -83,6 +83,22 @@ describe('checkUpdate', () => {
     }
   });
 
+  it('non-commit refs (issue 11): a ref whose peeled target is a tree, blob or unreadable object is refused unless allow_non_commit_refs', () => {
+    for (const t of ['tree', 'blob', 'missing'] as const) {
+      const r = checkUpdate('w', { oldOid: Z, newOid: A, ref: 'refs/tags/t' }, base, yes, () => t);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.code).toBe('non_commit');
+        expect(r.message).toContain(`refs/tags/t points at`);
+        expect(r.message).toContain("allow_non_commit_refs is off for 'w'");
+      }
+    }
+    expect(checkUpdate('w', { oldOid: Z, newOid: A, ref: 'refs/tags/t' }, { ...base, allowNonCommitRefs: true }, yes, () => 'blob')).toEqual({ ok: true });
+    expect(checkUpdate('w', { oldOid: Z, newOid: A, ref: 'refs/heads/x' }, base, yes, () => 'commit')).toEqual({ ok: true });
+    // Deletions have no target to peel.
+    expect(checkUpdate('w', { oldOid: A, newOid: Z, ref: 'refs/tags/t' }, { ...base, allowDelete: true }, yes, () => 'missing')).toEqual({ ok: true });
+  });
+
   it('G20 (unit): deletion needs allow_delete', () => {
     expect(checkUpdate('w', { oldOid: A, newOid: Z, ref: 'refs/heads/x' }, base, yes)).toMatchObject({
       ok: false,

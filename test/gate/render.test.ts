@@ -50,7 +50,7 @@ describe('renderGateConfig', () => {
       name: 'widget',
       url: 'ssh://git@gitea.example.com:2222/acme/widget.git',
       ssh: { key_file: 'creds/widget/id_ed25519', known_hosts_file: 'creds/widget/known_hosts', host_key_type: ['ssh-ed25519', 'ssh-rsa'] },
-      policy: { read_only: false, protected_refs: ['main', 'refs/heads/release/*'], allow_force_push: false, allow_delete: false },
+      policy: { read_only: false, protected_refs: ['main', 'refs/heads/release/*'], allow_force_push: false, allow_delete: false, allow_non_commit_refs: false },
     });
     expect(y.repos[1]).toMatchObject({ https: { token_env: 'GIT_GATE_TOKEN_0' }, policy: { read_only: true } });
     expect(out.configYaml).not.toMatch(/DOCS_GIT_TOKEN|OTHER_TOKEN|GITEA_TOKEN|bot_widget_ed25519/);

@@ -1,81 +1,77 @@
-/** Pure helpers of the gate: diff parsing, credentials env, pkt-lines, sanitising, lock, boundaries. */
+/** Pure helpers of the gate: object parsing, credentials env, pkt-lines, sanitising, lock, boundaries. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { basicAuthHeader, gitConfigEnv, hostKeyAlgorithms, parseResolve, sshCommand, upstreamEnv } from '../../src/gate/credentials.js';
-import { lineIndexAt, parseLogPatch, unquoteGitPath } from '../../src/gate/diff-parse.js';
+import { entryKind, headerFieldAt, headerValues, parseBatch, parseDiffTree, parseTree, splitObject } from '../../src/gate/objects.js';
 import { RepoLock } from '../../src/gate/lock.js';
 import { errAdvertisement, pktLine } from '../../src/gate/pkt-line.js';
 import { reasonFromStderr, sanitizeUpstreamText } from '../../src/gate/sanitize.js';
-import { markerReason } from '../../src/gate/scan.js';
+import { lineIndexAt, markerReason } from '../../src/gate/scan.js';
 import type { GateRepoConfig } from '../../src/gate/config.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const policy = { readOnly: false, protectedRefs: [], allowForcePush: false, allowDelete: false };
+const policy = { readOnly: false, protectedRefs: [], allowForcePush: false, allowDelete: false, allowNonCommitRefs: false };
 
-describe('diff parsing', () => {
-  const M = 'bbgate-test';
-  const C1 = '1'.repeat(40);
-  const C2 = '2'.repeat(40);
-  const log = [
-    `${M} ${C1}`,
-    'subject',
-    '',
-    'body line',
-    `${M}-end`,
-    '',
-    'diff --git a/a.txt b/a.txt',
-    'index 000..111 100644',
-    '--- a/a.txt',
-    '+++ b/a.txt',
-    '@@ -2,0 +3,2 @@ ctx',
-    '+added three',
-    '+++ added four looks like a header',
-    '@@ -9 +11 @@',
-    '-old',
-    '+new eleven',
-    'diff --git a/gone.txt b/gone.txt',
-    'deleted file mode 100644',
-    '--- a/gone.txt',
-    '+++ /dev/null',
-    '@@ -1 +0,0 @@',
-    '-bye',
-    `${M} ${C2}`,
-    `fake ${M}-end`,
-    `${M}-end`,
-    'diff --git "a/sp ace\\tx" "b/sp ace\\tx"',
-    '--- /dev/null',
-    '+++ "b/sp ace\\tx"',
-    '@@ -0,0 +1 @@',
-    '+tab file',
-  ].join('\n');
+describe('object parsers', () => {
+  const O1 = '1'.repeat(40);
+  const O2 = '2'.repeat(40);
 
-  it('added lines with new-file line numbers; deletions ignored; "+++" inside a hunk is content', () => {
-    const out = parseLogPatch(Buffer.from(log), M);
-    expect(out).toHaveLength(2);
-    expect(out[0]).toEqual({
-      commit: C1,
-      message: 'subject\n\nbody line',
-      files: [{ file: 'a.txt', lines: ['added three', '++ added four looks like a header', 'new eleven'], lineNos: [3, 4, 11] }],
-    });
-    expect(out[1]?.message).toBe(`fake ${M}-end`);
-    expect(out[1]?.files).toEqual([{ file: 'sp ace\tx', lines: ['tab file'], lineNos: [1] }]);
+  it('cat-file --batch records, including binary content with newlines and "missing" lines', () => {
+    const bin = Buffer.from([0, 10, 10, 0xff, 10]);
+    const buf = Buffer.concat([Buffer.from(`${O1} blob ${bin.length}\n`), bin, Buffer.from(`\n${O2} missing\n`)]);
+    const out = parseBatch(buf);
+    expect(out?.objects).toEqual([{ oid: O1, type: 'blob', content: bin }]);
+    expect(out?.missing).toEqual([O2]);
+    // Truncated or garbled streams are refused, never half-read.
+    expect(parseBatch(Buffer.from(`${O1} blob 10\nshort\n`))).toBeNull();
+    expect(parseBatch(Buffer.from(`${O1} weird 1\nx\n`))).toBeNull();
   });
 
-  it('binary content is read as latin-1 when not valid UTF-8', () => {
-    const buf = Buffer.concat([Buffer.from(`${M} ${C1}\nm\n${M}-end\n+++ b/b.bin\n@@ -0,0 +1 @@\n+`), Buffer.from([0xff, 0x41, 0x00, 0x80])]);
-    const out = parseLogPatch(buf, M);
-    expect(out[0]?.files[0]?.lines[0]).toBe('\u00ffA\u0000\u0080');
+  it('tree entries: raw names (any byte but NUL), modes, hashes', () => {
+    const hash = Buffer.alloc(20, 0xab);
+    const tree = Buffer.concat([Buffer.from('100644 a b\nc'), Buffer.from([0]), hash, Buffer.from('40000 dir'), Buffer.from([0]), hash]);
+    const entries = parseTree(tree, 20);
+    expect(entries.map((e) => [e.mode, e.name.toString(), e.oid])).toEqual([
+      ['100644', 'a b\nc', 'ab'.repeat(20)],
+      ['40000', 'dir', 'ab'.repeat(20)],
+    ]);
+    expect(entryKind('40000')).toBe('tree');
+    expect(entryKind('160000')).toBe('gitlink');
+    expect(entryKind('100755')).toBe('blob');
+    expect(parseTree(Buffer.from('100644 cut'), 20)).toEqual([]);
   });
 
-  it('helpers', () => {
-    expect(unquoteGitPath('"caf\\303\\251.txt"')).toBe('café.txt');
-    expect(unquoteGitPath('plain')).toBe('plain');
+  it('commit/tag header and message; continuation lines belong to their field', () => {
+    const raw = Buffer.from(`tree ${O1}\nparent ${O2}\nauthor A <a@x> 1 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n line2\n -----END PGP SIGNATURE-----\nx-custom v\n\nsubject\n\nbody`);
+    const { header, message } = splitObject(raw);
+    expect(message.toString()).toBe('subject\n\nbody');
+    const lines = header.toString().split('\n');
+    expect(headerFieldAt(lines, 0)).toBe('tree');
+    expect(headerFieldAt(lines, 4)).toBe('gpgsig');
+    expect(headerFieldAt(lines, 5)).toBe('gpgsig');
+    expect(headerFieldAt(lines, 6)).toBe('x-custom');
+    expect(headerValues(header, 'parent')).toEqual([O2]);
+    expect(splitObject(Buffer.from('no message')).message.length).toBe(0);
+  });
+
+  it('diff-tree -z records: commit ids, entries, paths that look like ids stay paths', () => {
+    const rec = (o: string, n: string, st: string, path: string) => `:100644 100644 ${o} ${n} ${st}\0${path}\0`;
+    const buf = Buffer.from(`${O1}\0${rec(O2, O1, 'M', 'a/b')}${rec('0'.repeat(40), O2, 'A', O2)}`);
+    const out = parseDiffTree(buf);
+    expect(out.map((r) => [r.commit, r.oldOid, r.newOid, r.status, r.path.toString()])).toEqual([
+      [O1, O2, O1, 'M', 'a/b'],
+      [O1, '0'.repeat(40), O2, 'A', O2],
+    ]);
+  });
+
+  it('line index of an offset; allow-marker reasons', () => {
+    expect(markerReason('x = 1 # bot-bottle:allow  test fixture ')).toBe('test fixture');
+    expect(markerReason('x # gitleaks:allow')).toBe('');
+    expect(markerReason('plain')).toBeNull();
+    expect(lineIndexAt('a\nb\nc', 0)).toBe(0);
+    expect(lineIndexAt('a\nb\nc', 2)).toBe(1);
     expect(lineIndexAt('a\nb\nc', 4)).toBe(2);
-    expect(markerReason('x = 1 # bot-bottle:allow sample key from docs')).toBe('sample key from docs');
-    expect(markerReason('x gitleaks:allow')).toBe('');
-    expect(markerReason('x = 1')).toBeNull();
-    expect(markerReason(`k bot-bottle:allow ${'r'.repeat(300)}`)?.length).toBe(200);
   });
 });
 
@@ -153,7 +149,7 @@ describe('RepoLock', () => {
 
 describe('boundaries', () => {
   it('pure gate modules import no node:fs/net/child_process (shared with the host)', () => {
-    for (const f of ['policy.ts', 'config.ts', 'render.ts', 'diff-parse.ts', 'pkt-line.ts', 'hook-script.ts']) {
+    for (const f of ['policy.ts', 'config.ts', 'render.ts', 'objects.ts', 'pkt-line.ts', 'hook-script.ts']) {
       const src = readFileSync(join(REPO_ROOT, 'src/gate', f), 'utf8');
       expect(src, f).not.toMatch(/from 'node:(fs|net|child_process|http)/);
     }
