@@ -8,6 +8,15 @@
  */
 import type http from 'node:http';
 import type { Writable } from 'node:stream';
+import type { Framing } from './normalize.js';
+
+/** Framing of a request without a body (before admission fills in the real one). */
+export const NO_BODY: Framing = { kind: 'none' };
+
+/** True when the agent's framing announces body bytes. */
+export function hasBody(f: Framing): boolean {
+  return f.kind === 'chunked' || (f.kind === 'length' && f.length > 0);
+}
 
 /** The per-bottle cap on bytes egress buffers across all connections. */
 export class BufferBudget {

@@ -8,6 +8,7 @@ import type { DenyCode } from './deny.js';
 import { DOH_HOSTS, isDohShaped } from './doh.js';
 import { normalizeHost, parseAuthority, type HostKind } from './host.js';
 import { matchRequest, pathIsSafe, type HeaderMap } from './match.js';
+import type { NormalizedRequest } from './normalize.js';
 import { exactlyRouted, selectRoute, type CompiledRoute, type RouteTable } from './route-table.js';
 
 export const LOCAL_HOST = '_egress.local';
@@ -163,6 +164,28 @@ export function decideRequest(table: RouteTable, input: RequestInput): RequestDe
   if (git === 'receive') return deny('git_push_via_egress', host, port, route);
   if (git === 'upload' && !route.gitFetch) return deny('git_fetch_disabled', host, port, route);
   return { action: 'allow', route, match, path, query, websocket: isWebSocket(input.headers) };
+}
+
+/**
+ * R4–R5b on the normalised request (docs/decisions/egress-normalisation.md): R1–R3 (parser
+ * validity, Host, path safety) already held in normalizeRequest. Every form in `matchPaths` must
+ * match the route (an upstream may split on `%2F`, so a route written for one form fails closed);
+ * git services come from every signal the normaliser found.
+ */
+export function decideNormalized(table: RouteTable, n: NormalizedRequest): RequestDecision {
+  const { host, port } = n;
+  const route = selectRoute(table, host, port);
+  if (!route || route.passthrough) return deny('no_route', host, port);
+  let match: number | null = null;
+  for (let i = 0; i < n.matchPaths.length; i++) {
+    const m = matchRequest(route, n.method, n.matchPaths[i]!, n.headerMap);
+    if (m === -1) return deny('no_match', host, port, route);
+    if (i === 0) match = m;
+  }
+  if (isDohShaped(n.method, n.path, n.queryString, n.headerMap)) return deny('doh', host, port, route);
+  if (n.isGitPush) return deny('git_push_via_egress', host, port, route);
+  if (n.gitService === 'upload-pack' && !route.gitFetch) return deny('git_fetch_disabled', host, port, route);
+  return { action: 'allow', route, match, path: n.path, query: n.queryString, websocket: n.websocket };
 }
 
 /** Smart-HTTP git service of a request (R5b), or null. */

@@ -8,7 +8,9 @@ export type DenyCode =
   | 'dlp_block' | 'canary' | 'dlp_redact_failed' | 'dlp_supervise_rejected' | 'dlp_supervise_timeout'
   | 'dlp_supervise_unavailable' | 'body_too_large' | 'unscannable_encoding' | 'inbound_injection' | 'shutting_down'
   // Bounded resources (docs/decisions/egress-bounded-resources.md).
-  | 'body_timeout' | 'buffer_budget' | 'ws_frame_too_large' | 'ws_protocol_error';
+  | 'body_timeout' | 'buffer_budget' | 'ws_frame_too_large' | 'ws_protocol_error'
+  // A wildcard-routed name that looks like it carries data (docs/decisions/egress-dns-exfil.md).
+  | 'dns_exfil';
 export type ErrorCode = 'upstream_unreachable' | 'upstream_tls' | 'upstream_timeout';
 
 export const DENY_STATUS: Readonly<Record<DenyCode | ErrorCode, number>> = {
@@ -19,7 +21,7 @@ export const DENY_STATUS: Readonly<Record<DenyCode | ErrorCode, number>> = {
   dlp_block: 403, canary: 403, dlp_redact_failed: 403, dlp_supervise_rejected: 403, dlp_supervise_timeout: 403,
   dlp_supervise_unavailable: 403, body_too_large: 403, unscannable_encoding: 403, inbound_injection: 403,
   shutting_down: 503,
-  body_timeout: 408, buffer_budget: 413,
+  body_timeout: 408, buffer_budget: 413, dns_exfil: 403,
   // WebSocket refusals close the socket (1009 / 1002); the status is what the audit records.
   ws_frame_too_large: 413, ws_protocol_error: 400,
   upstream_unreachable: 502, upstream_tls: 502, upstream_timeout: 504,
@@ -100,6 +102,8 @@ function explain(code: DenyCode | ErrorCode, c: DenyContext): string {
       return 'The request could not be parsed as a valid proxy request.';
     case 'shutting_down':
       return 'The egress proxy is shutting down.';
+    case 'dns_exfil':
+      return 'The host name looks like it carries data (DNS exfiltration); egress does not resolve it. Use the plain service host names.';
     case 'body_timeout':
       return 'The request body stalled (no data for too long); the connection is closed.';
     case 'buffer_budget':
@@ -117,7 +121,7 @@ function explain(code: DenyCode | ErrorCode, c: DenyContext): string {
   }
 }
 
-const DLP_CODES = new Set<string>(['canary', 'dlp_block', 'dlp_redact_failed', 'dlp_supervise_rejected', 'dlp_supervise_timeout', 'dlp_supervise_unavailable', 'body_too_large', 'unscannable_encoding']);
+const DLP_CODES = new Set<string>(['canary', 'dlp_block', 'dlp_redact_failed', 'dlp_supervise_rejected', 'dlp_supervise_timeout', 'dlp_supervise_unavailable', 'body_too_large', 'unscannable_encoding', 'dns_exfil']);
 
 export function denyBody(code: DenyCode | ErrorCode, c: DenyContext): string {
   const path = DLP_CODES.has(code) ? '<redacted>' : c.path;

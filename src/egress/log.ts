@@ -96,6 +96,8 @@ export interface AuditRecord {
   bytes_up: number;
   bytes_down: number;
   ms_total: number;
+  /** Value-free detail of a refusal (e.g. the normaliser's reason: `duplicate_header`). */
+  detail?: string;
 }
 
 export interface AuditSink {

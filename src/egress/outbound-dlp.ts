@@ -6,12 +6,12 @@
 import type http from 'node:http';
 import { decodeBody, decodeText, encodeText, requestSurfaces } from '../dlp/decode.js';
 import { redactSurface } from '../dlp/redact.js';
-import type { Finding } from '../dlp/types.js';
-import { readBody, type BudgetLease } from './body.js';
+import type { Finding, Surface } from '../dlp/types.js';
+import { hasBody, readBody, type BudgetLease } from './body.js';
 import { dlpVerdict, type Allow } from './decide.js';
 import type { DenyCode } from './deny.js';
 import { findingsForLog, type AuditRecord } from './log.js';
-import { DLP_NO_DETECTORS, headerOf, pairs, removeHeader, requestHasBody, setHeader, type RelayContext, type Target } from './relay-context.js';
+import { DLP_NO_DETECTORS, headerOf, pairs, removeHeader, setHeader, type RelayContext, type Target } from './relay-context.js';
 
 export interface Prepared {
   url: string;
@@ -45,7 +45,7 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
   const needScan = detectors.size > 0 || ctx.hasCanary;
   let bytes: Buffer | null = null;
   let streamRest = false;
-  if (body && needScan && requestHasBody(req)) {
+  if (body && needScan && hasBody(target.framing)) {
     const r = await readBody(req, ctx.maxBody, ctx.t.bodyIdle, body.lease);
     switch (r.kind) {
       case 'aborted':
@@ -98,7 +98,7 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
     return list;
   };
   const contentType = headerOf(headersOut, 'content-type');
-  const surfaces = requestSurfaces({ host: target.host, path, query, headers: scanHeaders(), ...(bodyText !== undefined ? { body: bodyText } : {}), ...(contentType ? { contentType } : {}) });
+  const surfaces = withHeaderNames(requestSurfaces({ host: target.host, path, query, headers: scanHeaders(), ...(bodyText !== undefined ? { body: bodyText } : {}), ...(contentType ? { contentType } : {}) }), result.headers);
   const detSet = detectors.size > 0 ? detectors : DLP_NO_DETECTORS;
   const findings = scanner.scan(surfaces, detSet, { accumulator: ctx.accumulator, nowMs: Date.now() });
   result.findings = findings;
@@ -139,7 +139,7 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
       setHeader(hdrs, 'content-length', String(newBody.length));
     }
     const rescan = scanner.scan(
-      requestSurfaces({ host: target.host, path: newPath, query: newQuery, headers: pairs(hdrs).filter(([n]) => n !== 'host'), ...(newBodyText !== undefined ? { body: newBodyText } : {}), ...(contentType ? { contentType } : {}) }),
+      withHeaderNames(requestSurfaces({ host: target.host, path: newPath, query: newQuery, headers: pairs(hdrs).filter(([n]) => n !== 'host'), ...(newBodyText !== undefined ? { body: newBodyText } : {}), ...(contentType ? { contentType } : {}) }), hdrs),
       detSet,
     );
     if (rescan.some((f) => f.severity === 'block')) {
@@ -174,4 +174,15 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
   const code: DenyCode = out.status === 'rejected' ? 'dlp_supervise_rejected' : out.status === 'timeout' ? 'dlp_supervise_timeout' : 'dlp_supervise_unavailable';
   onDeny(code, v.findings, out.proposal);
   return null;
+}
+
+/**
+ * Header names are agent-chosen text too (`x-<token>: 1` carries a token in the name): they are
+ * scanned as one surface. A finding there cannot be rewritten, so a redact route refuses it.
+ */
+function withHeaderNames(surfaces: Surface[], headers: readonly string[]): Surface[] {
+  let names = '';
+  for (let i = 0; i < headers.length; i += 2) names += `${headers[i]!}\n`;
+  if (names) surfaces.push({ name: 'header-names', text: names });
+  return surfaces;
 }

@@ -15,6 +15,8 @@ import type { LoadedCa } from './ca.js';
 import type { LeafCache } from './leaf-cache.js';
 import type { LocalState } from './local.js';
 import type { AuditRecord, AuditSink, EgressLogger, LogLevel, LogSink } from './log.js';
+import type { DnsExfilGuard } from './dns-exfil.js';
+import type { Framing } from './normalize.js';
 import type { CompiledRoute, RouteTable } from './route-table.js';
 import type { Resolver, UpstreamAgents } from './upstream.js';
 
@@ -90,6 +92,8 @@ export interface TunnelCtx {
   local: boolean;
   mode: 'intercept' | 'passthrough' | 'websocket';
   socket: Duplex;
+  /** The SNI the client sent, once its handshake is done (a spelling the DNS-exfil check reads). */
+  sni?: string;
 }
 
 /** Where one request goes once its target is decided. */
@@ -97,9 +101,11 @@ export interface Target {
   scheme: 'https' | 'http';
   host: string;
   port: number;
-  explicitPort: number | null;
+  /** After admission: the normalised path and query sent upstream. */
   url: string;
   conn: number;
+  /** After admission: the body framing the agent used (docs/decisions/egress-normalisation.md). */
+  framing: Framing;
 }
 
 export interface RelayContext {
@@ -118,6 +124,8 @@ export interface RelayContext {
   /** Shared by every connection of this egress (= this bottle). */
   readonly budget: BufferBudget;
   readonly wsMaxMessage: number;
+  /** Wildcard-routed names are judged here before any lookup (docs/decisions/egress-dns-exfil.md). */
+  readonly dnsGuard: DnsExfilGuard;
   readonly tunnels: Map<Duplex, TunnelCtx>;
   readonly connIds: WeakMap<object, number>;
   /** The internal http.Server intercepted TLS sockets are emitted into. */

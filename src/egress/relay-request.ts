@@ -11,11 +11,13 @@ import zlib from 'node:zlib';
 import { decodeBody, decodeText } from '../dlp/decode.js';
 import { InboundStreamScanner, isScannableInboundType, scanInbound } from '../dlp/inbound.js';
 import type { InboundResult } from '../dlp/types.js';
-import { declaredLength, drainBody, pumpBody, type BudgetLease } from './body.js';
-import { decideAbsolute, decideRequest, LOCAL_HOST, parseAbsoluteHttp, type Allow } from './decide.js';
+import { admit, type Admitted } from './admit.js';
+import { drainBody, hasBody, NO_BODY, pumpBody, type BudgetLease } from './body.js';
+import { decideAbsolute, LOCAL_HOST, parseAbsoluteHttp } from './decide.js';
 import { filterRequestHeaders, filterResponseHeaders, injectionHeader } from './inject.js';
 import { localResponse } from './local.js';
 import { findingsForLog, headersForLog, type AuditRecord } from './log.js';
+import { absolutePortAllowed, upstreamFramingHeaders } from './normalize.js';
 import { outboundDlp } from './outbound-dlp.js';
 import {
   blocking,
@@ -24,7 +26,6 @@ import {
   msSince,
   pathOnly,
   removeHeader,
-  requestHasBody,
   setHeader,
   stripMasked,
   type RelayContext,
@@ -81,7 +82,7 @@ export function onRequest(ctx: RelayContext, req: http.IncomingMessage, res: htt
       }
       return serveLocal(ctx, req, res, id, started, tunnel.port);
     }
-    target = { scheme: 'https', host: tunnel.host, port: tunnel.port, explicitPort: null, url, conn };
+    target = { scheme: 'https', host: tunnel.host, port: tunnel.port, url, conn, framing: NO_BODY };
   } else if (url.startsWith('/')) {
     const path = pathOnly(url);
     if (path === '/healthz' || path === '/allowlist') return serveLocal(ctx, req, res, id, started, 0);
@@ -96,57 +97,58 @@ export function onRequest(ctx: RelayContext, req: http.IncomingMessage, res: htt
       return deny(td.code, { scheme: 'http', host: td.host, port: td.port, path: pathOnly(abs.target), route: td.route, mode: 'http' });
     }
     if (td.action === 'local') return serveLocal(ctx, req, res, id, started, abs.port);
-    target = { scheme: 'http', host: abs.host, port: abs.port, explicitPort: abs.explicitPort, url: abs.target, conn };
+    // A route without `port` takes plain http:// on 80 only (docs/decisions/egress-normalisation.md).
+    if (!absolutePortAllowed(td.route.port, abs.port)) {
+      return deny('no_route', { scheme: 'http', host: td.host, port: td.port, path: pathOnly(abs.target), route: null, mode: 'http' });
+    }
+    target = { scheme: 'http', host: abs.host, port: abs.port, url: abs.target, conn, framing: NO_BODY };
   }
-  const d = decideRequest(ctx.table, { method, url: target.url, headers: req.headers, scheme: target.scheme, host: target.host, port: target.explicitPort ?? target.port });
-  if (d.action === 'deny') {
-    return deny(d.code, { scheme: target.scheme, host: target.host, port: target.port, path: pathOnly(target.url), route: d.route, mode: tunnel ? 'intercept' : 'http' });
+  const mode = tunnel ? 'intercept' : 'http';
+  const a = admit(ctx, req, target, tunnel);
+  if (!a.ok) {
+    return deny(a.code, { scheme: target.scheme, host: a.host, port: target.port, path: pathOnly(url), route: a.route, mode, findings: a.findings, detail: a.detail, auditFindings: a.auditFindings });
   }
-  ctx.track(forward(ctx, req, res, target, d, id, started, tunnel ? 'intercept' : 'http'));
+  ctx.track(forward(ctx, req, res, a, id, started, mode));
 }
 
-async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, target: Target, d: Allow, id: number, started: number, mode: 'intercept' | 'http'): Promise<void> {
+async function forward(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, a: Admitted, id: number, started: number, mode: 'intercept' | 'http'): Promise<void> {
   // Two leases on the per-bottle budget: the request body (given back once it is handed to the
   // upstream socket) and the inbound buffer (given back when the response ends).
   const bodyLease = ctx.budget.lease();
   const inLease = ctx.budget.lease();
   try {
-    await relay(ctx, req, res, target, d, id, started, mode, bodyLease, inLease);
+    await relay(ctx, req, res, a, id, started, mode, bodyLease, inLease);
   } finally {
     bodyLease.release();
     inLease.release();
   }
 }
 
-async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, target: Target, d: Allow, id: number, started: number, mode: 'intercept' | 'http', bodyLease: BudgetLease, inLease: BudgetLease): Promise<void> {
+async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.ServerResponse, a: Admitted, id: number, started: number, mode: 'intercept' | 'http', bodyLease: BudgetLease, inLease: BudgetLease): Promise<void> {
   const { logger, scanner, t } = ctx;
+  const { target, d } = a;
   const route = d.route;
   const path = d.path;
   const method = req.method ?? 'GET';
   const auditBase = { id, conn: target.conn, mode, method, host: target.host, port: target.port, path, route: route.label, match: d.match };
   const denyCtx: DenyInfo = { id, conn: target.conn, started, method, scheme: target.scheme, host: target.host, port: target.port, path, route, match: d.match, mode };
   const injected = route.auth ? { name: route.auth.header, slot: route.auth.slot } : null;
-  const headersOut = filterRequestHeaders(req.rawHeaders, { injectedHeader: injected?.name ?? '', websocket: false });
+  // The normalised headers: Host rebuilt from the target, hop-by-hop and framing headers gone.
+  const headersOut = filterRequestHeaders(a.n.headers, { injectedHeader: injected?.name ?? '', websocket: false });
   const prepared = await outboundDlp(ctx, req, { lease: bodyLease, gone: () => auditGone(ctx, denyCtx, 'client_aborted') }, target, d, id, headersOut, (code, findings, proposal) => {
     respondDeny(ctx, res, code, { ...denyCtx, ...(findings ? { findings } : {}), proposal: proposal ?? null });
   });
   if (!prepared) return;
   const hdrs = prepared.headers;
-  // Explicit framing (docs/decisions/egress-bounded-resources.md): a buffered body gets its exact
+  // Explicit framing (docs/decisions/egress-normalisation.md): a buffered body gets its exact
   // length; a streamed one keeps the agent's Content-Length (its bytes pass unchanged) or is sent
   // chunked. Never unframed: Node sends a GET/DELETE body without framing unless told, and the
   // upstream would parse it as a second request.
-  const streamed = prepared.body === null ? requestHasBody(req) : prepared.streamRest;
-  if (prepared.body && !prepared.streamRest) {
-    removeHeader(hdrs, 'transfer-encoding');
-    setHeader(hdrs, 'content-length', String(prepared.body.length));
-  } else if (streamed) {
-    removeHeader(hdrs, 'transfer-encoding');
-    if (declaredLength(req) === null) {
-      removeHeader(hdrs, 'content-length');
-      hdrs.push('transfer-encoding', 'chunked');
-    }
-  }
+  const buffered = prepared.body !== null && !prepared.streamRest;
+  const streamed = prepared.body === null ? hasBody(target.framing) : prepared.streamRest;
+  removeHeader(hdrs, 'content-length');
+  removeHeader(hdrs, 'transfer-encoding');
+  for (const [k, v] of upstreamFramingHeaders(target.framing, buffered ? prepared.body!.length : null)) hdrs.push(k, v);
   if (route.inbound) narrowAcceptEncoding(hdrs);
   if (route.auth) {
     const value = ctx.opts.tokens[route.auth.slot] ?? '';
@@ -175,7 +177,9 @@ async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.Ser
     const finish = (rec: Partial<AuditRecord> & { status: number; decision: AuditRecord['decision']; reason: string | null }) => {
       if (settled) return;
       settled = true;
-      ctx.writeAudit({ ...auditBase, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings: findingsForLog(prepared.findings, rec.decision).map(stripMasked), proposal: prepared.proposal, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started), ...rec });
+      const findings = findingsForLog(prepared.findings, rec.decision).map(stripMasked);
+      if (a.dnsAudit) findings.push(a.dnsAudit);
+      ctx.writeAudit({ ...auditBase, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings, proposal: prepared.proposal, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started), ...rec });
       done();
     };
     const upReq = upstreamRequest(ctx.agents, ctx.lookupFor(route), target, method, prepared.url, hdrs, true);

@@ -8,9 +8,12 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Finding, FragmentAccumulatorLike } from '../dlp/types.js';
-import { decideAbsolute, decideRequest, dlpVerdict, LOCAL_HOST, parseAbsoluteHttp, type Allow } from './decide.js';
+import { admit } from './admit.js';
+import { NO_BODY } from './body.js';
+import { decideAbsolute, dlpVerdict, LOCAL_HOST, parseAbsoluteHttp, type Allow } from './decide.js';
 import { filterRequestHeaders, filterResponseHeaders, injectionHeader } from './inject.js';
 import type { AuditRecord } from './log.js';
+import { absolutePortAllowed } from './normalize.js';
 import { outboundDlp } from './outbound-dlp.js';
 import { blocking, DLP_NO_DETECTORS, msSince, pathOnly, type RelayContext, type Target, type TunnelCtx } from './relay-context.js';
 import { respondDeny, type DenyInfo } from './respond-deny.js';
@@ -32,24 +35,28 @@ export function onUpgrade(ctx: RelayContext, req: http.IncomingMessage, socket: 
   let target: Target;
   if (tunnel) {
     if (tunnel.local) return respondDeny(ctx, socket, 'bad_request', { ...base, host: LOCAL_HOST, port: tunnel.port, route: null });
-    target = { scheme: 'https', host: tunnel.host, port: tunnel.port, explicitPort: null, url, conn };
+    target = { scheme: 'https', host: tunnel.host, port: tunnel.port, url, conn, framing: NO_BODY };
   } else {
     const abs = url.startsWith('/') ? null : parseAbsoluteHttp(url);
     if (abs === null || abs === 'bad_scheme') return respondDeny(ctx, socket, url.startsWith('/') ? 'origin_form' : 'bad_request', { ...base, host: '', port: 0, route: null });
     const td = decideAbsolute(ctx.table, abs);
     if (td.action !== 'forward') return respondDeny(ctx, socket, td.action === 'deny' ? td.code : 'bad_request', { ...base, host: abs.host, port: abs.port, route: td.action === 'deny' ? td.route : null });
-    target = { scheme: 'http', host: abs.host, port: abs.port, explicitPort: abs.explicitPort, url: abs.target, conn };
+    if (!absolutePortAllowed(td.route.port, abs.port)) return respondDeny(ctx, socket, 'no_route', { ...base, host: abs.host, port: abs.port, route: null });
+    target = { scheme: 'http', host: abs.host, port: abs.port, url: abs.target, conn, framing: NO_BODY };
   }
-  const d = decideRequest(ctx.table, { method, url: target.url, headers: req.headers, scheme: target.scheme, host: target.host, port: target.explicitPort ?? target.port });
-  if (d.action === 'deny') return respondDeny(ctx, socket, d.code, { ...base, host: target.host, port: target.port, route: d.route });
-  if (!d.websocket) return respondDeny(ctx, socket, 'bad_request', { ...base, host: target.host, port: target.port, route: d.route });
+  const a = admit(ctx, req, target, tunnel);
+  if (!a.ok) return respondDeny(ctx, socket, a.code, { ...base, host: a.host, port: target.port, route: a.route, findings: a.findings, detail: a.detail, auditFindings: a.auditFindings });
+  const d = a.d;
+  target = a.target;
+  // A body on an upgrade would be read as frames: the upgrade must be a bodiless GET.
+  if (!d.websocket || a.n.framing.kind !== 'none') return respondDeny(ctx, socket, 'bad_request', { ...base, host: target.host, port: target.port, route: d.route });
   const route = d.route;
   const injected = route.auth ? { name: route.auth.header, slot: route.auth.slot } : null;
-  const headersOut = filterRequestHeaders(req.rawHeaders, { injectedHeader: injected?.name ?? '', websocket: true });
-  const denyInfo = { ...base, host: target.host, port: target.port, route, match: d.match, path: d.path };
+  const headersOut = filterRequestHeaders(a.n.headers, { injectedHeader: injected?.name ?? '', websocket: true });
+  const denyInfo: DenyInfo = { ...base, host: target.host, port: target.port, route, match: d.match, path: d.path, ...(a.dnsAudit ? { auditFindings: [a.dnsAudit] } : {}) };
   outboundDlp(ctx, req, null, target, d, id, headersOut, (code, findings) => respondDeny(ctx, socket, code, { ...denyInfo, ...(findings ? { findings } : {}) }))
     .then((prepared) => {
-      if (prepared) relay(ctx, socket, head, target, prepared.url, prepared.headers, d, denyInfo);
+      if (prepared) relay(ctx, socket, head, a.target, prepared.url, prepared.headers, d, denyInfo);
     })
     .catch((err: unknown) => {
       // Nothing above should throw; if it does, this connection ends and the daemon serves on.
@@ -159,7 +166,7 @@ function relay(ctx: RelayContext, socket: Duplex, head: Buffer, target: Target, 
     socket.once('close', () => {
       ctx.tunnels.delete(socket);
       if (denied) return;
-      ctx.writeAudit({ id, conn, mode: info.mode, method, host: target.host, port: target.port, path: d.path, route: route.label, match: d.match, decision: 'allow', reason: 'websocket', status: 101, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings: [], proposal: null, bytes_up: sink.bytesUp, bytes_down: sink.bytesDown, ms_total: msSince(started) });
+      ctx.writeAudit({ id, conn, mode: info.mode, method, host: target.host, port: target.port, path: d.path, route: route.label, match: d.match, decision: 'allow', reason: 'websocket', status: 101, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings: [...(info.auditFindings ?? [])], proposal: null, bytes_up: sink.bytesUp, bytes_down: sink.bytesDown, ms_total: msSince(started) });
     });
   });
   upReq.end();

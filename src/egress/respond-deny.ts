@@ -29,8 +29,10 @@ export interface DenyInfo {
   match?: number | null;
   findings?: readonly Finding[] | undefined;
   proposal?: string | null;
-  /** Value-free detail for the body (e.g. the refused address class). */
+  /** Value-free detail for the body (e.g. the refused address class) and the audit. */
   detail?: string | undefined;
+  /** Extra value-free audit findings (the DNS-exfil verdict entry). */
+  auditFindings?: ReadonlyArray<Record<string, unknown>> | undefined;
 }
 
 /** Logs a refusal at level 1 (the canary at level 0). Also used for WebSocket closes. */
@@ -130,12 +132,19 @@ export function respondDeny(ctx: RelayContext, sink: http.ServerResponse | Duple
     reason: code,
     status,
     injected: null,
-    findings: info.findings ? findingsForLog(info.findings, 'block').map(stripMasked) : [],
+    findings: auditFindings(info),
     proposal: info.proposal ?? null,
     bytes_up: 0,
     bytes_down: 0,
     ms_total: msSince(info.started),
+    ...(info.detail ? { detail: info.detail } : {}),
   });
+}
+
+function auditFindings(info: DenyInfo): Array<Record<string, unknown>> {
+  const out = info.findings ? findingsForLog(info.findings, 'block').map(stripMasked) : [];
+  if (info.auditFindings) out.push(...info.auditFindings);
+  return out;
 }
 
 function denyWebSocket(ctx: RelayContext, sink: WebSocketSink, code: DenyCode | ErrorCode, info: DenyInfo): void {
@@ -160,7 +169,7 @@ function denyWebSocket(ctx: RelayContext, sink: WebSocketSink, code: DenyCode | 
     reason: code,
     status: 101,
     injected: null,
-    findings: info.findings ? findingsForLog(info.findings, 'block').map(stripMasked) : [],
+    findings: auditFindings(info),
     proposal: null,
     bytes_up: sink.bytesUp,
     bytes_down: sink.bytesDown,

@@ -15,6 +15,7 @@ import { createScanner } from '../dlp/scanner.js';
 import type { KnownSecret, Scanner } from '../dlp/types.js';
 import { HoldManager, rejectingApprover } from './approver.js';
 import type { DenyCode } from './deny.js';
+import { DnsExfilGuard } from './dns-exfil.js';
 import { LeafCache } from './leaf-cache.js';
 import type { ReloadStatus } from './local.js';
 import { createLogger, memoryAudit, type EgressLogger } from './log.js';
@@ -121,6 +122,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     oversize: opts.dlpOversize ?? 'block',
     budget: new BufferBudget(opts.bufferBudgetBytes ?? defaultBufferBudget(opts.dlpMaxBodyBytes ?? 32 * 1024 * 1024)),
     wsMaxMessage: opts.wsMaxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE,
+    dnsGuard: new DnsExfilGuard({ scanner }),
     tunnels: new Map<Duplex, TunnelCtx>(),
     connIds: new WeakMap<object, number>(),
     inner,

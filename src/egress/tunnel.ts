@@ -9,6 +9,8 @@ import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { decideConnect } from './decide.js';
+import { dnsExfilAuditEntry, redactedHost } from './dns-exfil.js';
+import { connectPortAllowed } from './normalize.js';
 import { msSince, type RelayContext, type TunnelCtx } from './relay-context.js';
 import { respondDeny } from './respond-deny.js';
 import type { CompiledRoute } from './route-table.js';
@@ -24,12 +26,27 @@ export function onConnect(ctx: RelayContext, req: http.IncomingMessage, socket: 
   if (ctx.shuttingDown) return respondDeny(ctx, socket, 'shutting_down', { ...base, host: authority, port: 0, route: null });
   const d = decideConnect(ctx.table, authority);
   if (d.action === 'deny') return respondDeny(ctx, socket, d.code, { ...base, host: d.host, port: d.port, route: d.route });
+  let dnsAudit: Record<string, unknown> | null = null;
+  if (d.action !== 'local') {
+    // A route without `port` takes CONNECT on 443 only (docs/decisions/egress-normalisation.md).
+    if (!connectPortAllowed(d.route.port, d.port)) return respondDeny(ctx, socket, 'no_route', { ...base, host: d.host, port: d.port, route: null });
+    // A wildcard-routed name is judged before anything resolves it or a leaf is minted for it
+    // (docs/decisions/egress-dns-exfil.md).
+    const suffix = d.route.wildcardSuffix;
+    if (suffix) {
+      const v = ctx.dnsGuard.check({ host: d.host, rawHosts: [authority], wildcardSuffix: suffix, nowMs: Date.now() });
+      dnsAudit = dnsExfilAuditEntry(v);
+      if (v.decision === 'block') {
+        return respondDeny(ctx, socket, 'dns_exfil', { ...base, host: redactedHost(d.host, suffix), port: d.port, route: d.route, findings: v.findings, ...(dnsAudit ? { auditFindings: [dnsAudit] } : {}) });
+      }
+    }
+  }
   // Asynchronous steps end in a catch: whatever goes wrong costs this connection only.
   const lost = (err: unknown) => {
     ctx.logger.emit(0, 'egress_internal_error', { req: id, where: 'connect', error: err instanceof Error ? err.message : 'error' });
     socket.destroy();
   };
-  if (d.action === 'passthrough') return void passthrough(ctx, socket, head, d.host, d.port, d.route, id, conn, started).catch(lost);
+  if (d.action === 'passthrough') return void passthrough(ctx, socket, head, d.host, d.port, d.route, id, conn, started, dnsAudit).catch(lost);
   const host = d.host;
   const leaf = ctx.leaves.peek(host);
   const go = (context: tls.SecureContext) => intercept(ctx, socket, head, host, d.port, d.action === 'local', context, conn, id, started);
@@ -58,6 +75,7 @@ function intercept(ctx: RelayContext, socket: Duplex, head: Buffer, host: string
     secure = true;
     clearTimeout(hs);
     const sni = (tlsSock as tls.TLSSocket & { servername?: string | false }).servername;
+    if (sni) tctx.sni = sni;
     if (sni && sni !== host) logger.emit(1, 'egress_sni_mismatch', { req: id, host, sni });
   });
   tlsSock.on('error', (err: Error) => {
@@ -77,7 +95,7 @@ function intercept(ctx: RelayContext, socket: Duplex, head: Buffer, host: string
   ctx.inner.emit('connection', tlsSock);
 }
 
-async function passthrough(ctx: RelayContext, socket: Duplex, head: Buffer, host: string, port: number, route: CompiledRoute, id: number, conn: number, started: number): Promise<void> {
+async function passthrough(ctx: RelayContext, socket: Duplex, head: Buffer, host: string, port: number, route: CompiledRoute, id: number, conn: number, started: number, dnsAudit: Record<string, unknown> | null): Promise<void> {
   const { t } = ctx;
   const base = { id, conn, started, method: 'CONNECT', scheme: 'https' as const, path: '/', mode: 'passthrough' as const, host, port, route };
   let address: string;
@@ -117,7 +135,7 @@ async function passthrough(ctx: RelayContext, socket: Duplex, head: Buffer, host
     up.on('close', close);
     socket.once('close', () => {
       ctx.tunnels.delete(socket);
-      ctx.writeAudit({ id, conn, mode: 'passthrough', method: 'CONNECT', host, port, path: '/', route: route.label, match: null, decision: 'allow', reason: null, status: 200, injected: null, findings: [], proposal: null, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started) });
+      ctx.writeAudit({ id, conn, mode: 'passthrough', method: 'CONNECT', host, port, path: '/', route: route.label, match: null, decision: 'allow', reason: null, status: 200, injected: null, findings: dnsAudit ? [dnsAudit] : [], proposal: null, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started) });
     });
   });
 }

@@ -176,30 +176,45 @@ describe('per-bottle buffer budget', () => {
 });
 
 describe('explicit framing', () => {
-  it('a GET with a chunked body streamed past the scan limit reaches the upstream chunked, never as a second request', async () => {
+  it('a DELETE with a chunked body streamed past the scan limit reaches the upstream chunked, never as a second request', async () => {
     const e = await proxy(`  - {host: plain.test, port: ${plainPort}, allow_private_cidrs: [127.0.0.0/8]}\n`, { dlpMaxBodyBytes: 1024, dlpOversize: 'stream' });
     plainSeen.length = 0;
     const smuggled = `GET /admin/secret HTTP/1.1\r\nHost: plain.test\r\n\r\n`;
     const body = `${'a'.repeat(2000)}${smuggled}`;
     const s = await tcp(e.port);
-    s.write(`GET http://plain.test:${plainPort}/v1/search HTTP/1.1\r\nHost: plain.test:${plainPort}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    s.write(`DELETE http://plain.test:${plainPort}/v1/item HTTP/1.1\r\nHost: plain.test:${plainPort}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
     const r = await collect(s, 5000);
     expect(r.text).toMatch(/^HTTP\/1\.1 200/);
     await pause(100);
-    expect(plainSeen.map((x) => x.url)).toEqual(['/v1/search']);
+    expect(plainSeen.map((x) => x.url)).toEqual(['/v1/item']);
     expect(plainSeen[0]!.body).toBe(body);
   });
 
-  it('without outbound DLP, a chunked GET body is framed as well', async () => {
+  it('without outbound DLP, a chunked OPTIONS body is framed as well', async () => {
     const e = await proxy(`  - {host: plain.test, port: ${plainPort}, allow_private_cidrs: [127.0.0.0/8], dlp: {outbound_detectors: false, inbound_detectors: false, outbound_on_match: block}}\n`, { canary: undefined });
     plainSeen.length = 0;
     const body = `x${'GET /admin HTTP/1.1\r\nHost: plain.test\r\n\r\n'}`;
     const s = await tcp(e.port);
-    s.write(`GET http://plain.test:${plainPort}/v1/q HTTP/1.1\r\nHost: plain.test:${plainPort}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    s.write(`OPTIONS http://plain.test:${plainPort}/v1/q HTTP/1.1\r\nHost: plain.test:${plainPort}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
     const r = await collect(s, 5000);
     expect(r.text).toMatch(/^HTTP\/1\.1 200/);
     await pause(100);
     expect(plainSeen.map((x) => x.url)).toEqual(['/v1/q']);
+    expect(plainSeen[0]!.body).toBe(body);
+  });
+
+  it('a GET with a body (how a second request rides inside the first) is refused 400; the upstream sees nothing', async () => {
+    const e = await proxy(`  - {host: plain.test, port: ${plainPort}, allow_private_cidrs: [127.0.0.0/8]}\n`, { dlpMaxBodyBytes: 1024, dlpOversize: 'stream' });
+    plainSeen.length = 0;
+    const body = `${'a'.repeat(2000)}GET /admin/secret HTTP/1.1\r\nHost: plain.test\r\n\r\n`;
+    const s = await tcp(e.port);
+    s.write(`GET http://plain.test:${plainPort}/v1/search HTTP/1.1\r\nHost: plain.test:${plainPort}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    const r = await collect(s, 5000);
+    expect(r.text).toMatch(/^HTTP\/1\.1 400/);
+    expect(r.text).toContain('egress: denied (bad_request)');
+    await pause(100);
+    expect(plainSeen).toEqual([]);
+    expect(e.audit.some((a) => a.reason === 'bad_request' && a.detail === 'body_not_allowed')).toBe(true);
   });
 });
 

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { A, SECRET0, CANARY, startInProc, upstream, viaUndici, tunnelRaw, tempDir, type InProc } from './harness.js';
+import { A, SECRET0, CANARY, startInProc, upstream, viaUndici, rawConnect, tempDir, type InProc } from './harness.js';
 import type { TlsUpstream } from '../helpers/tls-upstream.js';
 import { startFakeSupervise } from './supervise-fake.js';
 import { createSuperviseSocketApprover, type Approver } from '../../src/egress/approver.js';
@@ -133,10 +133,15 @@ describe('outbound DLP: block', () => {
     expect(q.body).toContain('in query');
     const h = await viaUndici(e.proxy, e.caPem, url(A, '/v1/x'), { headers: { 'x-n': GHP } });
     expect(h.body).toContain('in header:x-n');
+    // A token in a wildcard-routed name is now refused at CONNECT, before any lookup
+    // (docs/decisions/egress-dns-exfil.md), and the name is shown with its chosen labels redacted.
     const host = `${GHP.toLowerCase()}.cdn.test`;
-    const w = await tunnelRaw(e.port, `${host}:${up.port}`, e.caPem, `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    expect(w.text).toContain('x-bot-bottle-deny: dlp_redact_failed');
-    expect(w.text).toContain('in host');
+    const w = await rawConnect(e.port, `${host}:${up.port}`);
+    expect(w.status).toBe(403);
+    expect(w.text).toContain('x-bot-bottle-deny: dns_exfil');
+    expect(w.text).toContain('[dns_exfil:1].cdn.test');
+    expect(w.text).not.toContain(GHP.toLowerCase());
+    expect(e.lookups).not.toContain(host);
   });
 
   it('E33 EGRESS_TOKEN_1 in the query of a redact route → 403 dlp_block (never redacted)', async () => {
