@@ -180,23 +180,16 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-const JSON_ESCAPE = /\\u[0-9A-Fa-f]{4}/;
-
 /**
- * The body surfaces: the raw text (rewritable) and, when they differ from it, the derived
- * views — JSON escapes resolved (whenever a `\uXXXX` escape is present, whatever the declared
- * type: the agent chooses the Content-Type, so a JSON body sent as text/plain must not slip
- * through) and form bodies URL-decoded (form or untyped). Derived views are never rewritten.
+ * The body surfaces of §11.3: the raw text (rewritable) and, for form bodies (or untyped bodies
+ * with `%XX`), the URL-decoded view (`+` as space). JSON `\uXXXX` escapes need no whole-body view
+ * any more: the scanner decodes every escape cluster of every surface itself (decode-then-rescan,
+ * docs/decisions/dlp-v2-views-and-validators.md), whatever the declared type, at a fraction of the
+ * cost of re-scanning the whole body. Derived views are never rewritten.
  */
 export function bodySurfaces(text: string, contentType?: string, name = 'body'): Surface[] {
   const out: Surface[] = [{ name, text }];
   const type = mediaType(contentType);
-  // Only \u escapes hide characters a raw scan would see; a view for \n-only bodies would double
-  // the work for nothing (fragments already skip the other escapes' punctuation).
-  if (JSON_ESCAPE.test(text)) {
-    const view = jsonUnescape(text);
-    if (view !== text) out.push({ name, text: view, derived: true });
-  }
   if (type === 'application/x-www-form-urlencoded' || (type === '' && /%[0-9A-Fa-f]{2}/.test(text))) {
     const view = percentDecode(text, true);
     if (view !== text) out.push({ name, text: view, derived: true });

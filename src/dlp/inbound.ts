@@ -1,53 +1,134 @@
+import { Buffer } from 'node:buffer';
 import type { InboundHit, InboundLevel, InboundResult } from './types.js';
+import { fold } from './views.js';
 
 /**
- * Inbound prompt-injection heuristics (docs/decisions/dlp-inbound.md), case-insensitive,
- * whitespace-tolerant. High: an override phrase plus a disclosure or execution phrase, or ≥ 3
- * distinct override phrases. Medium: any one phrase. Which responses are text (and so scanned) is
- * the caller's decision (`isScannableInboundType`); images and other binary types are never passed
- * here.
+ * Inbound prompt-injection scoring (egress §11.6 raised by §11.8; docs/decisions/dlp-inbound.md and
+ * docs/decisions/dlp-v2-views-and-validators.md). Case-insensitive, whitespace-tolerant phrase
+ * rules, each with a weight; a hit's weight is discounted when it is quoted, inside code, or next
+ * to explanatory security prose, and raised when hidden (HTML comment, invisible styling, Unicode
+ * tag characters) or encoded (base64, %XX or \\u escapes of an instruction), and cut when negated
+ * ("never send your token"). Score = the strongest category's hit plus half of each other
+ * category's strongest. `high` (block) at score ≥ 1: one unambiguous instruction aimed at the
+ * agent is enough; quoting in docs and security articles stays below. `medium` (warn): any hit.
  *
- * LIMITATION: these are phrase heuristics, not a classifier — paraphrases get through, and the
- * medium level ("you are now …") fires on harmless text; that is why medium only warns.
+ * LIMITATION: phrase heuristics, not a classifier — paraphrases get through, and an attacker who
+ * wraps the payload in "for example" prose buys a discount; hidden/encoded payloads get none.
  */
 interface PhraseRule {
   readonly id: string;
   readonly category: InboundHit['category'];
+  readonly weight: number;
+  /** Lowercase words one of which the text must contain for the regex to run (cheap pre-filter; empty = always). */
+  readonly keys: readonly string[];
   readonly re: RegExp;
 }
 
 const W = String.raw`[\w'’-]+\s+`;
-const rule = (id: string, category: InboundHit['category'], source: string): PhraseRule => ({
+const rule = (id: string, category: InboundHit['category'], weight: number, keys: readonly string[], source: string): PhraseRule => ({
   id,
   category,
+  weight,
+  keys,
   // No 'u' flag: it makes irregexp ~10x slower here and every pattern is BMP-only.
   re: new RegExp(source, 'gi'),
 });
 
+const AGENT = String.raw`(?:ai|a\.i\.|llm|language\s+model|assistant|agent|chatbot|bot|gpt|chatgpt|claude|copilot|gemini|model|coding\s+agent)`;
+
 export const INBOUND_RULES: readonly PhraseRule[] = [
+  // Overrides: one is an unambiguous instruction to the agent (weight 1 = block on its own).
   rule(
     'ignore_previous_instructions',
     'override',
+    1,
+    ['ignore'],
     String.raw`\bignore\s+(?:${W}){0,4}?(?:previous|prior|above|earlier|preceding|all|any|your)\s+(?:${W}){0,2}?(?:instructions?|prompts?|directions?|directives?|rules|guidelines)\b`,
   ),
+  rule('disregard_system_prompt', 'override', 1, ['disregard'], String.raw`\bdisregard\s+(?:${W}){0,3}?(?:system\s+prompt|instructions?|directives?|guidelines|rules)\b`),
+  rule('forget_instructions', 'override', 1, ['forget'], String.raw`\bforget\s+(?:${W}){0,3}?(?:instructions|system\s+prompt|rules|guidelines)\b`),
+  rule('override_system_prompt', 'override', 1, ['prompt'], String.raw`\b(?:override|new|replace)\s+(?:the\s+|your\s+)?system\s+prompt\b`),
+  rule('stop_following', 'override', 1, ['follow', 'obey'], String.raw`\b(?:stop|cease)\s+(?:following|obeying)\s+(?:your|the|all|any|previous|prior)\b`),
+  rule('new_instructions', 'override', 0.6, ['instruction'], String.raw`\b(?:new|updated|revised|real|actual|true|secret|hidden)\s+instructions?\s*(?::|are\s*:|follow\b)`),
+  rule('you_are_now', 'override', 0.35, ['now'], String.raw`\byou\s+are\s+now\b`),
+  rule('from_now_on', 'override', 0.3, ['now'], String.raw`\bfrom\s+now\s+on\b[^.\n]{0,40}\byou\b`),
+  rule('mode_switch', 'override', 0.5, ['mode'], String.raw`\b(?:developer|god|jailbreak|dan|unrestricted|debug)\s+mode\s+(?:enabled|activated|on)\b`),
+  // Authority framing: a fake system/admin voice.
   rule(
-    'disregard_system_prompt',
-    'override',
-    String.raw`\bdisregard\s+(?:${W}){0,3}?(?:system\s+prompt|instructions?|directives?|guidelines|rules)\b`,
+    'system_tag',
+    'authority',
+    0.3,
+    ['system', 'admin', 'developer', 'root'],
+    String.raw`(?:^|[\n"'>])[ \t>*#]*(?:\[\s*(?:system|admin|administrator|developer|root)\s*\]|<\s*(?:system|admin)\s*>|(?:system|admin|administrator)\s*(?:message|note|override)?\s*:)`,
   ),
-  rule('you_are_now', 'override', String.raw`\byou\s+are\s+now\b`),
-  rule('forget_instructions', 'override', String.raw`\bforget\s+(?:${W}){0,3}?(?:instructions|system\s+prompt|rules|guidelines)\b`),
-  rule('override_system_prompt', 'override', String.raw`\b(?:override|new)\s+(?:the\s+|your\s+)?system\s+prompt\b`),
+  rule('chat_template', 'authority', 0.8, ['<|', '[inst]', '<<sys>>'], String.raw`<\|im_start\|>\s*system|<\|system\|>|<\|start_header_id\|>\s*system|\[INST\]|<<SYS>>`),
+  rule('as_your_authority', 'authority', 0.7, ['your'], String.raw`\bas\s+your\s+(?:administrator|admin|developer|creator|owner|operator|supervisor|manager|system|principal|maintainer)\b`),
+  rule(
+    'message_from_authority',
+    'authority',
+    0.6,
+    ['from', 'by'],
+    String.raw`\b(?:message|note|notice|directive|instructions?)\s+(?:from|by)\s+(?:the\s+)?(?:system|administrator|admin|developers?|openai|anthropic|your\s+(?:developer|creator|operator|owner|user))\b`,
+  ),
+  // Addressing the agent directly.
+  rule(
+    'addresses_agent',
+    'addressing',
+    0.5,
+    [],
+    String.raw`\b(?:if\s+you\s+are\s+an?|note\s+to(?:\s+the)?|attention|dear)\s+${AGENT}s?\b|\b${AGENT}s?\s+(?:reading|processing|parsing|summari[sz]ing|browsing)\s+this\b`,
+  ),
+  rule(
+    'instructs_agent',
+    'addressing',
+    0.5,
+    ['you'],
+    String.raw`\bi\s+(?:hereby\s+)?(?:instruct|order|command|authori[sz]e|require|direct)\s+you\b|\byou\s+(?:must|shall|are\s+(?:required|instructed|ordered|authori[sz]ed)\s+to)\s+(?:now\s+|immediately\s+)?(?:send|upload|post|run|execute|ignore|reveal|print|output|delete|disable|exfiltrate|forward|email)\b`,
+  ),
+  // Concealment from the user.
+  rule(
+    'conceal_from_user',
+    'concealment',
+    0.6,
+    ['user', 'human', 'operator'],
+    String.raw`\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention|reveal|show|alert|notify|let)\s+(?:(?:this|it|anything)\s+(?:to\s+)?)?(?:the\s+)?(?:user|human|operator)\b|\bwithout\s+(?:telling|informing|asking|notifying|alerting)\s+(?:the\s+)?(?:user|human|operator)\b`,
+  ),
+  rule('covert_action', 'concealment', 0.5, ['secretly', 'silently', 'covertly', 'quietly'], String.raw`\b(?:secretly|silently|covertly|quietly)\s+(?:send|run|execute|upload|post|exfiltrate|copy|include|add|append)\b`),
+  // Disclosure and execution.
   rule(
     'send_credentials',
     'disclosure',
-    String.raw`\b(?:send|post|upload|e-?mail|exfiltrate|leak|reveal|paste|share)\s+(?:me\s+|us\s+|over\s+)?(?:(?:your|the|all|any|of|my|these)\s+){1,3}(?:${W}){0,2}?(?:tokens?|secrets?|environment|env\s+vars?|credentials?|api[\s_-]?keys?|passwords?|ssh\s+keys?|private\s+keys?)\b`,
+    0.6,
+    ['send', 'post', 'upload', 'mail', 'exfiltrate', 'leak', 'reveal', 'paste', 'share', 'print', 'output', 'dump', 'display', 'show'],
+    String.raw`\b(?:send|post|upload|e-?mail|exfiltrate|leak|reveal|paste|share|print|output|dump|display|show)\s+(?:me\s+|us\s+|over\s+)?(?:(?:your|the|all|any|of|my|these)\s+){1,3}(?:${W}){0,2}?(?:tokens?|secrets?|environment|env\s+vars?|credentials?|api[\s_-]?keys?|passwords?|ssh\s+keys?|private\s+keys?)\b`,
   ),
-  rule('cat_ssh', 'disclosure', String.raw`\bcat\s+(?:~|\$HOME|\$\{HOME\}|/root|/home/[\w.-]+)?/?\.(?:ssh|aws|netrc|docker/config)\b`),
-  rule('printenv', 'disclosure', String.raw`\bprintenv\b|/proc/self/environ\b`),
-  rule('curl_pipe_shell', 'execution', String.raw`\b(?:curl|wget)\b[^\n|]{0,300}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b`),
-  rule('shell_process_substitution', 'execution', String.raw`\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b`),
+  rule(
+    'sensitive_path',
+    'disclosure',
+    0.3,
+    ['.ssh', '.aws', '.env', 'id_rsa', 'id_ed25519', '.netrc', '.npmrc', '.pypirc', '.kube', 'credentials'],
+    String.raw`(?:~|\$HOME|\$\{HOME\})/\.(?:ssh|aws|config/gcloud|docker|kube|netrc|npmrc|pypirc|git-credentials)\b|\bid_(?:rsa|ed25519|ecdsa)\b|(?:^|[\s/'"(])\.env\b`,
+  ),
+  rule('cat_ssh', 'disclosure', 0.35, ['cat'], String.raw`\bcat\s+(?:~|\$HOME|\$\{HOME\}|/root|/home/[\w.-]+)?/?\.(?:ssh|aws|netrc|docker/config)\b`),
+  rule('printenv', 'disclosure', 0.35, ['printenv', 'environ'], String.raw`\bprintenv\b|/proc/self/environ\b`),
+  rule('curl_pipe_shell', 'execution', 0.35, ['curl', 'wget'], String.raw`\b(?:curl|wget)\b[^\n|]{0,300}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b`),
+  rule('shell_process_substitution', 'execution', 0.35, ['<('], String.raw`\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b`),
 ];
+
+/** Score at which a response is blocked (403 inbound_injection, §11.8). */
+export const INBOUND_BLOCK_SCORE = 1;
+/** Discounts and bonuses (multiplicative) on a hit's weight. */
+const QUOTED = 0.8;
+const IN_CODE = 0.7;
+const EXPLAINED = 0.5;
+/** Hidden from a human reader (HTML comment, invisible styling): no discount, and this factor. */
+const HIDDEN = 1.5;
+/** An instruction that was base64/escape-encoded: its decoded hits get this added. */
+const ENCODED_BONUS = 0.5;
+
+const EXPLANATORY =
+  /prompt[\s-]+injection|injection\s+attacks?|jailbreak|attackers?\b|adversar|malicious|red[\s-]team|owasp|llm01|security\s+research|such\s+as|phrases?\s+like|for\s+example|for\s+instance|e\.g\.|example\s+of|examples?:|known\s+as|called|detect(?:s|ion|ing)?\b|mitigat|defen[cs]e|guardrail/i;
+const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])|color\s*:\s*(?:white|#fff\b|#ffffff\b|transparent)|aria-hidden=["']?true|\shidden[\s>]/gi;
 
 const MAX_PHRASE = 80;
 
@@ -58,39 +139,203 @@ function normalise(s: string): string {
 
 interface RawHit extends InboundHit {
   readonly index: number;
+  readonly weight: number;
 }
 
-function findHits(text: string, base = 0): RawHit[] {
+const OPEN_QUOTES = '"\'“‘«「『`';
+const CLOSE_QUOTES = '"\'”’»」』`';
+
+/**
+ * Whether [s, e) sits inside a prose quotation on its line: an opening quote before it (≤ 80 chars)
+ * that is not JSON structure (`"key": "…"`, `["…"]`), and a closing quote after it (≤ 80 chars).
+ */
+function quoted(text: string, s: number, e: number): boolean {
+  let open = -1;
+  for (let i = s - 1; i >= 0 && s - i <= 80; i--) {
+    const c = text[i]!;
+    if (c === '\n') break;
+    if (OPEN_QUOTES.includes(c)) {
+      open = i;
+      break;
+    }
+  }
+  if (open < 0) return false;
+  // Structural JSON quote: preceded (spaces skipped) by : [ , { — the response is data, not a quotation.
+  let p = open - 1;
+  if (p >= 0 && text[p] === '\\') p--; // \" inside a JSON string is a real quotation
+  else {
+    while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
+    if (p < 0 || ':[,{'.includes(text[p]!)) return false;
+  }
+  for (let i = e; i < text.length && i - e <= 80; i++) {
+    const c = text[i]!;
+    if (c === '\n') return false;
+    if (CLOSE_QUOTES.includes(c)) return true;
+  }
+  return false;
+}
+
+/** Inside a fenced (```) block, inline `code`, or an unclosed <code>/<pre> element. */
+function inCode(text: string, s: number, fenceParity: number): boolean {
+  let fences = fenceParity;
+  for (let i = text.indexOf('```'); i >= 0 && i < s; i = text.indexOf('```', i + 3)) fences++;
+  if (fences % 2 === 1) return true;
+  const lineStart = text.lastIndexOf('\n', s - 1) + 1;
+  let ticks = 0;
+  for (let i = lineStart; i < s; i++) if (text.charCodeAt(i) === 96) ticks++;
+  if (ticks % 2 === 1) return true;
+  const from = Math.max(0, s - 2000);
+  const before = text.slice(from, s).toLowerCase();
+  const open = Math.max(before.lastIndexOf('<code'), before.lastIndexOf('<pre'));
+  const close = Math.max(before.lastIndexOf('</code'), before.lastIndexOf('</pre'));
+  return open >= 0 && open > close;
+}
+
+/** Hidden from a human reader: inside an open HTML comment, or after invisible styling not yet closed. */
+function hidden(text: string, s: number): boolean {
+  const before = text.slice(Math.max(0, s - 400), s);
+  if (before.lastIndexOf('<!--') > before.lastIndexOf('-->')) return true;
+  HIDDEN_STYLE.lastIndex = 0;
+  let last = -1;
+  for (let m = HIDDEN_STYLE.exec(before); m; m = HIDDEN_STYLE.exec(before)) last = m.index;
+  return last >= 0 && before.indexOf('</', last) < 0;
+}
+
+/** "never send your token", "do not run …": a negated phrase is advice, not an instruction. */
+const NEGATED = /\b(?:never|don'?t|do\s+not|not|avoid|nobody\s+should|should\s+not|shouldn'?t|must\s+not|mustn'?t|won'?t|cannot|can'?t)\s+(?:[\w'-]+\s+)?$/i;
+const NEGATION = 0.2;
+
+/** Explanatory security prose within 300 characters of [s, e). */
+function explained(text: string, s: number, e: number): boolean {
+  return EXPLANATORY.test(text.slice(Math.max(0, s - 300), Math.min(text.length, e + 300)));
+}
+
+function weigh(r: PhraseRule, text: string, s: number, e: number, fenceParity: number): number {
+  const code = inCode(text, s, fenceParity);
+  // Markup shown inside a code block (an article quoting a hidden paragraph) is not hidden.
+  if (!code && hidden(text, s)) return r.weight * HIDDEN;
+  let w = r.weight;
+  if (quoted(text, s, e)) w *= QUOTED;
+  if (code) w *= IN_CODE;
+  if (NEGATED.test(text.slice(Math.max(0, s - 24), s))) w *= NEGATION;
+  if (explained(text, s, e)) w *= EXPLAINED;
+  return w;
+}
+
+function phraseHits(text: string, lower: string, base: number, fenceParity: number): RawHit[] {
   const hits: RawHit[] = [];
   for (const r of INBOUND_RULES) {
+    if (r.keys.length > 0 && !r.keys.some((k) => lower.includes(k))) continue;
     r.re.lastIndex = 0;
     for (let m = r.re.exec(text); m; m = r.re.exec(text)) {
-      hits.push({ category: r.category, id: r.id, phrase: normalise(m[0]), index: base + m.index });
+      hits.push({ category: r.category, id: r.id, phrase: normalise(m[0]), index: base + m.index, weight: weigh(r, text, m.index, m.index + m[0].length, fenceParity) });
       if (m[0].length === 0) r.re.lastIndex++;
     }
   }
+  return hits;
+}
+
+const B64_RUN = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
+/** A run of text holding percent or \u escapes (no whitespace: an encoded sentence has none). */
+const ESCAPED_RUN = /(?:[^\s"'<>%\\]{0,40}(?:%[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}))+[^\s"'<>%\\]{0,40}/g;
+
+/**
+ * Instructions hidden by encoding: base64 runs, %XX / \uXXXX escaped runs, Unicode tag characters.
+ * A decoded instruction gets a bonus (encoding a command is itself a signal); explanatory prose or
+ * a code block around the encoded run still discounts it, hidden tag characters never are.
+ */
+function encodedHits(text: string, base: number, fenceParity: number): RawHit[] {
+  const hits: RawHit[] = [];
+  let budget = 1 << 20;
+  B64_RUN.lastIndex = 0;
+  for (let m = B64_RUN.exec(text); m && budget > 0; m = B64_RUN.exec(text)) {
+    const b = Buffer.from(m[0], 'base64');
+    let printable = 0;
+    for (let i = 0; i < b.length; i++) if ((b[i]! >= 32 && b[i]! < 127) || b[i] === 10 || b[i] === 9) printable++;
+    if (b.length < 16 || printable < b.length * 0.9) continue;
+    budget -= b.length;
+    decodedHits(hits, text, b.toString('latin1'), base, m.index, m.index + m[0].length, fenceParity, true);
+  }
+  if (text.includes('%') || text.includes('\\u')) {
+    ESCAPED_RUN.lastIndex = 0;
+    for (let m = ESCAPED_RUN.exec(text); m && budget > 0; m = ESCAPED_RUN.exec(text)) {
+      if (m[0].length < 12) continue;
+      budget -= m[0].length;
+      let d = m[0].replace(/\\u([0-9a-fA-F]{4})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+      d = d.replace(/((?:%[0-9a-fA-F]{2})+)/g, (run) => {
+        try {
+          return decodeURIComponent(run);
+        } catch {
+          return run;
+        }
+      });
+      if (d !== m[0]) decodedHits(hits, text, d, base, m.index, m.index + m[0].length, fenceParity, true);
+    }
+  }
+  if (text.includes('\udb40')) {
+    // Unicode tag characters (invisible "ASCII smuggling"): hidden, so no discount.
+    for (const m of text.matchAll(/(?:\udb40[\udc00-\udc7f])+/g)) decodedHits(hits, text, fold(m[0]), base, m.index, m.index + m[0].length, fenceParity, false);
+  }
+  return hits;
+}
+
+function decodedHits(hits: RawHit[], text: string, decoded: string, base: number, s: number, e: number, fenceParity: number, discount: boolean): void {
+  const lower = decoded.toLowerCase();
+  let factor = 1;
+  if (discount) {
+    if (inCode(text, s, fenceParity)) factor *= IN_CODE;
+    if (explained(text, s, e)) factor *= EXPLAINED;
+  }
+  for (const r of INBOUND_RULES) {
+    if (r.keys.length > 0 && !r.keys.some((k) => lower.includes(k))) continue;
+    r.re.lastIndex = 0;
+    for (let m = r.re.exec(decoded); m; m = r.re.exec(decoded)) {
+      hits.push({ category: 'encoded', id: `encoded:${r.id}`, phrase: normalise(m[0]), index: base + s, weight: (r.weight + ENCODED_BONUS) * factor });
+      if (m[0].length === 0) r.re.lastIndex++;
+    }
+  }
+}
+
+function findHits(text: string, base = 0, fenceParity = 0): RawHit[] {
+  const lower = text.toLowerCase();
+  const hits = phraseHits(text, lower, base, fenceParity);
+  for (const h of encodedHits(text, base, fenceParity)) hits.push(h);
   return hits.sort((a, b) => a.index - b.index);
 }
 
-function classify(hits: readonly InboundHit[]): InboundLevel {
-  if (hits.length === 0) return 'none';
-  const overrides = new Set(hits.filter((h) => h.category === 'override').map((h) => h.phrase.toLowerCase()));
-  const other = hits.some((h) => h.category !== 'override');
-  if ((overrides.size > 0 && other) || overrides.size >= 3) return 'high';
-  return 'medium';
+/**
+ * Strongest category plus half of every other category's strongest hit: one unambiguous hit (≥ 1)
+ * blocks alone, an instruction needs a second, different signal (intent + action), and a page full
+ * of weak, unrelated signals (install docs: `curl | sh`, `printenv`, "you are now ready") does not
+ * add up to a block.
+ */
+function score(hits: readonly RawHit[]): number {
+  const best = new Map<string, number>();
+  for (const h of hits) best.set(h.category, Math.max(best.get(h.category) ?? 0, h.weight));
+  const sorted = [...best.values()].sort((a, b) => b - a);
+  let total = sorted[0] ?? 0;
+  for (let i = 1; i < sorted.length; i++) total += sorted[i]! / 2;
+  return Math.round(total * 100) / 100;
 }
 
 function result(hits: readonly RawHit[]): InboundResult {
-  const clean = hits.map(({ category, id, phrase }) => ({ category, id, phrase }));
-  return { level: classify(clean), phrases: clean.map((h) => h.phrase), hits: clean };
+  const clean = hits.map(({ category, id, phrase, weight }) => ({ category, id, phrase, weight: Math.round(weight * 100) / 100 }));
+  const sc = score(hits);
+  const block = sc >= INBOUND_BLOCK_SCORE;
+  const level: InboundLevel = block ? 'high' : clean.length > 0 ? 'medium' : 'none';
+  return { level, phrases: clean.map((h) => h.phrase), hits: clean, score: sc, block };
 }
 
 /** Scan one complete text response. Never throws. */
 export function scanInbound(text: string): InboundResult {
-  return result(findHits(typeof text === 'string' ? text : String(text ?? '')));
+  try {
+    return result(findHits(typeof text === 'string' ? text : String(text ?? '')));
+  } catch {
+    return { level: 'none', phrases: [], hits: [], score: 0, block: false };
+  }
 }
 
-/** Content types whose responses are scanned: text/*, JSON, XML, JS, NDJSON, SSE, untyped. */
+/** Content types whose responses are scanned (§11.6): text/*, JSON, XML, JS, NDJSON, SSE, untyped. */
 export function isScannableInboundType(contentType: string | undefined): boolean {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (t === '') return true;
@@ -111,33 +356,40 @@ export function isScannableInboundType(contentType: string | undefined): boolean
   );
 }
 
-/**
- * Overlap kept between chunks so a phrase split across two chunks is still seen
- * (docs/decisions/egress-websocket-and-streams.md).
- */
+/** Overlap kept between chunks so a phrase split across two chunks is still seen (§12.1). */
 export const INBOUND_OVERLAP = 4096;
 
 /**
- * Incremental scanning of a streamed response: `push` each text chunk, read the cumulative result.
- * Memory is bounded by the overlap; a phrase longer than the overlap can be missed (LIMITATION).
+ * Incremental scanning of a streamed response: `push` each text chunk, read the cumulative result
+ * (`level: 'high'` as soon as the score reaches the block threshold). Memory is bounded by the
+ * overlap; a phrase longer than the overlap can be missed (LIMITATION). Code-fence parity is
+ * carried across chunks so a quotation in a long code block stays discounted.
  */
 export class InboundStreamScanner {
   private tail = '';
   private tailBase = 0;
+  private fenceParity = 0;
   private readonly seen = new Set<string>();
   private readonly hits: RawHit[] = [];
 
   push(chunk: string): InboundResult {
     const buf = this.tail + chunk;
-    for (const h of findHits(buf, this.tailBase)) {
-      const key = `${h.id}@${h.index}`;
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
-      this.hits.push(h);
+    try {
+      for (const h of findHits(buf, this.tailBase, this.fenceParity)) {
+        const key = `${h.id}@${h.index}`;
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
+        this.hits.push(h);
+      }
+    } catch {
+      // Never throws: a failed chunk adds no hits.
     }
     const keep = Math.min(buf.length, INBOUND_OVERLAP);
-    this.tailBase += buf.length - keep;
-    this.tail = buf.slice(buf.length - keep);
+    const dropped = buf.length - keep;
+    // Fences that start in the part being dropped flip the parity for what follows.
+    for (let i = buf.indexOf('```'); i >= 0 && i < dropped; i = buf.indexOf('```', i + 3)) this.fenceParity ^= 1;
+    this.tailBase += dropped;
+    this.tail = buf.slice(dropped);
     return this.result();
   }
 

@@ -342,9 +342,10 @@ function decodeSegment(seg: string, start: number, end: number, lim: ViewLimits,
   if (seg.length < MIN_ENCODED_RUN) return;
   const f = charFlags(seg);
   const body = seg.replace(/=+$/, '');
-  // Hex: one case of letters, even length.
+  // Hex: one case of letters, even length. Digits only (decimals, ids, floats) are not hex of text:
+  // printable ASCII in hex always has a letter digit somewhere (67 68 70 5f…).
   if (!(f & (F_NONHEX_LOWER | F_NONHEX_UPPER | F_STD | F_URL)) && !((f & F_LOWER) && (f & F_UPPER)) && !(f & F_EQ)) {
-    if (body.length % 2 === 0) interpretBytes(hexDecode(body), 'hex', start, end, lim, out);
+    if (body.length % 2 === 0 && f & (F_LOWER | F_UPPER)) interpretBytes(hexDecode(body), 'hex', start, end, lim, out);
     return;
   }
   // Dash-delimited hex pairs (67-68-70-…).
@@ -615,7 +616,7 @@ export function escapeViews(text: string, lim: ViewLimits, out: View[]): void {
   const regions = escapeRegions(text);
   let covered = 0;
   if (regions !== 'all') for (const [s, e] of regions) covered += e - s;
-  const list = regions === 'all' || covered > text.length / 2 ? [[0, text.length] as [number, number]] : regions;
+  const list = regions === 'all' || (covered > text.length / 2 && text.length > 65536) ? [[0, text.length] as [number, number]] : regions;
   for (const [s, e] of list) {
     if (lim.budget <= 0) return;
     const region = text.slice(s, e);

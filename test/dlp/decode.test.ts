@@ -105,18 +105,18 @@ describe('body decoding', () => {
 });
 
 describe('derived views', () => {
-  it('JSON \\uXXXX escapes resolved in a derived body view', () => {
+  it('JSON \\uXXXX escapes: decoded by the scanner escape view (no whole-body derived surface)', () => {
     const escaped = SLOT.split('').map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
     const text = `{"t":"${escaped}"}`;
-    const surfaces = bodySurfaces(text, 'application/json; charset=utf-8');
-    expect(surfaces).toHaveLength(2);
-    expect(surfaces[1]).toMatchObject({ name: 'body', derived: true });
-    const f = s.scan(surfaces, DEFAULT);
-    expect(f.map((x) => [x.rule, x.surface, x.start])).toEqual([['raw', 'body', null]]);
+    expect(bodySurfaces(text, 'application/json; charset=utf-8')).toHaveLength(1);
+    const f = s.scan(bodySurfaces(text, 'application/json; charset=utf-8'), DEFAULT);
+    expect(f.map((x) => [x.rule, x.surface, x.start, x.view])).toEqual([['raw', 'body', null, 'escape']]);
+    // The raw region it came from is named (log redaction, gate line numbers), never rewritten.
+    expect(f[0]!.spans).toEqual([{ surface: 'body', start: 6, end: text.length - 2 }]);
   });
 
-  it('no derived JSON view without \\u escapes (no double work)', () => {
-    expect(bodySurfaces('{"a":"b\\n"}', 'application/json')).toHaveLength(1);
+  it('no derived body surface for JSON at all (the scanner decodes escape clusters itself)', () => {
+    expect(bodySurfaces('{"a":"b\\n\\u0041"}', 'application/json')).toHaveLength(1);
   });
 
   it('attack: JSON with \\u escapes sent as text/plain still gets the unescaped view', () => {
