@@ -393,19 +393,25 @@ export function runViews(text: string, runs: readonly number[], lim: ViewLimits,
     while (k + 2 < runs.length && runs[k + 2]! < e) k += 2;
     const region = joined ?? text.slice(s, e);
     // Segments end at padding ('=' followed by something else): "key=Z2hw…" → "key", "Z2hw…".
+    // An unwrapped segment reports its own place (spans point at the encoded text only).
     let segStart = 0;
     for (let i = 0; i <= region.length; i++) {
       const atEnd = i === region.length;
       if (!atEnd && !(region.charCodeAt(i) === 61 && i + 1 < region.length && region.charCodeAt(i + 1) !== 61)) continue;
       const segEnd = atEnd ? i : i + 1;
-      let seg = region.slice(segStart, segEnd);
+      const seg = region.slice(segStart, segEnd);
+      const a = joined === null ? s + segStart : s;
+      const b = joined === null ? s + segEnd : e;
       // Mixed alphabets: `prefix_<std base64>` → split at - and _.
       const f = charFlags(seg);
       if (f & F_STD && f & F_URL) {
-        for (const part of seg.split(/[-_]/)) decodeSegment(part, s, e, lim, out);
+        let off = 0;
+        for (const part of seg.split(/[-_]/)) {
+          decodeSegment(part, joined === null ? a + off : s, joined === null ? a + off + part.length : e, lim, out);
+          off += part.length + 1;
+        }
       } else {
-        if (seg.charCodeAt(0) === 61) seg = seg.slice(1);
-        decodeSegment(seg, s, e, lim, out);
+        decodeSegment(seg, a, b, lim, out);
       }
       segStart = segEnd;
     }
@@ -601,15 +607,20 @@ function unescapeOnce(s: string): string {
   return parts.join('');
 }
 
-/** Escapes decoded to a fixed point (≤ 4 rounds: `%2567` → `%67` → `g`). */
-export function unescapeAll(s: string): string {
+/**
+ * Escapes decoded round by round to a fixed point (≤ 4 rounds: `%2567` → `%67` → `g`); every
+ * distinct round is returned (a quoted-printable `=3D41` must be seen as `=41`, not only as `A`).
+ */
+export function unescapeAll(s: string): string[] {
+  const rounds: string[] = [];
   let cur = s;
   for (let round = 0; round < 4; round++) {
     const next = unescapeOnce(cur);
     if (next === cur) break;
+    rounds.push(next);
     cur = next;
   }
-  return cur;
+  return rounds;
 }
 
 export function escapeViews(text: string, lim: ViewLimits, out: View[]): void {
@@ -619,9 +630,7 @@ export function escapeViews(text: string, lim: ViewLimits, out: View[]): void {
   const list = regions === 'all' || (covered > text.length / 2 && text.length > 65536) ? [[0, text.length] as [number, number]] : regions;
   for (const [s, e] of list) {
     if (lim.budget <= 0) return;
-    const region = text.slice(s, e);
-    const v = unescapeAll(region);
-    if (v !== region) push(out, lim, { text: v, kind: 'escape', start: s, end: e });
+    for (const v of unescapeAll(text.slice(s, e))) push(out, lim, { text: v, kind: 'escape', start: s, end: e });
   }
 }
 

@@ -27,6 +27,22 @@ const CASES: [string, string][] = [
   ['aws secret keywords', 'aws_secret_access_key='],
   ['percent signs', '%%4%4'],
   ['backslash-u', '\\u00'],
+  // Decoded views (docs/decisions/dlp-v2-views-and-validators.md): bounded whatever the text.
+  ['base64 runs that decode to text', 'QUJDREVGR0hJSktMTU5PUA== '],
+  ['one wrapped base64 run', 'QUJDREVGR0hJSktMTU5PUA\n'],
+  ['nested percent', '%252525252541'],
+  ['escape clusters', '\\x41 a '],
+  ['QP escapes and soft breaks', '=41=42=\r\n'],
+  ['zero-width characters', '\u200ba '],
+  ['gzip magic without a stream', '\x1f\x8b\x08'],
+  ['zip headers without members', 'PK\x03\x04'],
+  ['UTF-16 alternation', 'a\0'],
+  ['keyword assignments', 'password=x '],
+  ['credential keys without values', 'api_key: '],
+  ['URL credentials anchors', 'a://b:'],
+  ['card-like digit groups', '4111 '],
+  ['IBAN country codes', 'DE89 '],
+  ['hex pairs with colons', 'de:ad:'],
 ];
 
 describe('adversarial bodies stay linear', () => {
