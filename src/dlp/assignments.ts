@@ -99,13 +99,16 @@ export function matchAssignment(text: string, start: number, end: number): { sta
   while (ks > 0 && start - ks < MAX_KEY && isKeyChar(text.charCodeAt(ks - 1))) ks--;
   let ke = end;
   while (ke < text.length && ke - end < MAX_KEY && isKeyChar(text.charCodeAt(ke))) ke++;
+  const n = text.length;
+  const xml = ks > 0 && text.charCodeAt(ks - 1) === 60 && text.charCodeAt(ke) === 62; // <password>v</password>
+  // Cheap rejection first (most anchors are prose: "the token is…"): after the key there must be
+  // a separator, or a space for a `--flag`, or the XML close of the tag.
+  if (!xml && !separatorFollows(text, ke) && text.charCodeAt(ks) !== 45) return null;
   // A key glued to a longer word (e.g. "passwordless", "tokenizer") fails the ending check below.
   const key = text.slice(ks, ke);
   if (!keyEndsLikeCredential(key.replace(/^-+/, ''))) return null;
   const flag = key.startsWith('--') || (key.startsWith('-') && key.length <= 3);
   let i = ke;
-  const n = text.length;
-  const xml = ks > 0 && text.charCodeAt(ks - 1) === 60 && text.charCodeAt(ke) === 62; // <password>v</password>
   if (xml) {
     i = ke + 1;
     const close = text.indexOf('<', i);
@@ -158,6 +161,15 @@ export function matchAssignment(text: string, start: number, end: number): { sta
   if (j - vs > MAX_VALUE) return null;
   const v = text.slice(vs, j);
   return secretShaped(v, quote >= 0) ? { start: vs, end: j } : null;
+}
+
+/** `:`, `=` (also after a closing quote, `\"` and up to 8 spaces) at `i`. */
+function separatorFollows(text: string, i: number): boolean {
+  if (text.charCodeAt(i) === 92 && QUOTE(text.charCodeAt(i + 1))) i += 2;
+  else if (QUOTE(text.charCodeAt(i))) i++;
+  for (let k = 0; k < 8 && SPACE(text.charCodeAt(i)); k++) i++;
+  const c = text.charCodeAt(i);
+  return c === 58 || c === 61;
 }
 
 /** Scheme characters before `://`. */

@@ -181,7 +181,7 @@ export function mediaType(contentType: string | undefined): string {
 }
 
 /**
- * The body surfaces of §11.3: the raw text (rewritable) and, for form bodies (or untyped bodies
+ * The body surfaces: the raw text (rewritable) and, for form bodies (or untyped bodies
  * with `%XX`), the URL-decoded view (`+` as space). JSON `\uXXXX` escapes need no whole-body view
  * any more: the scanner decodes every escape cluster of every surface itself (decode-then-rescan,
  * docs/decisions/dlp-v2-views-and-validators.md), whatever the declared type, at a fraction of the

@@ -3,7 +3,7 @@ import type { InboundHit, InboundLevel, InboundResult } from './types.js';
 import { fold } from './views.js';
 
 /**
- * Inbound prompt-injection scoring (egress §11.6 raised by §11.8; docs/decisions/dlp-inbound.md and
+ * Inbound prompt-injection scoring (docs/decisions/dlp-inbound.md, raised by
  * docs/decisions/dlp-v2-views-and-validators.md). Case-insensitive, whitespace-tolerant phrase
  * rules, each with a weight; a hit's weight is discounted when it is quoted, inside code, or next
  * to explanatory security prose, and raised when hidden (HTML comment, invisible styling, Unicode
@@ -115,7 +115,7 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
   rule('shell_process_substitution', 'execution', 0.35, ['<('], String.raw`\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b`),
 ];
 
-/** Score at which a response is blocked (403 inbound_injection, §11.8). */
+/** Score at which a response is blocked (403 inbound_injection). */
 export const INBOUND_BLOCK_SCORE = 1;
 /** Discounts and bonuses (multiplicative) on a hit's weight. */
 const QUOTED = 0.8;
@@ -335,7 +335,7 @@ export function scanInbound(text: string): InboundResult {
   }
 }
 
-/** Content types whose responses are scanned (§11.6): text/*, JSON, XML, JS, NDJSON, SSE, untyped. */
+/** Content types whose responses are scanned: text/*, JSON, XML, JS, NDJSON, SSE, untyped. */
 export function isScannableInboundType(contentType: string | undefined): boolean {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (t === '') return true;
@@ -356,7 +356,10 @@ export function isScannableInboundType(contentType: string | undefined): boolean
   );
 }
 
-/** Overlap kept between chunks so a phrase split across two chunks is still seen (§12.1). */
+/**
+ * Overlap kept between chunks so a phrase split across two chunks is still seen
+ * (docs/decisions/egress-websocket-and-streams.md).
+ */
 export const INBOUND_OVERLAP = 4096;
 
 /**

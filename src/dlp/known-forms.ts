@@ -37,7 +37,7 @@ export function encodedForms(value: string): EncodedForm[] {
   add(pctLower, 'urlencoded');
   add(pctLower.toUpperCase(), 'urlencoded');
   add(safeEncodeURIComponent(value), 'urlencoded');
-  // Reversed (`rev`, one line of shell; egress §11.8), by code point so surrogate pairs stay whole.
+  // Reversed (`rev`, one line of shell; docs/decisions/dlp-v2-views-and-validators.md), by code point so surrogate pairs stay whole.
   // Other transforms (base32, QP, UTF-16, compression…) are decoded views, not forms.
   add([...value].reverse().join(''), 'reversed');
   return forms;

@@ -2,8 +2,9 @@ import { ASSIGNMENT_ANCHORS, matchAssignment, matchUrlCredentials } from './assi
 import { IBAN_COUNTRIES, isExtendedPrivateKey, matchIban } from './validators.js';
 
 /**
- * The `token_patterns` rule table (egress spec §11.1, git-gate §6.2). Rule ids are API: they appear
- * in denials, logs, audit records and git-gate reports.
+ * The `token_patterns` rule table (docs/security-model.md §2.4, docs/security-model.md §2.5,
+ * docs/decisions/dlp-token-rules.md, docs/decisions/dlp-v2-views-and-validators.md). Rule ids are
+ * API: they appear in denials, logs, audit records and git-gate reports.
  *
  * Each rule has literal `anchors` (every match contains one at a fixed place) that go into the
  * scanner's one-pass automaton; only an anchor hit runs the rule's regex, so the cost of the table
@@ -32,14 +33,14 @@ export interface TokenRule {
   readonly valueLength?: number;
   /** Value-shape predicate on the matched value (a match failing it is no finding). */
   readonly check?: (value: string) => boolean;
-  /** `true` for the SHOULD rules beyond the required table (§11.1). */
+  /** `true` for the extra rules of docs/decisions/dlp-token-rules.md. */
   readonly extra?: boolean;
   /**
    * Generic rule (keyword assignment): its finding is dropped when a specific rule or a known
    * secret reports the same value (same surface and overlapping offsets, or same fingerprint).
    */
   readonly generic?: boolean;
-  /** Checksum-validated detector (§11.8): never fires on a value failing its checksum. */
+  /** Checksum-validated detector: never fires on a value failing its checksum. */
   readonly validated?: boolean;
   /**
    * Rules the scanner runs without anchors: `digits` on runs of digits/separators (card numbers),
@@ -64,7 +65,7 @@ const re = (source: string, flags = ''): RegExp => new RegExp(source, `y${flags}
 /** At least two of lower/upper/digit: the random part of a real key (rejects words and kebab-case names). */
 const mixed = (v: string): boolean => (/[0-9]/.test(v) ? 1 : 0) + (/[a-z]/.test(v) ? 1 : 0) + (/[A-Z]/.test(v) ? 1 : 0) >= 2;
 
-/** Prefix rule with the v2 real-world lengths (§11.8). */
+/** Prefix rule (real-world lengths, docs/decisions/dlp-v2-views-and-validators.md). */
 const prefixed = (id: string, description: string, anchors: readonly string[], source: string, extra: Partial<TokenRule> = {}): TokenRule => ({
   id,
   description,
@@ -128,7 +129,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     verify: re(String.raw`\bAIza[0-9A-Za-z_-]{30,}`),
   },
   {
-    // The spec's pattern is the BEGIN line; the match extends to the END line when present so a
+    // Matching starts at the BEGIN line; the match extends to the END line when present so a
     // redaction removes the key material, not only its header (bounded: 16 KiB covers RSA-8192).
     id: 'private_key_pem',
     description: 'PEM private key',
@@ -144,7 +145,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     verify: re(String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}`),
     skipRunOnFail: true,
   },
-  // SHOULD rules (§11.1).
+  // The extra rules (docs/decisions/dlp-token-rules.md).
   {
     // Keyword then exactly 40 base64 characters; the keyword must name AWS or "access key" so a
     // generic `secret_key = …` (Django, etc.) is not taken for one. Anchors are the keyword's
@@ -163,7 +164,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   prefixed('npm_token', 'npm access token', ['npm_'], String.raw`\bnpm_[A-Za-z0-9]{32,40}\b`, { extra: true, check: (v) => mixed(v.slice(4)) }),
   prefixed('gitlab_pat', 'GitLab personal access token', ['glpat-'], String.raw`\bglpat-[A-Za-z0-9_-]{20,}`, { extra: true }),
   prefixed('huggingface_token', 'Hugging Face access token', ['hf_'], String.raw`\bhf_[A-Za-z0-9]{30,40}\b`, { extra: true, check: (v) => mixed(v.slice(3)) }),
-  // v2 providers (§11.8): real-world formats, prefixes specific enough to need no context.
+  // More providers (docs/decisions/dlp-v2-views-and-validators.md): real-world formats, prefixes specific enough to need no context.
   prefixed('sendgrid_api_key', 'SendGrid API key', ['SG.'], String.raw`\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,64}`),
   prefixed('stripe_test_key', 'Stripe test-mode secret or restricted key', ['sk_test_', 'rk_test_'], String.raw`\b(?:sk|rk)_test_[A-Za-z0-9_]{16,}`),
   prefixed('stripe_webhook_secret', 'Stripe webhook signing secret', ['whsec_'], String.raw`\bwhsec_[A-Za-z0-9+/=]{24,}`),
@@ -212,7 +213,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     verify: new RegExp(String.raw`(?<![0-9])[0-9]{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])`, 'g'),
     window: { lookbehind: 11, lookahead: 40 },
   },
-  // Keyword-anchored assignments and URL credentials (§11.8), generic: a specific rule wins.
+  // Keyword-anchored assignments and URL credentials, generic: a specific rule wins.
   {
     id: 'credential_assignment',
     description: 'password/secret/token/api_key/private_key assigned a secret-shaped value (YAML, JSON, .env, INI, TOML, shell, query)',
@@ -227,7 +228,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     match: matchUrlCredentials,
     generic: true,
   },
-  // Validated detectors (§11.8): checksums decide.
+  // Validated detectors: checksums decide.
   {
     id: 'card_number',
     description: 'payment card number (issuer prefix and length, Luhn)',

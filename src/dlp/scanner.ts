@@ -558,7 +558,7 @@ class DlpScanner implements Scanner {
   /**
    * Pieces of a known secret shorter than the fragment window (4–7 alphanumerics), in small texts
    * only (headers, path, query, small bodies): each maximal alphanumeric run that is exactly such a
-   * piece, not part of a dotted or dashed id, counts towards the secret's coverage (§11.8).
+   * piece, not part of a dotted or dashed id, counts towards the secret's coverage (docs/decisions/dlp-v2-views-and-validators.md).
    */
   private onShortPieces(text: string, surface: string, derived: boolean, ctx: ScanContext): void {
     const n = text.length;

@@ -66,7 +66,7 @@ export interface Finding {
    */
   readonly spans?: readonly FragmentSpan[];
   /**
-   * Found in a decoded view (decode-then-rescan, §11.8): how the region was decoded, outermost
+   * Found in a decoded view (decode-then-rescan): how the region was decoded, outermost
    * first, e.g. `base64`, `escape>base64`, `base64>gzip`, `hex`, `utf16`, `fold`.
    */
   readonly view?: string;
@@ -95,7 +95,7 @@ export interface ScanOptions {
    */
   readonly fragmentScope?: 'call' | 'surface';
   /**
-   * Decode-then-rescan (§11.8; docs/decisions/dlp-v2-views-and-validators.md): every surface is
+   * Decode-then-rescan (docs/decisions/dlp-v2-views-and-validators.md): every surface is
    * also scanned through decoded views of the regions that look encoded, recursively. Default on.
    */
   readonly views?: boolean;
@@ -124,7 +124,7 @@ export interface Scanner {
 }
 
 /**
- * `high` = the response must be blocked (score ≥ the block threshold, §11.8); `medium` = at least
+ * `high` = the response must be blocked (score ≥ the block threshold); `medium` = at least
  * one phrase, below the threshold (warn); `none` = nothing.
  */
 export type InboundLevel = 'none' | 'medium' | 'high';

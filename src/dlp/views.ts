@@ -2,7 +2,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { inflateRawSync, inflateSync } from 'node:zlib';
 
 /**
- * Decoded views for decode-then-rescan (egress §11.8; docs/decisions/dlp-v2-views-and-validators.md).
+ * Decoded views for decode-then-rescan (docs/decisions/dlp-v2-views-and-validators.md).
  * The scanner's loop already delimits the regions that can hold encoded data (token-character runs,
  * hex/digit runs, compatibility characters); this module decodes only those regions, plus escape
  * clusters, UTF-16 and embedded compressed streams it finds with `indexOf`, so a body with nothing
@@ -337,10 +337,14 @@ function wrapGap(text: string, at: number): number {
 const RUN_CHAR = new Uint8Array(128);
 for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-') RUN_CHAR[ch.charCodeAt(0)] = 1;
 
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 /** Decode one token-character segment by its character set. */
-function decodeSegment(seg: string, start: number, end: number, lim: ViewLimits, out: View[]): void {
+function decodeSegment(seg: string, start: number, end: number, lim: ViewLimits, out: View[], flags = -1): void {
   if (seg.length < MIN_ENCODED_RUN) return;
-  const f = charFlags(seg);
+  const f = flags >= 0 ? flags : charFlags(seg);
+  // UUIDs are everywhere and decode to nothing.
+  if (seg.length === 36 && f & F_URL && UUID.test(seg)) return;
   const body = seg.replace(/=+$/, '');
   // Hex: one case of letters, even length. Digits only (decimals, ids, floats) are not hex of text:
   // printable ASCII in hex always has a letter digit somewhere (67 68 70 5f…).
@@ -399,6 +403,10 @@ export function runViews(text: string, runs: readonly number[], lim: ViewLimits,
       const atEnd = i === region.length;
       if (!atEnd && !(region.charCodeAt(i) === 61 && i + 1 < region.length && region.charCodeAt(i + 1) !== 61)) continue;
       const segEnd = atEnd ? i : i + 1;
+      if (segEnd - segStart < MIN_ENCODED_RUN) {
+        segStart = segEnd;
+        continue;
+      }
       const seg = region.slice(segStart, segEnd);
       const a = joined === null ? s + segStart : s;
       const b = joined === null ? s + segEnd : e;
@@ -411,7 +419,7 @@ export function runViews(text: string, runs: readonly number[], lim: ViewLimits,
           off += part.length + 1;
         }
       } else {
-        decodeSegment(seg, a, b, lim, out);
+        decodeSegment(seg, a, b, lim, out, f);
       }
       segStart = segEnd;
     }
@@ -424,8 +432,16 @@ const DELIMITED_HEX = /(?:0x)?[0-9A-Fa-f]{2}(?:(?:[: -]|, ?)(?:0x)?[0-9A-Fa-f]{2
 export function delimitedHexViews(text: string, runs: readonly number[], lim: ViewLimits, out: View[]): void {
   for (let k = 0; k < runs.length && lim.budget > 0; k += 2) {
     const s = runs[k]!;
-    const region = text.slice(s, runs[k + 1]!);
-    if (!/[: ,]/.test(region)) continue;
+    const e = runs[k + 1]!;
+    if (e - s < 23) continue;
+    // At least 7 delimiters (8 bytes) before a regex runs: UUIDs and plain hex ids have none.
+    let delims = 0;
+    for (let i = s; i < e && delims < 7; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 58 || c === 32 || c === 44) delims++;
+    }
+    if (delims < 7) continue;
+    const region = text.slice(s, e);
     DELIMITED_HEX.lastIndex = 0;
     for (let m = DELIMITED_HEX.exec(region); m; m = DELIMITED_HEX.exec(region)) {
       const hex = m[0].replace(/0x|[^0-9A-Fa-f]/g, '');

@@ -9,7 +9,7 @@ import type { Finding } from '../../src/dlp/types.js';
 import { unescapeAll } from '../../src/dlp/views.js';
 import { DEFAULT, KEY, SENSITIVE, SLOT, scanner } from './helpers.js';
 
-/** Decode-then-rescan (egress §11.8; docs/decisions/dlp-v2-views-and-validators.md). */
+/** Decode-then-rescan (docs/decisions/dlp-v2-views-and-validators.md). */
 const s = scanner();
 const only = new Set(['token_patterns'] as const);
 const TOKEN = 'ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC2eF4hJ6';
@@ -201,7 +201,7 @@ describe('decoded views: consumers', () => {
   });
 });
 
-describe('known secrets in short pieces (§11.8)', () => {
+describe('known secrets in short pieces', () => {
   const LONG = 'Lk4vQ9zR2mX7pT1wN8bC5yH3jF6gD0sA';
   const sc = createScanner({ knownSecrets: [{ name: 'EGRESS_TOKEN_1', value: LONG, kind: 'slot' }], fingerprintKey: KEY });
   const pieces = LONG.match(/.{1,5}/g)!.filter((p) => p.length >= 4);
