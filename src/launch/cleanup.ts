@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, CleanupPlan } from '../backends/backend.js';
 import { DEPLOY_KEYS_FILE, UNREVOKED_KEYS_FILE, revokeGiteaKeys, type DeployKeyRecord, type FetchLike } from '../gate/gitea.js';
+import { endGateLeftovers, findGateLeftovers } from '../gate/leftovers.js';
 import { scanStateDirs } from './live.js';
 
 export interface CleanupSurvey {
@@ -14,6 +15,12 @@ export interface CleanupSurvey {
   keptPreserved: string[]; // slugs
   skippedBackends: string[];
 }
+
+/**
+ * Plan name for processes left of a dead bottle's git gate (its git children run in their own
+ * process groups, so a daemon killed outright leaves them; docs/decisions/gate-scan-every-object.md).
+ */
+export const GATE_LEFTOVERS_PLAN = 'git-gate';
 
 export async function surveyCleanup(home: string, backends: readonly Backend[], opts: { slugs?: readonly string[]; includePreserved?: boolean } = {}): Promise<CleanupSurvey> {
   const named = opts.slugs && opts.slugs.length > 0 ? new Set(opts.slugs) : null;
@@ -30,6 +37,12 @@ export async function surveyCleanup(home: string, backends: readonly Backend[], 
     const resources = named ? p.resources.filter((r) => r.slug !== null && named.has(r.slug)) : p.resources;
     if (resources.length > 0) plans.push({ backend: p.backend, resources });
   }
+  const leftovers: CleanupPlan['resources'] = [];
+  for (const s of states) {
+    if (s.live || (named && !named.has(s.slug))) continue;
+    for (const p of findGateLeftovers(join(s.dir, 'git-gate'))) leftovers.push({ kind: 'process', name: String(p.pid), slug: s.slug });
+  }
+  if (leftovers.length > 0) plans.push({ backend: GATE_LEFTOVERS_PLAN, resources: leftovers });
   const removableState: string[] = [];
   const keptPreserved: string[] = [];
   for (const s of states) {
@@ -93,6 +106,14 @@ export async function applyCleanup(
   const failed: string[] = [];
   const warnings: string[] = [];
   for (const plan of survey.plans) {
+    if (plan.backend === GATE_LEFTOVERS_PLAN && !backends.some((x) => x.name === plan.backend)) {
+      // Re-found by the state dir at apply time: only what still belongs to the dead bottle's gate dies.
+      for (const slug of new Set(plan.resources.map((r) => r.slug))) {
+        if (slug === null) continue;
+        for (const pid of await endGateLeftovers(join(home, 'state', slug, 'git-gate'))) failed.push(`process ${pid}`);
+      }
+      continue;
+    }
     const b = backends.find((x) => x.name === plan.backend);
     try {
       await b?.cleanup(plan);
