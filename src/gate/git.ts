@@ -11,6 +11,8 @@ export interface GitResult {
   readonly stdout: Buffer;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /** Set when stdout went over `maxStdout` (the child was killed). */
+  readonly overflowed?: boolean;
 }
 
 export interface GitRunOptions {
@@ -100,7 +102,7 @@ export class GitRunner {
       child.on('close', (code) => {
         settle();
         const aborted = opts.signal?.aborted === true;
-        resolve({ code: overflow || aborted ? -1 : code ?? -1, stdout: Buffer.concat(out), stderr: err, timedOut });
+        resolve({ code: overflow || aborted ? -1 : code ?? -1, stdout: Buffer.concat(out), stderr: err, timedOut, ...(overflow ? { overflowed: true } : {}) });
       });
       child.stdin.end(opts.input ?? '');
     });

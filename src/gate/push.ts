@@ -148,8 +148,10 @@ export async function preReceive(d: PushDeps, stdin: string): Promise<{ exit: nu
     return done('internal', { detail: `scan failed: ${(err as Error).message}` });
   }
   if (scan.kind === 'too_large') {
-    d.say(`git-gate: ${scan.file} in ${short(scan.commit)} exceeds ${scan.limit} bytes and cannot be scanned; push refused`);
-    return done('blob_too_large', { findings: [{ rule: 'blob_too_large', file: scan.file, line: null, commit: scan.commit, fingerprint: '' }] });
+    // The path is agent-chosen and reaches the log: shown masked like every other path.
+    const file = maskSecrets(d.scanner, scan.file);
+    d.say(`git-gate: ${file} in ${short(scan.commit)} exceeds ${scan.limit} bytes and cannot be scanned; push refused`);
+    return done('blob_too_large', { findings: [{ rule: 'blob_too_large', file, line: null, commit: scan.commit, fingerprint: '' }] });
   }
   if (scan.kind === 'limit') {
     // Never a partial scan: over a bound, the push is refused and says which bound.

@@ -203,7 +203,11 @@ async function scanPushInner(d: ScanDeps, updates: readonly RefUpdate[]): Promis
   // 1. Everything the updated refs reach that the gate's refs do not (tags peeled to any type).
   const earlier: string[] = [];
   for (const u of pushed) {
-    const r = await git(['rev-list', '--objects', '--no-object-names', u.newOid, '--not', '--all', ...earlier]);
+    // Output is capped at what the object bound allows, so a push of millions of tiny objects
+    // is refused without ever holding their list.
+    const cap = (limits.maxObjects + 1) * 66;
+    const r = await git(['rev-list', '--objects', '--no-object-names', u.newOid, '--not', '--all', ...earlier], { maxStdout: cap });
+    if (r.overflowed) throw new ScanAbort(tooManyObjects(limits.maxObjects, limits.maxObjects, true));
     if (r.code !== 0) throw fail(`rev-list --objects failed for ${u.ref}`);
     for (const oid of textOf(r)) if (!origin.has(oid)) origin.set(oid, { ref: u.ref });
     earlier.push(u.newOid);
@@ -217,7 +221,9 @@ async function scanPushInner(d: ScanDeps, updates: readonly RefUpdate[]): Promis
     const inPack = await git(['cat-file', '--batch-all-objects', '--batch-check=%(objectname)'], {
       // Only the quarantine: no alternates, so the mirror's own objects are not listed.
       env: { ...(gitDir ? { GIT_DIR: gitDir } : {}), GIT_OBJECT_DIRECTORY: qpath },
+      maxStdout: (limits.maxObjects + 1) * 66,
     });
+    if (inPack.overflowed) throw new ScanAbort(tooManyObjects(limits.maxObjects, limits.maxObjects, true));
     if (inPack.code !== 0) throw fail('cannot list the objects of the received pack');
     const candidates = textOf(inPack).filter((oid) => !origin.has(oid));
     if (candidates.length > limits.maxObjects) throw new ScanAbort(tooManyObjects(candidates.length, limits.maxObjects));
@@ -498,8 +504,9 @@ async function scanPushInner(d: ScanDeps, updates: readonly RefUpdate[]): Promis
   return { kind: 'ok', findings: findings.map((f) => ({ ...f, ref: maskSecrets(d.scanner, f.ref) })), objects: info.size };
 }
 
-function tooManyObjects(n: number, max: number): ScanOutcome {
-  return { kind: 'limit', limit: 'objects', message: `the push brings ${n} objects new to this gate, more than it scans in one push (${max})` };
+/** `atLeast`: counting stopped at the bound, so the message says "more than" instead of a number. */
+function tooManyObjects(n: number, max: number, atLeast = false): ScanOutcome {
+  return { kind: 'limit', limit: 'objects', message: `the push brings ${atLeast ? `more than ${max}` : n} objects new to this gate, more than it scans in one push (${max})` };
 }
 
 function yieldToLoop(): Promise<void> {

@@ -5,6 +5,8 @@
  * upstream state is read from the upstream bare repo directly.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createScanner } from '../../src/dlp/index.js';
@@ -250,6 +252,18 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('git gate scans every pus
       expect(r.stderr).toMatch(want);
       expect(refsOf(up)).toEqual(before);
     }
+  });
+
+  it('bounds: a push of many objects is refused once the listing passes the bound, without counting them all', async () => {
+    const { up, agent, wc } = await setup({}, { limits: { scanMaxObjects: 3 } });
+    const before = refsOf(up);
+    for (let i = 0; i < 12; i++) writeFileSync(join(wc, `f${i}.txt`), `file ${i}\n`);
+    await agent.ok(['add', '-A'], { cwd: wc });
+    await agent.ok(['commit', '-qm', 'many'], { cwd: wc });
+    const r = await push(agent, wc, ['HEAD:refs/heads/many']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('git-gate: the push brings more than 3 objects new to this gate, more than it scans in one push (3); push refused');
+    expect(refsOf(up)).toEqual(before);
   });
 
   it('editing a file that already carries an upstream secret is not blocked; copying that secret into a new file is', async () => {
