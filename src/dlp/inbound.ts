@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { InboundHit, InboundLevel, InboundResult } from './types.js';
-import { fold } from './views.js';
+import { AhoCorasick } from './aho-corasick.js';
+import { escapeViews, fold, type View, type ViewLimits } from './views.js';
 
 /**
  * Inbound prompt-injection scoring (docs/decisions/dlp-inbound.md, raised by
@@ -19,17 +20,20 @@ interface PhraseRule {
   readonly id: string;
   readonly category: InboundHit['category'];
   readonly weight: number;
-  /** Lowercase words one of which the text must contain for the regex to run (cheap pre-filter; empty = always). */
-  readonly keys: readonly string[];
+  /**
+   * Cheap pre-filter on the lowercased text: every group must have one of its words present for
+   * the regex to run (most rules never run on ordinary pages; a regex pass costs ~1 ms per MiB).
+   */
+  readonly keys: readonly (readonly string[])[];
   readonly re: RegExp;
 }
 
 const W = String.raw`[\w'’-]+\s+`;
-const rule = (id: string, category: InboundHit['category'], weight: number, keys: readonly string[], source: string): PhraseRule => ({
+const rule = (id: string, category: InboundHit['category'], weight: number, keys: readonly string[] | readonly (readonly string[])[], source: string): PhraseRule => ({
   id,
   category,
   weight,
-  keys,
+  keys: keys.length > 0 && typeof keys[0] === 'string' ? [keys as readonly string[]] : (keys as readonly (readonly string[])[]),
   // No 'u' flag: it makes irregexp ~10x slower here and every pattern is BMP-only.
   re: new RegExp(source, 'gi'),
 });
@@ -47,27 +51,30 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
   ),
   rule('disregard_system_prompt', 'override', 1, ['disregard'], String.raw`\bdisregard\s+(?:${W}){0,3}?(?:system\s+prompt|instructions?|directives?|guidelines|rules)\b`),
   rule('forget_instructions', 'override', 1, ['forget'], String.raw`\bforget\s+(?:${W}){0,3}?(?:instructions|system\s+prompt|rules|guidelines)\b`),
-  rule('override_system_prompt', 'override', 1, ['prompt'], String.raw`\b(?:override|new|replace)\s+(?:the\s+|your\s+)?system\s+prompt\b`),
-  rule('stop_following', 'override', 1, ['follow', 'obey'], String.raw`\b(?:stop|cease)\s+(?:following|obeying)\s+(?:your|the|all|any|previous|prior)\b`),
-  rule('new_instructions', 'override', 0.6, ['instruction'], String.raw`\b(?:new|updated|revised|real|actual|true|secret|hidden)\s+instructions?\s*(?::|are\s*:|follow\b)`),
-  rule('you_are_now', 'override', 0.35, ['now'], String.raw`\byou\s+are\s+now\b`),
-  rule('from_now_on', 'override', 0.3, ['now'], String.raw`\bfrom\s+now\s+on\b[^.\n]{0,40}\byou\b`),
-  rule('mode_switch', 'override', 0.5, ['mode'], String.raw`\b(?:developer|god|jailbreak|dan|unrestricted|debug)\s+mode\s+(?:enabled|activated|on)\b`),
+  rule('override_system_prompt', 'override', 1, ['system prompt'], String.raw`\b(?:override|new|replace)\s+(?:the\s+|your\s+)?system\s+prompt\b`),
+  rule('stop_following', 'override', 1, [['stop', 'cease'], ['follow', 'obey']], String.raw`\b(?:stop|cease)\s+(?:following|obeying)\s+(?:your|the|all|any|previous|prior)\b`),
+  rule('new_instructions', 'override', 0.6, [['instruction'], ['new', 'updated', 'revised', 'real', 'actual', 'true', 'secret', 'hidden']], String.raw`\b(?:new|updated|revised|real|actual|true|secret|hidden)\s+instructions?\s*(?::|are\s*:|follow\b)`),
+  rule('you_are_now', 'override', 0.35, [['now'], ['you']], String.raw`\byou\s+are\s+now\b`),
+  rule('from_now_on', 'override', 0.3, ['now on'], String.raw`\bfrom\s+now\s+on\b[^.\n]{0,40}\byou\b`),
+  rule('mode_switch', 'override', 0.5, ['mode enabled', 'mode activated', 'mode on'], String.raw`\b(?:developer|god|jailbreak|dan|unrestricted|debug)\s+mode\s+(?:enabled|activated|on)\b`),
   // Authority framing: a fake system/admin voice.
   rule(
     'system_tag',
     'authority',
     0.3,
-    ['system', 'admin', 'developer', 'root'],
+    ['system:', 'system :', 'system message', 'system note', 'system override', '[system', '<system', '< system', 'admin:', 'admin :', 'administrator:', 'administrator :', 'admin message', 'admin note', '[admin', '<admin', '[developer', '[root'],
     String.raw`(?:^|[\n"'>])[ \t>*#]*(?:\[\s*(?:system|admin|administrator|developer|root)\s*\]|<\s*(?:system|admin)\s*>|(?:system|admin|administrator)\s*(?:message|note|override)?\s*:)`,
   ),
   rule('chat_template', 'authority', 0.8, ['<|', '[inst]', '<<sys>>'], String.raw`<\|im_start\|>\s*system|<\|system\|>|<\|start_header_id\|>\s*system|\[INST\]|<<SYS>>`),
-  rule('as_your_authority', 'authority', 0.7, ['your'], String.raw`\bas\s+your\s+(?:administrator|admin|developer|creator|owner|operator|supervisor|manager|system|principal|maintainer)\b`),
+  rule('as_your_authority', 'authority', 0.7, ['as your'], String.raw`\bas\s+your\s+(?:administrator|admin|developer|creator|owner|operator|supervisor|manager|system|principal|maintainer)\b`),
   rule(
     'message_from_authority',
     'authority',
     0.6,
-    ['from', 'by'],
+    [
+      ['message', 'note', 'notice', 'directive', 'instruction'],
+      ['system', 'admin', 'developer', 'openai', 'anthropic', 'creator', 'operator', 'owner', 'user'],
+    ],
     String.raw`\b(?:message|note|notice|directive|instructions?)\s+(?:from|by)\s+(?:the\s+)?(?:system|administrator|admin|developers?|openai|anthropic|your\s+(?:developer|creator|operator|owner|user))\b`,
   ),
   // Addressing the agent directly.
@@ -75,14 +82,27 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
     'addresses_agent',
     'addressing',
     0.5,
-    [],
-    String.raw`\b(?:if\s+you\s+are\s+an?|note\s+to(?:\s+the)?|attention|dear)\s+${AGENT}s?\b|\b${AGENT}s?\s+(?:reading|processing|parsing|summari[sz]ing|browsing)\s+this\b`,
+    [
+      ['note', 'attention', 'dear', 'if you are'],
+      ['ai', 'llm', 'model', 'assistant', 'agent', 'bot', 'gpt', 'claude', 'copilot', 'gemini'],
+    ],
+    String.raw`\b(?:if\s+you\s+are\s+an?|note\s+to(?:\s+the)?|attention|dear)\s+${AGENT}s?\b`,
+  ),
+  rule(
+    'addresses_agent_reading',
+    'addressing',
+    0.5,
+    ['reading this', 'processing this', 'parsing this', 'summarizing this', 'summarising this', 'browsing this'],
+    String.raw`\b${AGENT}s?\s+(?:reading|processing|parsing|summari[sz]ing|browsing)\s+this\b`,
   ),
   rule(
     'instructs_agent',
     'addressing',
     0.5,
-    ['you'],
+    [
+      ['instruct', 'order', 'command', 'authoris', 'authoriz', 'require', 'direct', 'must', 'shall'],
+      ['you'],
+    ],
     String.raw`\bi\s+(?:hereby\s+)?(?:instruct|order|command|authori[sz]e|require|direct)\s+you\b|\byou\s+(?:must|shall|are\s+(?:required|instructed|ordered|authori[sz]ed)\s+to)\s+(?:now\s+|immediately\s+)?(?:send|upload|post|run|execute|ignore|reveal|print|output|delete|disable|exfiltrate|forward|email)\b`,
   ),
   // Concealment from the user.
@@ -90,7 +110,10 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
     'conceal_from_user',
     'concealment',
     0.6,
-    ['user', 'human', 'operator'],
+    [
+      ['user', 'human', 'operator'],
+      ['do not', "don't", 'dont', 'never', 'without'],
+    ],
     String.raw`\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention|reveal|show|alert|notify|let)\s+(?:(?:this|it|anything)\s+(?:to\s+)?)?(?:the\s+)?(?:user|human|operator)\b|\bwithout\s+(?:telling|informing|asking|notifying|alerting)\s+(?:the\s+)?(?:user|human|operator)\b`,
   ),
   rule('covert_action', 'concealment', 0.5, ['secretly', 'silently', 'covertly', 'quietly'], String.raw`\b(?:secretly|silently|covertly|quietly)\s+(?:send|run|execute|upload|post|exfiltrate|copy|include|add|append)\b`),
@@ -99,19 +122,22 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
     'send_credentials',
     'disclosure',
     0.6,
-    ['send', 'post', 'upload', 'mail', 'exfiltrate', 'leak', 'reveal', 'paste', 'share', 'print', 'output', 'dump', 'display', 'show'],
+    [
+      ['send', 'post', 'upload', 'mail', 'exfiltrate', 'leak', 'reveal', 'paste', 'share', 'print', 'output', 'dump', 'display', 'show'],
+      ['token', 'secret', 'environment', 'env', 'credential', 'api', 'password', 'ssh', 'private'],
+    ],
     String.raw`\b(?:send|post|upload|e-?mail|exfiltrate|leak|reveal|paste|share|print|output|dump|display|show)\s+(?:me\s+|us\s+|over\s+)?(?:(?:your|the|all|any|of|my|these)\s+){1,3}(?:${W}){0,2}?(?:tokens?|secrets?|environment|env\s+vars?|credentials?|api[\s_-]?keys?|passwords?|ssh\s+keys?|private\s+keys?)\b`,
   ),
   rule(
     'sensitive_path',
     'disclosure',
     0.3,
-    ['.ssh', '.aws', '.env', 'id_rsa', 'id_ed25519', '.netrc', '.npmrc', '.pypirc', '.kube', 'credentials'],
+    ['/.ssh', '/.aws', '/.config/gcloud', '/.docker', '/.kube', '/.netrc', '/.npmrc', '/.pypirc', '/.git-credentials', 'id_rsa', 'id_ed25519', 'id_ecdsa', ' .env', "'.env", '".env', '/.env', '(.env'],
     String.raw`(?:~|\$HOME|\$\{HOME\})/\.(?:ssh|aws|config/gcloud|docker|kube|netrc|npmrc|pypirc|git-credentials)\b|\bid_(?:rsa|ed25519|ecdsa)\b|(?:^|[\s/'"(])\.env\b`,
   ),
-  rule('cat_ssh', 'disclosure', 0.35, ['cat'], String.raw`\bcat\s+(?:~|\$HOME|\$\{HOME\}|/root|/home/[\w.-]+)?/?\.(?:ssh|aws|netrc|docker/config)\b`),
+  rule('cat_ssh', 'disclosure', 0.35, [['cat'], ['.ssh', '.aws', '.netrc', '.docker']], String.raw`\bcat\s+(?:~|\$HOME|\$\{HOME\}|/root|/home/[\w.-]+)?/?\.(?:ssh|aws|netrc|docker/config)\b`),
   rule('printenv', 'disclosure', 0.35, ['printenv', 'environ'], String.raw`\bprintenv\b|/proc/self/environ\b`),
-  rule('curl_pipe_shell', 'execution', 0.35, ['curl', 'wget'], String.raw`\b(?:curl|wget)\b[^\n|]{0,300}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b`),
+  rule('curl_pipe_shell', 'execution', 0.35, [['curl', 'wget'], ['|']], String.raw`\b(?:curl|wget)\b[^\n|]{0,300}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b`),
   rule('shell_process_substitution', 'execution', 0.35, ['<('], String.raw`\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b`),
 ];
 
@@ -131,6 +157,8 @@ const EXPLANATORY =
 const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])|color\s*:\s*(?:white|#fff\b|#ffffff\b|transparent)|aria-hidden=["']?true|\shidden[\s>]/gi;
 
 const MAX_PHRASE = 80;
+/** Hits kept per rule and text (bounded work on a page repeating a phrase 100 000 times). */
+const MAX_HITS = 32;
 
 function normalise(s: string): string {
   const t = s.replace(/\s+/g, ' ').trim();
@@ -175,17 +203,42 @@ function quoted(text: string, s: number, e: number): boolean {
   return false;
 }
 
-/** Inside a fenced (```) block, inline `code`, or an unclosed <code>/<pre> element. */
-function inCode(text: string, s: number, fenceParity: number): boolean {
-  let fences = fenceParity;
-  for (let i = text.indexOf('```'); i >= 0 && i < s; i = text.indexOf('```', i + 3)) fences++;
-  if (fences % 2 === 1) return true;
-  const lineStart = text.lastIndexOf('\n', s - 1) + 1;
+/**
+ * Code-fence (```) positions of one text, found once (lazily) and searched by binary search, so
+ * the code-block test of each hit costs O(log n), not a scan from the start of the text.
+ */
+class Fences {
+  private at: number[] | null = null;
+  constructor(
+    private readonly text: string,
+    private readonly parity: number,
+  ) {}
+
+  /** Whether position s is inside a fenced block. */
+  inside(s: number): boolean {
+    if (!this.at) {
+      this.at = [];
+      for (let i = this.text.indexOf('```'); i >= 0; i = this.text.indexOf('```', i + 3)) this.at.push(i);
+    }
+    let lo = 0;
+    let hi = this.at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.at[mid]! < s) lo = mid + 1;
+      else hi = mid;
+    }
+    return (lo + this.parity) % 2 === 1;
+  }
+}
+
+/** Inside a fenced (```) block, inline `code` on its line, or an unclosed <code>/<pre> element. */
+function inCode(text: string, s: number, fences: Fences): boolean {
+  if (fences.inside(s)) return true;
+  const lineStart = Math.max(text.lastIndexOf('\n', s - 1) + 1, s - 2000);
   let ticks = 0;
   for (let i = lineStart; i < s; i++) if (text.charCodeAt(i) === 96) ticks++;
   if (ticks % 2 === 1) return true;
-  const from = Math.max(0, s - 2000);
-  const before = text.slice(from, s).toLowerCase();
+  const before = text.slice(Math.max(0, s - 2000), s).toLowerCase();
   const open = Math.max(before.lastIndexOf('<code'), before.lastIndexOf('<pre'));
   const close = Math.max(before.lastIndexOf('</code'), before.lastIndexOf('</pre'));
   return open >= 0 && open > close;
@@ -210,8 +263,8 @@ function explained(text: string, s: number, e: number): boolean {
   return EXPLANATORY.test(text.slice(Math.max(0, s - 300), Math.min(text.length, e + 300)));
 }
 
-function weigh(r: PhraseRule, text: string, s: number, e: number, fenceParity: number): number {
-  const code = inCode(text, s, fenceParity);
+function weigh(r: PhraseRule, text: string, s: number, e: number, fences: Fences): number {
+  const code = inCode(text, s, fences);
   // Markup shown inside a code block (an article quoting a hidden paragraph) is not hidden.
   if (!code && hidden(text, s)) return r.weight * HIDDEN;
   let w = r.weight;
@@ -222,75 +275,103 @@ function weigh(r: PhraseRule, text: string, s: number, e: number, fenceParity: n
   return w;
 }
 
-function phraseHits(text: string, lower: string, base: number, fenceParity: number): RawHit[] {
+/** Every pre-filter word of every rule in one automaton: one pass finds which are present. */
+const KEY_LIST: readonly string[] = [...new Set(INBOUND_RULES.flatMap((r) => r.keys.flat()))];
+const KEY_INDEX = new Map(KEY_LIST.map((k, i) => [k, i]));
+const KEYS = new AhoCorasick(KEY_LIST);
+
+/** Which pre-filter words the lowercased text contains (one automaton pass, ~1 ns per character). */
+function presentKeys(lower: string): Uint8Array {
+  const seen = new Uint8Array(KEY_LIST.length);
+  KEYS.search(lower, (id) => {
+    seen[id] = 1;
+  });
+  return seen;
+}
+
+function keysPresent(r: PhraseRule, present: Uint8Array): boolean {
+  for (const group of r.keys) if (!group.some((k) => present[KEY_INDEX.get(k)!] === 1)) return false;
+  return true;
+}
+
+function phraseHits(text: string, lower: string, base: number, fences: Fences): RawHit[] {
   const hits: RawHit[] = [];
+  const present = presentKeys(lower);
   for (const r of INBOUND_RULES) {
-    if (r.keys.length > 0 && !r.keys.some((k) => lower.includes(k))) continue;
+    if (!keysPresent(r, present)) continue;
     r.re.lastIndex = 0;
-    for (let m = r.re.exec(text); m; m = r.re.exec(text)) {
-      hits.push({ category: r.category, id: r.id, phrase: normalise(m[0]), index: base + m.index, weight: weigh(r, text, m.index, m.index + m[0].length, fenceParity) });
+    // ≤ MAX_HITS per rule: the score keeps the strongest per category, more only cost time.
+    let count = 0;
+    for (let m = r.re.exec(text); m && count < MAX_HITS; m = r.re.exec(text)) {
+      hits.push({ category: r.category, id: r.id, phrase: normalise(m[0]), index: base + m.index, weight: weigh(r, text, m.index, m.index + m[0].length, fences) });
+      count++;
       if (m[0].length === 0) r.re.lastIndex++;
     }
   }
   return hits;
 }
 
-const B64_RUN = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
-/** A run of text holding percent or \u escapes (no whitespace: an encoded sentence has none). */
-const ESCAPED_RUN = /(?:[^\s"'<>%\\]{0,40}(?:%[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}))+[^\s"'<>%\\]{0,40}/g;
+const B64_CHAR = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=') B64_CHAR[ch.charCodeAt(0)] = 1;
 
 /**
- * Instructions hidden by encoding: base64 runs, %XX / \uXXXX escaped runs, Unicode tag characters.
- * A decoded instruction gets a bonus (encoding a command is itself a signal); explanatory prose or
- * a code block around the encoded run still discounts it, hidden tag characters never are.
+ * Instructions hidden by encoding: base64 runs (≥ 24 characters), %XX / \uXXXX / \xXX / QP /
+ * entity escape clusters (the outbound escape views), Unicode tag characters. A decoded
+ * instruction gets a bonus (encoding a command is itself a signal); explanatory prose or a code
+ * block around the encoded run still discounts it, hidden tag characters never are. Bounded: at
+ * most 1 MiB of decoded text per call.
  */
-function encodedHits(text: string, base: number, fenceParity: number): RawHit[] {
+function encodedHits(text: string, base: number, fences: Fences): RawHit[] {
   const hits: RawHit[] = [];
-  let budget = 1 << 20;
-  B64_RUN.lastIndex = 0;
-  for (let m = B64_RUN.exec(text); m && budget > 0; m = B64_RUN.exec(text)) {
-    const b = Buffer.from(m[0], 'base64');
-    let printable = 0;
-    for (let i = 0; i < b.length; i++) if ((b[i]! >= 32 && b[i]! < 127) || b[i] === 10 || b[i] === 9) printable++;
-    if (b.length < 16 || printable < b.length * 0.9) continue;
-    budget -= b.length;
-    decodedHits(hits, text, b.toString('latin1'), base, m.index, m.index + m[0].length, fenceParity, true);
-  }
-  if (text.includes('%') || text.includes('\\u')) {
-    ESCAPED_RUN.lastIndex = 0;
-    for (let m = ESCAPED_RUN.exec(text); m && budget > 0; m = ESCAPED_RUN.exec(text)) {
-      if (m[0].length < 12) continue;
-      budget -= m[0].length;
-      let d = m[0].replace(/\\u([0-9a-fA-F]{4})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
-      d = d.replace(/((?:%[0-9a-fA-F]{2})+)/g, (run) => {
-        try {
-          return decodeURIComponent(run);
-        } catch {
-          return run;
-        }
-      });
-      if (d !== m[0]) decodedHits(hits, text, d, base, m.index, m.index + m[0].length, fenceParity, true);
+  const lim: ViewLimits = { budget: 1 << 20, overflow: [] };
+  const n = text.length;
+  for (let i = 0; i < n && lim.budget > 0; ) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || B64_CHAR[c] === 0) {
+      i++;
+      continue;
     }
+    let j = i + 1;
+    while (j < n) {
+      const d = text.charCodeAt(j);
+      if (d >= 128 || B64_CHAR[d] === 0) break;
+      j++;
+    }
+    if (j - i >= 24) {
+      const b = Buffer.from(text.slice(i, j), 'base64');
+      let printable = 0;
+      for (let k = 0; k < b.length; k++) if ((b[k]! >= 32 && b[k]! < 127) || b[k] === 10 || b[k] === 9) printable++;
+      if (b.length >= 16 && printable >= b.length * 0.9) {
+        lim.budget -= b.length;
+        decodedHits(hits, text, b.toString('latin1'), base, i, j, fences, true);
+      }
+    }
+    i = j;
   }
+  const views: View[] = [];
+  escapeViews(text, lim, views);
+  for (const v of views) decodedHits(hits, text, v.text, base, v.start, v.end, fences, true);
   if (text.includes('\udb40')) {
     // Unicode tag characters (invisible "ASCII smuggling"): hidden, so no discount.
-    for (const m of text.matchAll(/(?:\udb40[\udc00-\udc7f])+/g)) decodedHits(hits, text, fold(m[0]), base, m.index, m.index + m[0].length, fenceParity, false);
+    for (const m of text.matchAll(/(?:\udb40[\udc00-\udc7f])+/g)) decodedHits(hits, text, fold(m[0]), base, m.index, m.index + m[0].length, fences, false);
   }
   return hits;
 }
 
-function decodedHits(hits: RawHit[], text: string, decoded: string, base: number, s: number, e: number, fenceParity: number, discount: boolean): void {
-  const lower = decoded.toLowerCase();
+function decodedHits(hits: RawHit[], text: string, decoded: string, base: number, s: number, e: number, fences: Fences, discount: boolean): void {
+  const present = presentKeys(decoded.toLowerCase());
   let factor = 1;
   if (discount) {
-    if (inCode(text, s, fenceParity)) factor *= IN_CODE;
+    if (inCode(text, s, fences)) factor *= IN_CODE;
     if (explained(text, s, e)) factor *= EXPLAINED;
   }
   for (const r of INBOUND_RULES) {
-    if (r.keys.length > 0 && !r.keys.some((k) => lower.includes(k))) continue;
+    if (!keysPresent(r, present)) continue;
     r.re.lastIndex = 0;
-    for (let m = r.re.exec(decoded); m; m = r.re.exec(decoded)) {
+    let count = 0;
+    for (let m = r.re.exec(decoded); m && count < MAX_HITS; m = r.re.exec(decoded)) {
       hits.push({ category: 'encoded', id: `encoded:${r.id}`, phrase: normalise(m[0]), index: base + s, weight: (r.weight + ENCODED_BONUS) * factor });
+      count++;
       if (m[0].length === 0) r.re.lastIndex++;
     }
   }
@@ -298,8 +379,9 @@ function decodedHits(hits: RawHit[], text: string, decoded: string, base: number
 
 function findHits(text: string, base = 0, fenceParity = 0): RawHit[] {
   const lower = text.toLowerCase();
-  const hits = phraseHits(text, lower, base, fenceParity);
-  for (const h of encodedHits(text, base, fenceParity)) hits.push(h);
+  const fences = new Fences(text, fenceParity);
+  const hits = phraseHits(text, lower, base, fences);
+  for (const h of encodedHits(text, base, fences)) hits.push(h);
   return hits.sort((a, b) => a.index - b.index);
 }
 
