@@ -549,6 +549,10 @@ function mergeRegions(regions: [number, number][]): [number, number][] {
 }
 
 function bytesToText(bytes: number[]): string {
+  // ASCII (the common case: %25, %2F, =3D…) needs no Buffer.
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) ascii = false;
+  if (ascii && bytes.length <= 4096) return String.fromCharCode(...bytes);
   const b = Buffer.from(bytes);
   return b.toString(isUtf8(b) ? 'utf8' : 'latin1');
 }
@@ -624,8 +628,8 @@ function unescapeOnce(s: string): string {
 }
 
 /**
- * Escapes decoded round by round to a fixed point (≤ 4 rounds: `%2567` → `%67` → `g`); every
- * distinct round is returned (a quoted-printable `=3D41` must be seen as `=41`, not only as `A`).
+ * Escapes decoded round by round to a fixed point (≤ 4 rounds: `%2567` → `%67` → `g`); the first
+ * round and the last are returned (a quoted-printable `=3D41` must be seen as `=41`, not only as `A`).
  */
 export function unescapeAll(s: string): string[] {
   const rounds: string[] = [];
@@ -636,7 +640,8 @@ export function unescapeAll(s: string): string[] {
     rounds.push(next);
     cur = next;
   }
-  return rounds;
+  // The first round (one faithful layer) and the fixed point; the rounds between add little.
+  return rounds.length > 2 ? [rounds[0]!, rounds[rounds.length - 1]!] : rounds;
 }
 
 export function escapeViews(text: string, lim: ViewLimits, out: View[]): void {

@@ -174,8 +174,8 @@ describe('decoded views: bounds', () => {
     expect(f.map((x) => x.rule)).toEqual(['github_token']);
   });
 
-  it('unescapeAll decodes to a fixed point (every round is a view) and leaves broken escapes', () => {
-    expect(unescapeAll('%252567h%zz\\x4')).toEqual(['%2567h%zz\\x4', '%67h%zz\\x4', 'gh%zz\\x4']);
+  it('unescapeAll decodes to a fixed point (first and last rounds are views) and leaves broken escapes', () => {
+    expect(unescapeAll('%252567h%zz\\x4')).toEqual(['%2567h%zz\\x4', 'gh%zz\\x4']);
     // Quoted-printable is one layer: the first round is the faithful one, later rounds are extra views.
     expect(unescapeAll('a=3D=41=\r\nB')[0]).toBe('a=AB');
   });
