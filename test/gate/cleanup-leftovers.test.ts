@@ -76,7 +76,11 @@ describe.skipIf(skipReason('git', 'git-http-backend'))('cleanup ends what a dead
     expect(left.length).toBeGreaterThan(0);
     const survey = await surveyCleanup(home, []);
     const plan = survey.plans.find((p) => p.backend === GATE_LEFTOVERS_PLAN);
-    expect(plan?.resources.map((r) => Number(r.name)).sort()).toEqual(left.map((p) => p.pid).sort());
+    // Children may still be starting (receive-pack under http-backend): the survey sees at least
+    // everything seen above that is still there.
+    const listed = new Set(plan?.resources.map((r) => Number(r.name)));
+    const still = new Set(gateProcesses(gateRoot).map((p) => p.pid));
+    for (const p of left) if (still.has(p.pid)) expect(listed.has(p.pid), JSON.stringify({ p, listed: [...listed] })).toBe(true);
     expect(plan?.resources.every((r) => r.kind === 'process' && r.slug === slug)).toBe(true);
     expect(survey.removableState).toEqual([slug]);
     const outcome = await applyCleanup(home, [], survey);
