@@ -45,9 +45,17 @@ export const MAX_VIEW_DEPTH = 3;
 export const VIEW_BUDGET_RATIO = 8;
 export const VIEW_BUDGET_SLACK = 1024 * 1024;
 export const VIEW_BUDGET_CAP = 32 * 1024 * 1024;
-/** Short pieces (4–7 alphanumerics, below the fragment window) count only in texts this small. */
-export const SHORT_PIECE_MAX_TEXT = 4096;
+/**
+ * Short pieces (4–7 alphanumerics, below the fragment window) count only in texts this small:
+ * header values, path, query and small bodies — where pieces hide — and where a second look at
+ * every character is affordable (a 1 KiB text costs ~1 µs).
+ */
+export const SHORT_PIECE_MAX_TEXT = 1024;
 const SHORT_MIN = 4;
+/** Module-local copies of imported constants used per character or per run (see WINDOW below). */
+const VIEW_MIN_RUN = 16;
+/** Bits of the short-piece pre-filter (a 64 Ki-bit set over a hash of each piece). */
+const SHORT_FILTER_BITS = 16;
 
 const RULE_BY_ID = new Map(TOKEN_RULES.map((r) => [r.id, r]));
 const CARD_RULE = RULE_BY_ID.get('card_number')!;
@@ -172,6 +180,8 @@ class DlpScanner implements Scanner {
   private readonly lut: Int32Array;
   /** Short pieces: every 4–7-character substring of every projected secret → [secret, offset]. */
   private readonly shortPieces = new Map<string, [number, number][]>();
+  /** Pre-filter over `pieceHash` of every short piece: most runs are rejected without a slice. */
+  private readonly shortFilter = new Int32Array(1 << (SHORT_FILTER_BITS - 5));
 
   constructor(opts: ScannerOptions) {
     this.key = Uint8Array.from(opts.fingerprintKey);
@@ -215,7 +225,7 @@ class DlpScanner implements Scanner {
       for (const form of encodedForms(s.value)) payloadFor(form.text.slice(0, ANCHOR)).forms.push({ secret: idx, form });
       this.addShortPieces(projected, idx);
     }
-    if (WINDOW !== FRAGMENT_WINDOW || MIN_RUN !== ENTROPY_MIN_RUN) throw new Error('dlp: hot-loop constants out of sync');
+    if (WINDOW !== FRAGMENT_WINDOW || MIN_RUN !== ENTROPY_MIN_RUN || VIEW_MIN_RUN !== MIN_ENCODED_RUN) throw new Error('dlp: hot-loop constants out of sync');
     this.hasCanary = this.secrets.some((s) => s.kind === 'canary');
     this.automaton = new AhoCorasick([...patternIds.keys()]);
     this.fragments = new FragmentIndex(projections);
@@ -234,10 +244,12 @@ class DlpScanner implements Scanner {
     const ALPHA = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
     const s = Array.from(projected, (c) => ALPHA[c]).join('');
     // Only secrets long enough for fragments; a piece is credited where it first occurs.
-    if (s.length < FRAGMENT_WINDOW) return;
-    for (let len = SHORT_MIN; len < FRAGMENT_WINDOW; len++) {
+    if (s.length < WINDOW) return;
+    for (let len = SHORT_MIN; len < WINDOW; len++) {
       for (let o = 0; o + len <= s.length; o++) {
         const key = s.slice(o, o + len);
+        const h = pieceHash(s, o, o + len);
+        this.shortFilter[h >>> 5] = this.shortFilter[h >>> 5]! | (1 << (h & 31));
         let list = this.shortPieces.get(key);
         if (!list) {
           list = [];
@@ -291,7 +303,7 @@ class DlpScanner implements Scanner {
     const entropyOn = ctx.entropy && !derived;
     const runsOn = ctx.runsOn;
     // Runs shorter than this are of no interest to anyone (entropy wants 32, views 16).
-    const runMin = runsOn ? MIN_ENCODED_RUN : entropyOn ? MIN_RUN : 0x7fffffff;
+    const runMin = runsOn ? VIEW_MIN_RUN : entropyOn ? MIN_RUN : 0x7fffffff;
     const runs: number[] = [];
     const hexRuns: number[] = [];
     ctx.foldPos = [];
@@ -392,17 +404,10 @@ class DlpScanner implements Scanner {
     foldViews(text, foldPos, lim, views);
     embeddedViews(text, lim, views);
     const parent = ctx.view;
-    const where = (start: number, end: number): { kind: string; span: FragmentSpan | null } => {
-      if (parent) {
-        const k = segmentAt(parent, start);
-        return { kind: parent.segKinds[k]!, span: parent.segSpans[k]! };
-      }
-      return { kind: '', span: derived ? null : { surface, start, end } };
-    };
     for (let k = before; k < lim.overflow.length; k++) {
       const o = lim.overflow[k]!;
       if (!(ctx.tokens || ctx.known)) continue;
-      const w = where(o.start, o.end);
+      const w = origin(parent, derived, surface, o.start, o.end);
       const kind = w.kind ? `${w.kind}>${o.kind}` : o.kind;
       const value = text.slice(o.start, Math.min(o.end, o.start + 64));
       ctx.findings.push({
@@ -424,7 +429,7 @@ class DlpScanner implements Scanner {
     const parts: string[] = [];
     let offset = 0;
     for (const v of views) {
-      const w = where(v.start, v.end);
+      const w = origin(parent, derived, surface, v.start, v.end);
       info.segStarts.push(offset);
       info.segKinds.push(w.kind ? `${w.kind}>${v.kind}` : v.kind);
       info.segSpans.push(w.span);
@@ -563,17 +568,23 @@ class DlpScanner implements Scanner {
   private onShortPieces(text: string, surface: string, derived: boolean, ctx: ScanContext): void {
     const n = text.length;
     for (let i = 0; i < n; ) {
-      if (!alnum(text.charCodeAt(i))) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || CLS[c]! >= CLS_SYMBOL) {
         i++;
         continue;
       }
-      let j = i;
-      while (j < n && alnum(text.charCodeAt(j))) j++;
+      let j = i + 1;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d >= 128 || CLS[d]! >= CLS_SYMBOL) break;
+        j++;
+      }
       const len = j - i;
-      if (len >= SHORT_MIN && len < FRAGMENT_WINDOW) {
+      if (len >= SHORT_MIN && len < WINDOW) {
         const p = i > 0 ? text.charCodeAt(i - 1) : 32;
         const q = j < n ? text.charCodeAt(j) : 32;
-        if (p !== 45 && p !== 46 && q !== 45 && q !== 46) {
+        const h = pieceHash(text, i, j);
+        if (p !== 45 && p !== 46 && q !== 45 && q !== 46 && (this.shortFilter[h >>> 5]! & (1 << (h & 31))) !== 0) {
           const entries = this.shortPieces.get(text.slice(i, j));
           if (entries) this.creditPiece(entries, len, i, j, surface, derived, ctx);
         }
@@ -715,10 +726,10 @@ class DlpScanner implements Scanner {
       if (secret === last || (!ctx.known && this.secrets[secret]!.kind !== 'canary')) continue;
       const cov = this.coverageOf(secret, surface, ctx);
       let full = true;
-      for (let j = offset; j < offset + FRAGMENT_WINDOW; j++) if (cov.covered[j] === 0) full = false;
+      for (let j = offset; j < offset + WINDOW; j++) if (cov.covered[j] === 0) full = false;
       if (full) continue;
       last = secret;
-      cov.covered.fill(1, offset, offset + FRAGMENT_WINDOW);
+      cov.covered.fill(1, offset, offset + WINDOW);
       cov.surfaces.add(surface);
       this.addPieceSpan(cov, surface, start, end, derived, ctx);
     }
@@ -768,6 +779,13 @@ function addSpan(spans: FragmentSpan[], surface: string, start: number, end: num
   }
 }
 
+/** Hash of text[a, b) into SHORT_FILTER_BITS bits (FNV-1a style; no allocation). */
+function pieceHash(text: string, a: number, b: number): number {
+  let h = 0x811c9dc5;
+  for (let i = a; i < b; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> (32 - SHORT_FILTER_BITS);
+}
+
 const digit = (c: number): boolean => c >= 48 && c <= 57;
 const hex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 const alnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -779,6 +797,15 @@ function cardBoundary(text: string, a: number, b: number): boolean {
   if (alnum(p) || alnum(q) || p === 95 || q === 95 || p === 46 || p === 44) return false;
   if ((q === 46 || q === 44) && b + 1 < text.length && digit(text.charCodeAt(b + 1))) return false;
   return true;
+}
+
+/** Where a region of the text being scanned comes from: its decode chain so far and raw region. */
+function origin(parent: ViewInfo | null, derived: boolean, surface: string, start: number, end: number): { kind: string; span: FragmentSpan | null } {
+  if (parent) {
+    const k = segmentAt(parent, start);
+    return { kind: parent.segKinds[k]!, span: parent.segSpans[k]! };
+  }
+  return { kind: '', span: derived ? null : { surface, start, end } };
 }
 
 /** Index of the batch segment holding offset `at` (binary search). */
