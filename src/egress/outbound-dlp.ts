@@ -46,6 +46,11 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
   let bytes: Buffer | null = null;
   let streamRest = false;
   if (body && needScan && hasBody(target.framing)) {
+    // A declared length over the limit in `block` mode is refused before a byte is buffered.
+    if (ctx.oversize === 'block' && target.framing.kind === 'length' && target.framing.length > ctx.maxBody) {
+      onDeny('body_too_large');
+      return null;
+    }
     const r = await readBody(req, ctx.maxBody, ctx.t.bodyIdle, body.lease);
     switch (r.kind) {
       case 'aborted':

@@ -116,7 +116,7 @@ describe('per-bottle buffer budget', () => {
     const e = await proxy(aRoute(up.port), { timeouts: { bodyIdle: 60_000 } });
     const cap = e.egress.budget.cap;
     expect(cap).toBe(64 * MiB);
-    collectGarbage();
+    await collectGarbage();
     const before = process.memoryUsage().arrayBuffers;
     const size = 30 * MiB;
     const head = `POST /v1/upload HTTP/1.1\r\nHost: ${A}:${up.port}\r\nContent-Length: ${size}\r\n\r\n`;
@@ -143,12 +143,12 @@ describe('per-bottle buffer budget', () => {
     // Coarse memory check (this process is the proxy): Buffers live outside the V8 heap, so
     // arrayBuffers after a full collection is what egress holds, within the cap plus slack for
     // sockets and the test's own 1 MiB chunk.
-    collectGarbage();
+    await collectGarbage();
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(cap + 16 * MiB);
     for (const s of sockets) s.destroy();
     await pause(300);
     expect(e.egress.budget.inUse).toBe(0);
-    collectGarbage();
+    await collectGarbage();
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * MiB);
     expect(up.requests.filter((r) => r.url === '/v1/upload')).toHaveLength(0);
     // Released: the next upload of the same size fits again.

@@ -87,10 +87,17 @@ export async function writeAll(s: net.Socket | tls.TLSSocket, data: Buffer, time
 
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A full garbage collection (for coarse memory checks): V8's own gc exposed for this process. */
-export function collectGarbage(): void {
+/**
+ * Full garbage collections (for coarse memory checks): V8's own gc exposed for this process. Large
+ * Buffer backing stores are released by finalisers after a collection, hence a few rounds apart.
+ */
+export async function collectGarbage(): Promise<void> {
   v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
+  const gc = vm.runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** A masked client frame (RFC 6455 §5.2) with explicit control over every header bit. */
