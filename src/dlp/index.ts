@@ -1,7 +1,7 @@
 /** The DLP module's public surface (pure; shared by the egress proxy and the git gate). */
-export { createScanner, MIN_SECRET_LENGTH } from './scanner.js';
+export { createScanner, MIN_SECRET_LENGTH, MAX_VIEW_DEPTH, SHORT_PIECE_MAX_TEXT, VIEW_BUDGET_CAP, VIEW_BUDGET_RATIO, VIEW_BUDGET_SLACK } from './scanner.js';
 export { redactFindings, redactForLog, redactSurface, REDACTED } from './redact.js';
-export { scanInbound, isScannableInboundType, InboundStreamScanner, INBOUND_OVERLAP } from './inbound.js';
+export { scanInbound, isScannableInboundType, InboundStreamScanner, INBOUND_OVERLAP, INBOUND_BLOCK_SCORE } from './inbound.js';
 export {
   decodeBody,
   decodeText,
@@ -22,4 +22,6 @@ export type { TokenRule } from './rules.js';
 export { encodedForms, base64Alignments } from './known-forms.js';
 export type { KnownSecretRule } from './known-forms.js';
 export { shannonEntropy, ENTROPY_MIN_BITS, ENTROPY_MIN_RUN } from './entropy.js';
+export { luhnValid, ibanValid, isWif, isExtendedPrivateKey } from './validators.js';
+export { secretShaped } from './assignments.js';
 export type * from './types.js';
