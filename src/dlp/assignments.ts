@@ -8,15 +8,22 @@
  */
 
 /** Keyword fragments whose case variants are the automaton anchors. */
-const KEYWORDS = ['password', 'passwd', 'pass', 'pwd', 'secret', 'token', 'api_key', 'apikey', 'api-key', 'private_key', 'privatekey', 'access_key', 'accesskey', 'credential'];
+const KEYWORDS = [
+  'password', 'passwd', 'pass', 'pwd', 'secret', 'token', 'api_key', 'apikey', 'api-key', 'private_key', 'privatekey', 'access_key', 'accesskey', 'credential',
+  'storage_key', 'account_key', 'signing_key', 'encryption_key', 'master_key',
+];
+const CAMEL = ['apiKey', 'privateKey', 'accessKey', 'storageKey', 'accountKey', 'signingKey', 'encryptionKey', 'masterKey'];
 
 export const ASSIGNMENT_ANCHORS: readonly string[] = [
-  ...new Set(KEYWORDS.flatMap((k) => [k, k.toUpperCase(), k[0]!.toUpperCase() + k.slice(1)]).concat(['apiKey', 'privateKey', 'accessKey', 'ApiKey', 'APIKey', 'PrivateKey', 'AccessKey'])),
+  ...new Set(
+    KEYWORDS.flatMap((k) => [k, k.toUpperCase(), k[0]!.toUpperCase() + k.slice(1)]).concat(CAMEL, CAMEL.map((k) => k[0]!.toUpperCase() + k.slice(1)), ['APIKey']),
+  ),
 ];
 
 /** What a key name (lowercased, `-_.` removed) must end with. */
 const KEY_ENDINGS = [
   'password', 'passwd', 'pass', 'pwd', 'passphrase', 'secret', 'token', 'apikey', 'privatekey', 'accesskey', 'secretkey', 'secretkeybase', 'credential', 'credentials',
+  'storagekey', 'accountkey', 'signingkey', 'encryptionkey', 'masterkey',
 ];
 /** Key names ending like a credential that are not one (pagination, CSRF, limits…). */
 const KEY_DENY = /(?:page|next|prev|csrf|xsrf|sync|continuation|cancel|cancellation|resume|cursor|max|min|num|total|input|output|prompt|completion|cache|lock|count|reset|verification|verify|push|device|fcm|apns|idempotency|nonce|state|bypass|compass|surpass|trespass|overpass|underpass)(?:token|pass|secret)?$/;

@@ -90,6 +90,8 @@ const SAMPLES: [string, string, string][] = [
   ['credential_assignment', 'export DB_PASS=Tr0ub4dor-3xq', 'export DB_PASS="$(cat /run/secret)"'],
   ['credential_assignment', '[db]\npassword = Zq8vK2pL9xW4rT', 'password = getpass()'],
   ['credential_assignment', '?access_token=Zq8vK2pL9xW4rT7yBn3&x=1', '?page_token=Zq8vK2pL9xW4rT7yBn3&x=1'],
+  ['credential_assignment', `AZURE_STORAGE_KEY=${fill(86)}==`, 'AZURE_STORAGE_KEY=${AZURE_STORAGE_KEY}'],
+  ['credential_assignment', 'signingKey: "kQ9vX2mL7pR4tW8z"', 'signingKey: process.env.SIGNING_KEY'],
   ['url_credentials', 'postgres://admin:S3cr3tP4ss@db.example.com/prod', 'postgres://user:password@localhost/db'],
   // Validated detectors: the negative has the same shape and a wrong checksum.
   ['card_number', '4111 1111 1111 1111', '4111 1111 1111 1112'],
