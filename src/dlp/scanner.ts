@@ -147,7 +147,7 @@ CLS[37] = CLS_PERCENT;
 /** `percentClass` result for a `%` that starts no escape (masked to CLS_OTHER by the caller). */
 const CLS_OTHER_DECODED = CLS_OTHER + 64;
 /**
- * Second run class (LUT bit 23): hex digits, digits and the delimiters of printed hex and card
+ * Second run class (LUT bit 15): hex digits, digits and the delimiters of printed hex and card
  * numbers (space : - , x). Its runs of ≥ 13 feed card numbers and delimited-hex views.
  */
 const HEXISH = new Uint8Array(128);
@@ -176,7 +176,10 @@ class DlpScanner implements Scanner {
   private readonly ringPos = new Int32Array(FRAGMENT_WINDOW);
   private tailRun = 0;
   private tailHexRun = 0;
-  /** Per UTF-16 code unit: automaton class (low 16 bits) | CLS class (bits 16–22) | HEXISH (bit 23): one load. */
+  /**
+   * Per UTF-16 code unit: automaton class (bits 0–14) | HEXISH (bit 15) | CLS class (bits 16–22):
+   * one load, and the class needs no mask.
+   */
   private readonly lut: Int32Array;
   /** Short pieces: every 4–7-character substring of every projected secret → [secret, offset]. */
   private readonly shortPieces = new Map<string, [number, number][]>();
@@ -229,6 +232,7 @@ class DlpScanner implements Scanner {
     this.hasCanary = this.secrets.some((s) => s.kind === 'canary');
     this.automaton = new AhoCorasick([...patternIds.keys()]);
     this.fragments = new FragmentIndex(projections);
+    if (this.automaton.nClasses >= 1 << 15) throw new Error('dlp: automaton alphabet too large for the lookup table');
     this.lut = new Int32Array(65536);
     const foldable = foldableUnits();
     const sentinel = this.automaton.classOf[FOLD_SENTINEL.charCodeAt(0)]!;
@@ -236,7 +240,7 @@ class DlpScanner implements Scanner {
       let ac = this.automaton.classOf[c]!;
       // A marker that is also in some pattern (a secret holding a fullwidth letter) keeps its class.
       if (foldable[c] === 1 && ac === 0) ac = sentinel;
-      this.lut[c] = (CLS[c]! << 16) | ac | (c < 128 && HEXISH[c] === 1 ? 1 << 23 : 0);
+      this.lut[c] = (CLS[c]! << 16) | ac | (c < 128 && HEXISH[c] === 1 ? 1 << 15 : 0);
     }
   }
 
@@ -346,22 +350,22 @@ class DlpScanner implements Scanner {
     let skip = 0;
     for (let i = 0; i < n; i++) {
       const e = lut[text.charCodeAt(i)]!;
-      const t = delta[row + (e & 0xffff)]!;
+      const t = delta[row + (e & 0x7fff)]!;
       if (t >= 0) {
         row = t;
       } else {
         row = ~t;
         if (acOn) this.onAnchors(outputs[row / nClasses]!, i + 1, text, surface, derived, ctx);
       }
-      let cls = (e >>> 16) & 0x7f;
+      let cls = e >>> 16;
       // Token-character runs (cls < 63): entropy, encoded regions, run-triggered validators.
       const prev = run;
       run = (run + 1) & ((cls - CLS_OTHER) >> 31);
       // One compare: while a run continues prev - run = -1; when it ends, prev - run = its length.
       if (prev - run >= runMin) this.onRun(text, i - prev, i, surface, entropyOn, runsOn, runs, ctx);
-      // Hex/digit runs with delimiters (bit 23): card numbers and printed hex.
+      // Hex/digit runs with delimiters (bit 15): card numbers and printed hex.
       const prev2 = run2;
-      run2 = (run2 + 1) & ((e << 8) >> 31);
+      run2 = (run2 + 1) & ((e << 16) >> 31);
       if (prev2 - run2 >= hexMin) hexRuns.push(i - prev2, i);
       // Fragment projection: %XX decoded, non-alphanumerics dropped (cls < 62 = alphanumeric).
       if (skip !== 0) {

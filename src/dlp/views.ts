@@ -300,6 +300,28 @@ function base32Decode(s: string): Uint8Array {
   return out.subarray(0, n);
 }
 
+/**
+ * Whether hex can decode to anything readable, judged on the hex itself (no allocation): a
+ * compression magic, 8 consecutive printable bytes (high nibble 2–7, or tab/LF/CR), or UTF-16's
+ * alternating zero bytes. Hashes and ids (most hex in traffic) fail all three.
+ */
+function hexWorthDecoding(h: string): boolean {
+  const p = h.slice(0, 4).toLowerCase();
+  if (p === '1f8b' || p === '504b' || (p[0] === '7' && p[1] === '8')) return true;
+  let run = 0;
+  let zeros = 0;
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    const a = h.charCodeAt(i);
+    const b = h.charCodeAt(i + 1);
+    const hi = a - 48;
+    const printable = (hi >= 2 && hi <= 7 && !(hi === 7 && (b === 102 || b === 70))) || (a === 48 && (b === 57 || b === 97 || b === 65 || b === 100 || b === 68));
+    run = printable ? run + 1 : 0;
+    if (run >= 8) return true;
+    if (a === 48 && b === 48) zeros++;
+  }
+  return zeros >= (h.length / 2) * 0.4;
+}
+
 function hexDecode(s: string): Uint8Array {
   return Buffer.from(s.length % 2 ? s.slice(0, -1) : s, 'hex');
 }
@@ -349,7 +371,7 @@ function decodeSegment(seg: string, start: number, end: number, lim: ViewLimits,
   // Hex: one case of letters, even length. Digits only (decimals, ids, floats) are not hex of text:
   // printable ASCII in hex always has a letter digit somewhere (67 68 70 5f…).
   if (!(f & (F_NONHEX_LOWER | F_NONHEX_UPPER | F_STD | F_URL)) && !((f & F_LOWER) && (f & F_UPPER)) && !(f & F_EQ)) {
-    if (body.length % 2 === 0 && f & (F_LOWER | F_UPPER)) interpretBytes(hexDecode(body), 'hex', start, end, lim, out);
+    if (body.length % 2 === 0 && f & (F_LOWER | F_UPPER) && hexWorthDecoding(body)) interpretBytes(hexDecode(body), 'hex', start, end, lim, out);
     return;
   }
   // Dash-delimited hex pairs (67-68-70-…).
