@@ -1,7 +1,7 @@
 /**
  * netns checks of `doctor` (docs/cli.md; docs/decisions/doctor.md): Linux, root, the host tools
  * the backend drives (tools.ts's list, so doctor and launch agree), bubblewrap ≥ 0.8, git with
- * http-backend for the git gate, writable memory/pids cgroups, and the runtime directory's modes.
+ * http-backend for the git gate, writable memory/pids/cpu cgroups, and the runtime directory's modes.
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +68,7 @@ async function cgroupCheck(): Promise<Check> {
     // a probe cgroup that cannot be removed is empty and harmless; the verdict below still holds
   }
   const skipped = [...new Set(probe.skipped.flatMap((s) => s.split(/,\s*/)))].sort();
-  if (skipped.length === 0) return ok(S, 'netns.cgroups', 'memory and pids cgroups writable');
+  if (skipped.length === 0) return ok(S, 'netns.cgroups', 'memory, pids and cpu cgroups writable');
   const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
   return warn(
     S,
