@@ -94,6 +94,7 @@ const PARSER: CorpusCase[] = [
   pd('parse-http443-14', 'host', 'absolute-form http:// to port 443 of a route without a port (must mean 80 only)', { request: { mode: 'absolute', method: 'GET', url: `http://${NOPORT}:443/x` } }),
   pd('parse-smuggle-get-15', 'body', 'oversized chunked body on a GET (streamed): sent unframed, the upstream parses a second request', {
     proxy: 'stream',
+    judge: 'smuggle',
     markers: ['/v1/smuggled-parse-smuggle-get-15'],
     request: {
       method: 'GET',
@@ -103,8 +104,9 @@ const PARSER: CorpusCase[] = [
       body: `GET /v1/smuggled-parse-smuggle-get-15 HTTP/1.1\r\nHost: ${API}:{port}\r\nx-corpus-case: parse-smuggle-get-15\r\nx-pad: ${'a'.repeat(1400)}\r\n\r\n`,
     },
   }),
-  pd('parse-smuggle-delete-16', 'body', 'oversized chunked body on a DELETE (streamed): sent unframed', {
+  pd('parse-smuggle-delete-16', 'body', 'oversized chunked body on a DELETE (streamed): sent unframed, the upstream parses a second request', {
     proxy: 'stream',
+    judge: 'smuggle',
     markers: ['/v1/smuggled-parse-smuggle-delete-16'],
     request: {
       method: 'DELETE',

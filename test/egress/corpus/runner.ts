@@ -10,6 +10,8 @@
  *   for wildcard-route names, egress never resolved the name (DNS is an exfiltration channel).
  *   Sequences (`all-steps`): stopped when at least one piece was refused and did not arrive.
  *   `judge: no-leak`: stopped when none of the markers reached a stand-in.
+ *   `judge: smuggle`: stopped when no stand-in parsed a second request whose target is a marker
+ *   (the carrier may be refused or forwarded as one framed request).
  * - attack (ws): stopped when the proxy closed the session (or refused the upgrade) and not all of
  *   the case's markers reached the WebSocket stand-in (RSV1 payloads inflated).
  * - attack (response): stopped when the agent got a refusal or an aborted answer and never the
@@ -23,7 +25,7 @@ import { constants as zc, deflateRawSync } from 'node:zlib';
 import { startInProc, SECRET0, type InProc } from '../harness.js';
 import {
   TAG_HEADER, bodyBytes, header, openPlain, openTunnel, parseFrames, readAnswer, readableBody, startCorpusUpstream, startWsUpstream, wsFrame,
-  type CorpusUpstream, type HttpAnswer, type WsUpstream,
+  type CorpusUpstream, type HttpAnswer, type SeenRequest, type WsUpstream,
 } from './harness-extra.js';
 import { API, GIT, NOPORT, OPEN, PATHS, WILD, WS, GIT_USERPASS } from './hosts.js';
 import type { CorpusCase, CorpusThresholds, RequestSpec, ResponseSpec } from './types.js';
@@ -370,6 +372,14 @@ function safeDecode(s: string): string {
   }
 }
 
+/**
+ * Requests the stand-in parsed whose target is a smuggled request line (`markers`): only a request
+ * the origin saw as a request of its own counts, never the marker text inside a framed body.
+ */
+export function smuggledRequests(seen: readonly SeenRequest[], markers: readonly string[]): SeenRequest[] {
+  return seen.filter((r) => markers.some((m) => r.url === m || r.url.startsWith(`${m}?`)));
+}
+
 export function judge(env: CorpusEnv, run: CaseRun): Verdict {
   const c = run.c;
   const base = { id: c.id, class: c.class, surface: c.surface, expected: c.expect };
@@ -441,6 +451,12 @@ export function judge(env: CorpusEnv, run: CaseRun): Verdict {
       }
     });
     return { ...base, observed: observedBase, pass: problems.length === 0, detail: problems.join('; ') };
+  }
+
+  if (c.judge === 'smuggle') {
+    const smuggled = smuggledRequests(seen, markers);
+    const note = smuggled.length > 0 ? ` SMUGGLED(${smuggled.map((r) => `${r.method} ${r.url}`).join(', ')})` : '';
+    return { ...base, observed: `${observedBase}${note}`, pass: steps.length > 0 && smuggled.length === 0, detail: run.error ?? '' };
   }
 
   if (c.judge === 'no-leak') {

@@ -85,8 +85,11 @@ export interface CorpusCase {
    * `deny` (default): stopped when the proxy refuses (4xx with the `egress:` marker, or closes)
    * and nothing of the case reached the stand-in. `no-leak`: stopped when none of `markers` reached
    * the stand-in (the proxy may drop the carrier and forward the rest, e.g. a trailer).
+   * `smuggle`: request smuggling — stopped when the stand-in never parsed a SECOND request whose
+   * target is one of `markers` (the smuggled request line). The carrier itself may be refused or
+   * forwarded as one properly framed request: its body reaching the origin as a body is no leak.
    */
-  readonly judge?: 'deny' | 'no-leak';
+  readonly judge?: 'deny' | 'no-leak' | 'smuggle';
   /** The per-case known secret (given to the proxy as an `EGRESS_TOKEN_*` slot value). */
   readonly knownSecret?: string;
   /** Replay on the proxy configured to stream oversized bodies (`dlpOversize: stream`). */
