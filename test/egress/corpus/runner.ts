@@ -40,6 +40,8 @@ export interface CorpusEnv {
   ws: WsUpstream;
   /** Every name egress asked its resolver for (lower-case). */
   lookups: string[];
+  /** A fresh egress with the default proxy's routes and options (cases with `proxy: 'isolated'`). */
+  isolated(): Promise<InProc>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function startCorpusEnv(cases: readonly CorpusCase[]): Promise<Corp
     upstream: up,
     ws,
     lookups,
+    isolated: () => startInProc(routes, { tokens, resolver, log: 1 }),
     async close() {
       await proxy.close();
       await streamProxy.close();
@@ -287,7 +290,8 @@ async function runWs(env: CorpusEnv, c: CorpusCase, timeoutMs: number): Promise<
 async function runCase(env: CorpusEnv, c: CorpusCase, timeoutMs: number): Promise<CaseRun> {
   const t0 = performance.now();
   const run: CaseRun = { c, steps: [], ws: null, error: null, ms: 0 };
-  const proxy = c.proxy === 'stream' ? env.streamProxy : env.proxy;
+  const own = c.proxy === 'isolated' ? await env.isolated() : null;
+  const proxy = own ?? (c.proxy === 'stream' ? env.streamProxy : env.proxy);
   const work = (async () => {
     if (c.ws) run.ws = await runWs(env, c, timeoutMs);
     const reqs = caseRequests(c);
@@ -300,6 +304,7 @@ async function runCase(env: CorpusEnv, c: CorpusCase, timeoutMs: number): Promis
     new Promise<void>((resolve) => (timer = setTimeout(() => ((run.error = `case timeout after ${limit} ms`), resolve()), limit))),
   ]);
   clearTimeout(timer);
+  if (own) await own.close();
   run.ms = Math.round(performance.now() - t0);
   return run;
 }

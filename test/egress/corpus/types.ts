@@ -93,7 +93,12 @@ export interface CorpusCase {
   /** The per-case known secret (given to the proxy as an `EGRESS_TOKEN_*` slot value). */
   readonly knownSecret?: string;
   /** Replay on the proxy configured to stream oversized bodies (`dlpOversize: stream`). */
-  readonly proxy?: 'default' | 'stream';
+  /**
+   * `isolated`: replay on an egress of its own (same routes and options as the default), for cases
+   * whose point is per-bottle state (the DNS-exfil window of unique random subdomains): that state
+   * must not shape the cases replayed after it, benign ones included.
+   */
+  readonly proxy?: 'default' | 'stream' | 'isolated';
 }
 
 export interface CorpusThresholds {
