@@ -123,7 +123,7 @@ console.log(`DLP bench: body ${bytes} bytes JSON, ${known.length} known secrets,
 const findings = scanner.scan(surfaces, all);
 console.log(`findings on the clean body: ${findings.length} (${[...new Set(findings.map((f) => f.rule))].join(', ') || 'none'})`);
 const headline = measure('all detectors, 16 secrets (target >= 100 MB/s)', () => scanner.scan(surfaces, all), bytes);
-const viewsOff = measure('all detectors, decoded views off (v1 baseline)', () => scanner.scan(surfaces, all, { views: false }), bytes);
+const viewsOff = measure('all detectors, decoded views off (v2 rules)', () => scanner.scan(surfaces, all, { views: false }), bytes);
 measure('token_patterns + known_secrets (route default)', () => scanner.scan(surfaces, new Set(['token_patterns', 'known_secrets'])), bytes);
 measure('canary only (outbound_detectors: false)', () => scanner.scan(surfaces, new Set()), bytes);
 
