@@ -1,14 +1,19 @@
 /**
  * `--check URL` (docs/decisions/egress-check-exit.md): one request evaluated against the table with
  * no network and no credential values (token patterns only; known secrets are not available
- * offline). Pure except for the caller reading the table and body files.
+ * offline). Pure except for the caller reading the table and body files. The request goes through
+ * the proxy's own normalise-and-decide path (admit.ts decideAdmission), so `--check` and the live
+ * proxy decide an oddly encoded path the same way.
  */
 import { createScanner } from '../dlp/scanner.js';
-import { requestSurfaces } from '../dlp/decode.js';
 import type { Finding } from '../dlp/types.js';
-import { decideAbsolute, decideConnect, decideRequest, dlpVerdict, parseAbsoluteHttp } from './decide.js';
+import { decideAdmission } from './admit.js';
+import { decideAbsolute, decideConnect, dlpVerdict, parseAbsoluteHttp } from './decide.js';
+import { DnsExfilGuard } from './dns-exfil.js';
 import { formatHostPort } from './host.js';
-import type { HeaderMap } from './match.js';
+import { filterRequestHeaders } from './inject.js';
+import { absolutePortAllowed } from './normalize.js';
+import { outboundSurfaces } from './outbound-dlp.js';
 import type { RouteTable } from './route-table.js';
 import { checkAddresses } from './ssrf.js';
 
@@ -42,8 +47,9 @@ export function runCheck(table: RouteTable, input: CheckInput): CheckResult {
   const scheme = m[1]!.toLowerCase() as 'https' | 'http';
   let host: string;
   let port: number;
-  let target = m[3] || '/';
-  if (target.startsWith('?')) target = `/${target}`;
+  // The request-target exactly as the proxy would receive it (never re-encoded here): origin-form
+  // inside a tunnel, absolute-form for plain http://.
+  let rawTarget: string;
   let mode: CheckResult['mode'];
   if (scheme === 'https') {
     const authority = /:\d+$/.test(m[2]!) && !m[2]!.endsWith(']') ? m[2]! : `${m[2]!}:443`;
@@ -54,41 +60,50 @@ export function runCheck(table: RouteTable, input: CheckInput): CheckResult {
     port = d.port;
     mode = d.action === 'passthrough' ? 'passthrough' : 'intercept';
     if (d.action === 'passthrough') return { ...base, decision: 'allow', route: d.route.label, mode, address_check: addressCheck(input, d.route.allowCidrs) };
+    rawTarget = m[3] || '/';
+    if (rawTarget.startsWith('?')) rawTarget = `/${rawTarget}`;
   } else {
     const abs = parseAbsoluteHttp(input.url);
     if (abs === null || abs === 'bad_scheme') return { ...base, reason: 'bad_request' };
     const d = decideAbsolute(table, abs);
     if (d.action === 'deny') return { ...base, reason: d.code, route: d.route?.label ?? null };
     if (d.action === 'local') return { ...base, decision: 'allow', mode: 'local' };
+    if (!absolutePortAllowed(d.route.port, abs.port)) return { ...base, reason: 'no_route' };
     host = abs.host;
     port = abs.port;
-    target = abs.target;
+    rawTarget = input.url.replace(/#.*$/s, '');
     mode = 'http';
   }
-  const headers: Record<string, string> = { host: formatHostPort(host, port) };
-  for (const [k, v] of input.headers) headers[k.toLowerCase()] = headers[k.toLowerCase()] && k.toLowerCase() !== 'host' ? `${headers[k.toLowerCase()]}, ${v}` : v;
-  const r = decideRequest(table, { method, url: target, headers: headers as HeaderMap, scheme, host, port });
-  if (r.action === 'deny') return { ...base, reason: r.code, route: r.route?.label ?? null, mode };
-  const route = r.route;
-  const q = target.indexOf('?');
+  const rawHeaders: string[] = [];
+  if (!input.headers.some(([k]) => k.toLowerCase() === 'host')) rawHeaders.push('host', formatHostPort(host, port));
+  for (const [k, v] of input.headers) rawHeaders.push(k, v);
+  if (input.body !== undefined && !input.headers.some(([k]) => /^(content-length|transfer-encoding)$/i.test(k))) {
+    rawHeaders.push('content-length', String(Buffer.byteLength(input.body)));
+  }
+  // The proxy's own decision path (admit.ts): normalise, decide, judge a wildcard name. A fresh
+  // DNS-exfil guard: `--check` sees one request, so only the static score applies.
   const scanner = createScanner({ knownSecrets: [], fingerprintKey: new Uint8Array(32) });
-  const scanHeaders = Object.entries(headers).filter(([k]) => k !== 'host' && k !== 'authorization' && k !== 'proxy-authorization' && k !== route.auth?.header);
-  const findings: Finding[] = route.outbound.size
-    ? scanner.scan(requestSurfaces({ host, path: r.path, query: q < 0 ? '' : target.slice(q + 1), headers: scanHeaders, ...(input.body !== undefined ? { body: input.body } : {}), ...(headers['content-type'] ? { contentType: headers['content-type'] } : {}) }), route.outbound)
-    : [];
+  const a = decideAdmission(
+    table,
+    { method, target: { scheme, host, port }, rawTarget, rawHeaders, isConnectInner: scheme === 'https' },
+    { guard: new DnsExfilGuard({ scanner }), rawHosts: [host], nowMs: Date.now() },
+  );
+  if (!a.ok) return { ...base, reason: a.code, route: a.route?.label ?? null, mode };
+  const route = a.d.route;
+  const headersOut = filterRequestHeaders(a.n.headers, { injectedHeader: route.auth?.header ?? '', websocket: a.n.websocket });
+  const findings: Finding[] = route.outbound.size ? scanner.scan(outboundSurfaces(host, a.n.pathForUpstream, headersOut, input.body), route.outbound) : [];
   const v = dlpVerdict(findings, route);
-  const result: CheckResult = {
+  return {
     ...base,
     decision: v.action === 'allow' ? 'allow' : v.action === 'deny' ? 'deny' : v.action === 'redact' ? 'redact' : 'hold',
     reason: v.action === 'deny' ? v.code : null,
     route: route.label,
-    match: r.match,
+    match: a.d.match,
     mode,
     inject: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null,
     dlp: { outbound_on_match: route.onMatch, findings: findings.map((f) => ({ detector: f.detector, rule: f.rule, surface: f.surface })) },
     address_check: addressCheck(input, route.allowCidrs),
   };
-  return result;
 }
 
 function addressCheck(input: CheckInput, allow: Parameters<typeof checkAddresses>[1]): CheckResult['address_check'] {

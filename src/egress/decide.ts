@@ -133,7 +133,11 @@ function isWebSocket(headers: HeaderMap): boolean {
   return typeof up === 'string' && up.toLowerCase() === 'websocket';
 }
 
-/** R2–R5b for one request on a target; re-selects the route on the current table. */
+/**
+ * R2–R5b for one request on a target, on the RAW path (no normalisation). No live path uses it:
+ * the proxy and `--check` both decide through admit.ts decideAdmission (normalise, then
+ * decideNormalized). Kept for the unit tests of the rules in isolation only.
+ */
 export function decideRequest(table: RouteTable, input: RequestInput): RequestDecision {
   const { host, port } = input;
   const route = selectRoute(table, host, port);

@@ -94,16 +94,8 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
     bodyText = txt.text;
     bodyEncoding = txt.encoding;
   }
-  const scanHeaders = (): Array<[string, string]> => {
-    const list: Array<[string, string]> = [];
-    for (let i = 0; i < result.headers.length; i += 2) {
-      const n = result.headers[i]!.toLowerCase();
-      if (n !== 'host') list.push([n, result.headers[i + 1]!]);
-    }
-    return list;
-  };
   const contentType = headerOf(headersOut, 'content-type');
-  const surfaces = withHeaderNames(requestSurfaces({ host: target.host, path, query, headers: scanHeaders(), ...(bodyText !== undefined ? { body: bodyText } : {}), ...(contentType ? { contentType } : {}) }), result.headers);
+  const surfaces = outboundSurfaces(target.host, target.url, result.headers, bodyText);
   const detSet = detectors.size > 0 ? detectors : DLP_NO_DETECTORS;
   const findings = scanner.scan(surfaces, detSet, { accumulator: ctx.accumulator, nowMs: Date.now() });
   result.findings = findings;
@@ -185,6 +177,24 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
  * Header names are agent-chosen text too (`x-<token>: 1` carries a token in the name): they are
  * scanned as one surface. A finding there cannot be rewritten, so a redact route refuses it.
  */
+/**
+ * The surfaces outbound DLP scans for one request: path, query, headers (Host excepted; the
+ * credential is injected later, so never among them), header names, body. Shared with `--check`.
+ */
+export function outboundSurfaces(host: string, url: string, headers: readonly string[], bodyText: string | undefined): Surface[] {
+  const q = url.indexOf('?');
+  const list: Array<[string, string]> = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i]!.toLowerCase();
+    if (n !== 'host') list.push([n, headers[i + 1]!]);
+  }
+  const contentType = headerOf(headers, 'content-type');
+  return withHeaderNames(
+    requestSurfaces({ host, path: q < 0 ? url : url.slice(0, q), query: q < 0 ? '' : url.slice(q + 1), headers: list, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(contentType ? { contentType } : {}) }),
+    headers,
+  );
+}
+
 function withHeaderNames(surfaces: Surface[], headers: readonly string[]): Surface[] {
   let names = '';
   for (let i = 0; i < headers.length; i += 2) names += `${headers[i]!}\n`;

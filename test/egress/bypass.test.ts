@@ -10,7 +10,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { A, CANARY, SECRET0, rawConnect, startInProc, upstreamCa, type InProc } from './harness.js';
+import { runCheck } from '../../src/egress/check.js';
+import { compileRouteTable } from '../../src/egress/route-table.js';
+import { parseRoutesFile } from '../../src/egress/routes-file.js';
+import { A, CANARY, SECRET0, rawConnect, routesYaml, startInProc, upstreamCa, type InProc } from './harness.js';
 import { collect, tcp, tunnel } from './hostile-helpers.js';
 
 const USERPASS = 'alice:gitpass-Zq81Lm0x7W';
@@ -83,17 +86,19 @@ async function decodingGitServer(names: string[]): Promise<{ port: number; seen:
 
 let git: Awaited<ReturnType<typeof decodingGitServer>>;
 let e: InProc;
+let routes: string;
 
 beforeAll(async () => {
   git = await decodingGitServer(['git.test', A, 'a.b.cdn.test', 'x1.cdn.test']);
+  routes = [
+    `  - {host: git.test, port: ${git.port}, auth: {scheme: Basic, token_env: EGRESS_TOKEN_1}, allow_private_cidrs: [127.0.0.0/8]}`,
+    `  - {host: ${A}, port: ${git.port}, allow_private_cidrs: [127.0.0.0/8], matches: [{paths: [{type: prefix, value: /v1/allowed}]}]}`,
+    `  - {host: "*.cdn.test", port: ${git.port}, allow_private_cidrs: [127.0.0.0/8]}`,
+    `  - {host: plain.test, allow_private_cidrs: [127.0.0.0/8]}`,
+    '',
+  ].join('\n');
   e = await startInProc(
-    [
-      `  - {host: git.test, port: ${git.port}, auth: {scheme: Basic, token_env: EGRESS_TOKEN_1}, allow_private_cidrs: [127.0.0.0/8]}`,
-      `  - {host: ${A}, port: ${git.port}, allow_private_cidrs: [127.0.0.0/8], matches: [{paths: [{type: prefix, value: /v1/allowed}]}]}`,
-      `  - {host: "*.cdn.test", port: ${git.port}, allow_private_cidrs: [127.0.0.0/8]}`,
-      `  - {host: plain.test, allow_private_cidrs: [127.0.0.0/8]}`,
-      '',
-    ].join('\n'),
+    routes,
     {
       log: 1,
       tokens: { EGRESS_TOKEN_0: SECRET0, EGRESS_TOKEN_1: USERPASS },
@@ -286,3 +291,30 @@ function fetchDirect(path: string): Promise<string> {
     }, reject);
   });
 }
+
+describe('--check decides like the live proxy (one normalise-and-decide path)', () => {
+  // [method, authority-relative target, extra header lines]
+  const cases: Array<[string, (port: number) => string, string, string]> = [
+    ['GET', (p) => `${A}:${p}`, '/v1/allowed/..;/secret', ''],
+    ['GET', (p) => `${A}:${p}`, '/v1/allowed/..%3B/secret', ''],
+    ['GET', (p) => `${A}:${p}`, '/v1/allowed/%2e%2e/secret', ''],
+    ['GET', (p) => `${A}:${p}`, '/v1/allowed%2Fx', ''],
+    ['GET', (p) => `${A}:${p}`, '/v1/allowe%64/items', ''],
+    ['GET', (p) => `${A}:${p}`, '/v1/other', ''],
+    ['POST', (p) => `git.test:${p}`, '/r.git/git%2Dreceive-pack', 'Content-Type: application/octet-stream\r\n'],
+    ['POST', (p) => `git.test:${p}`, '/r.git/git-receive-pac%6b', 'Content-Type: application/octet-stream\r\n'],
+    ['GET', (p) => `git.test:${p}`, '/r.git/info/refs?service=git-upload-pack&service=git-receive-pack', ''],
+    ['GET', (p) => `git.test:${p}`, '/r.git/info/refs?service=git-upload-pack', ''],
+  ];
+  for (const [method, authority, path, extra] of cases) {
+    it(`${method} ${path}`, async () => {
+      const auth = authority(git.port);
+      const table = compileRouteTable(parseRoutesFile(routesYaml(routes, 1)));
+      const check = runCheck(table, { url: `https://${auth}${path}`, method, headers: extra ? [['Content-Type', 'application/octet-stream']] : [] });
+      const body = method === 'POST' ? 'Content-Length: 0\r\n' : '';
+      const text = await inTunnel(auth, `${method} ${path} HTTP/1.1\r\nHost: ${auth}\r\n${extra}${body}Connection: close\r\n\r\n`);
+      const deny = /x-bot-bottle-deny: ([a-z_]+)/.exec(text)?.[1] ?? null;
+      expect({ decision: check.decision, reason: check.reason }).toEqual(deny ? { decision: 'deny', reason: deny } : { decision: 'allow', reason: null });
+    });
+  }
+});
