@@ -7,13 +7,13 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import zlib from 'node:zlib';
 import { decodeBody, decodeText } from '../dlp/decode.js';
-import { InboundStreamScanner, isScannableInboundType, scanInbound } from '../dlp/inbound.js';
+import { isScannableInboundType, scanInbound } from '../dlp/inbound.js';
 import type { InboundResult } from '../dlp/types.js';
 import { admit, type Admitted } from './admit.js';
 import { drainBody, hasBody, NO_BODY, pumpBody, type BudgetLease } from './body.js';
 import { decideAbsolute, LOCAL_HOST, parseAbsoluteHttp } from './decide.js';
+import { inboundAuditEntries, inboundBlocks, inboundDetail, inboundRuleIds, sseDenyEvent, StreamInspector, type InspectState } from './inbound-scan.js';
 import { filterRequestHeaders, filterResponseHeaders, injectionHeader } from './inject.js';
 import { localResponse } from './local.js';
 import { findingsForLog, headersForLog, type AuditRecord } from './log.js';
@@ -174,11 +174,14 @@ async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.Ser
     let settled = false;
     let bytesUp = body?.length ?? 0;
     let bytesDown = 0;
+    // Inbound verdict entries (rule ids, never text) for the audit record of this response.
+    let inboundAudit: Array<Record<string, unknown>> = [];
     const finish = (rec: Partial<AuditRecord> & { status: number; decision: AuditRecord['decision']; reason: string | null }) => {
       if (settled) return;
       settled = true;
       const findings = findingsForLog(prepared.findings, rec.decision).map(stripMasked);
       if (a.dnsAudit) findings.push(a.dnsAudit);
+      findings.push(...inboundAudit);
       ctx.writeAudit({ ...auditBase, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings, proposal: prepared.proposal, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started), ...rec });
       done();
     };
@@ -268,41 +271,88 @@ async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.Ser
       }
       const sse = typeof ct === 'string' && ct.toLowerCase().startsWith('text/event-stream');
       const encoding = upRes.headers['content-encoding'];
+      const identity = encoding === undefined || (typeof encoding === 'string' && ['', 'identity'].includes(encoding.trim().toLowerCase()));
       const chunks: Buffer[] = [];
       let buffered = 0;
       let streaming = false;
-      let stream: StreamInspector | null = null;
-      const startStreaming = () => {
-        streaming = true;
-        res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
-        stream = new StreamInspector(encoding, (r) => {
-          if (r.level === 'high') {
-            logger.emit(1, 'egress_block', { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, phrases: r.phrases });
-            killRes();
-            upRes.destroy();
-            finish({ status, decision: 'deny', reason: 'inbound_injection' });
-          }
+      const stream = new StreamInspector(encoding);
+      const logInbound = (event: 'egress_block' | 'egress_warn', r: InboundResult, note?: string) =>
+        logger.emit(1, event, { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, rules: inboundRuleIds(r), score: r.score ?? null, phrases: r.phrases, ...(note ? { note } : {}) });
+      // Nothing sent yet: the response is replaced by the refusal (docs/decisions/egress-inbound-block.md).
+      const replace = (code: 'inbound_injection' | 'unscannable_encoding', r: InboundResult | null) => {
+        if (settled) return;
+        if (r) logInbound('egress_block', r);
+        settled = true;
+        upRes.destroy();
+        respondDeny(ctx, res, code, {
+          ...denyCtx,
+          detail: r ? inboundDetail(r) : 'response Content-Encoding egress cannot decode',
+          auditFindings: r ? inboundAuditEntries(r, 'block') : [{ detector: 'naive_injection_detection', rule: 'unscannable_encoding', surface: 'response', action: 'block' }],
         });
-        for (const c of chunks) {
-          res.write(c);
-          stream.push(c);
-        }
-        chunks.length = 0;
-        inLease.release();
+        done();
       };
-      if (sse) startStreaming();
+      // Headers (and earlier chunks) already sent: the stream is cut; the agent's client sees an
+      // aborted response. An identity-encoded SSE stream gets a last event saying why.
+      const cut = (state: InspectState) => {
+        if (settled) return;
+        const r = stream.result;
+        const code = state === 'block' ? 'inbound_injection' : 'unscannable_encoding';
+        if (r && state === 'block') {
+          logInbound('egress_block', r, 'stream cut');
+          inboundAudit = inboundAuditEntries(r, 'block');
+        } else {
+          logger.emit(1, 'egress_block', { req: id, reason: code, method, host: target.host, path, route: route.label, note: 'stream cut: response not decodable' });
+          inboundAudit = [{ detector: 'naive_injection_detection', rule: 'unscannable_encoding', surface: 'response', action: 'block' }];
+        }
+        upRes.destroy();
+        if (r && state === 'block' && sse && identity) {
+          // Destroy only once the last event is flushed (bounded: a client not reading is cut anyway).
+          const timer = setTimeout(killRes, 1000);
+          res.write(sseDenyEvent(inboundDetail(r)), () => {
+            clearTimeout(timer);
+            killRes();
+          });
+        } else {
+          killRes();
+        }
+        finish({ status, decision: 'deny', reason: code });
+      };
+      // Forwards a chunk only once its text is scanned; the upstream waits meanwhile.
+      const pipeChunk = (c: Buffer) => {
+        upRes.pause();
+        void stream.push(c).then((state) => {
+          if (settled) return;
+          if (state !== 'ok') return cut(state);
+          if (!res.write(c)) res.once('drain', () => upRes.resume());
+          else upRes.resume();
+        });
+      };
+      // Past the buffer (or an SSE stream from its start): scan what is held first, then send the
+      // headers and relay chunk by chunk.
+      const startStreaming = async () => {
+        streaming = true;
+        upRes.pause();
+        const held = chunks.splice(0);
+        let state: InspectState = 'ok';
+        for (const c of held) if ((state = await stream.push(c)) !== 'ok') break;
+        if (settled) return;
+        if (state !== 'ok') return replace(state === 'block' ? 'inbound_injection' : 'unscannable_encoding', state === 'block' ? stream.result : null);
+        res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
+        let ok = true;
+        for (const c of held) ok = res.write(c);
+        inLease.release();
+        if (!ok) res.once('drain', () => upRes.resume());
+        else upRes.resume();
+      };
+      if (sse) void startStreaming();
       upRes.on('data', (c: Buffer) => {
         bytesDown += c.length;
-        if (streaming) {
-          stream!.push(c);
-          relayChunk(c);
-          return;
-        }
+        if (streaming) return pipeChunk(c);
         chunks.push(c);
         buffered += c.length;
         // Past 2 MiB, or when the bottle's buffer budget is spent, scan incrementally instead of
         // holding the response: bounded memory, never a queue.
-        if (buffered > INBOUND_BUFFER || !inLease.take(c.length)) startStreaming();
+        if (buffered > INBOUND_BUFFER || !inLease.take(c.length)) void startStreaming();
       });
       upRes.on('close', () => {
         if (!upRes.complete && !settled) {
@@ -312,32 +362,31 @@ async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.Ser
       });
       upRes.on('end', () => {
         if (streaming) {
-          stream!.end();
-          if (!settled) {
+          void stream.end().then((state) => {
+            if (settled) return;
+            if (state !== 'ok') return cut(state);
             res.end();
             finish({ status, decision: prepared.decision, reason: null });
-          }
+          });
           return;
         }
         const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
         chunks.length = 0;
         const dec = decodeBody(raw, typeof encoding === 'string' ? encoding : undefined);
-        const r: InboundResult = dec.ok ? scanInbound(decodeText(dec.bytes).text) : { level: 'none', phrases: [] };
-        if (r.level === 'high') {
-          logger.emit(1, 'egress_block', { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, phrases: r.phrases });
-          settled = true;
-          respondDeny(ctx, res, 'inbound_injection', denyCtx);
-          done();
-          return;
-        }
-        if (r.level === 'medium') {
+        // A body egress cannot decode is not delivered unscanned (fail closed).
+        if (!dec.ok) return replace('unscannable_encoding', null);
+        const r: InboundResult = scanInbound(decodeText(dec.bytes).text);
+        if (inboundBlocks(r)) return replace('inbound_injection', r);
+        const warn = r.level === 'medium';
+        if (warn) {
           respHeaders.push('x-bot-bottle-warn', 'inbound_injection');
-          logger.emit(1, 'egress_warn', { req: id, reason: 'inbound_injection', method, host: target.host, path, route: route.label, phrases: r.phrases });
+          logInbound('egress_warn', r);
+          inboundAudit = inboundAuditEntries(r, 'warn');
         }
-        if (logger.enabled(2) && dec.ok) logger.emit(2, 'egress_response_body', { req: id, body: decodeText(dec.bytes.subarray(0, 4096)).text });
+        if (logger.enabled(2)) logger.emit(2, 'egress_response_body', { req: id, body: decodeText(dec.bytes.subarray(0, 4096)).text });
         res.writeHead(status, respHeaders as unknown as http.OutgoingHttpHeaders);
         res.end(raw);
-        finish({ status, decision: r.level === 'medium' ? 'warn' : prepared.decision, reason: r.level === 'medium' ? 'inbound_injection' : null });
+        finish({ status, decision: warn ? 'warn' : prepared.decision, reason: warn ? 'inbound_injection' : null });
       });
     });
     const hooks = {
@@ -405,43 +454,5 @@ class TextWindowScanner {
     if (this.check(text)) return true;
     this.tail = text.slice(-4096);
     return false;
-  }
-}
-
-/** Incremental inbound scan of a streamed response, decompressing when needed. */
-class StreamInspector {
-  private readonly scan = new InboundStreamScanner();
-  private readonly decoder = new TextDecoder('utf-8');
-  private readonly z: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null;
-  private fired = false;
-
-  constructor(
-    encoding: string | string[] | undefined,
-    private readonly onResult: (r: InboundResult) => void,
-  ) {
-    const enc = (typeof encoding === 'string' ? encoding : '').trim().toLowerCase();
-    this.z = enc === 'gzip' || enc === 'x-gzip' ? zlib.createGunzip() : enc === 'deflate' ? zlib.createInflate() : enc === 'br' ? zlib.createBrotliDecompress() : null;
-    if (this.z) {
-      this.z.on('data', (c: Buffer) => this.text(this.decoder.decode(c, { stream: true })));
-      this.z.on('error', () => {});
-    }
-  }
-
-  push(chunk: Buffer): void {
-    if (this.z) this.z.write(chunk);
-    else this.text(this.decoder.decode(chunk, { stream: true }));
-  }
-
-  end(): void {
-    this.z?.end();
-  }
-
-  private text(s: string): void {
-    if (this.fired || !s) return;
-    const r = this.scan.push(s);
-    if (r.level === 'high') {
-      this.fired = true;
-      this.onResult(r);
-    }
   }
 }
