@@ -13,7 +13,7 @@ import { DnsExfilGuard } from './dns-exfil.js';
 import { formatHostPort } from './host.js';
 import { filterRequestHeaders } from './inject.js';
 import { absolutePortAllowed } from './normalize.js';
-import { outboundSurfaces } from './outbound-dlp.js';
+import { outboundSurfaces } from './surfaces.js';
 import type { RouteTable } from './route-table.js';
 import { checkAddresses } from './ssrf.js';
 

@@ -6,8 +6,9 @@
 import type http from 'node:http';
 import { decodeBody, decodeText, encodeText, requestSurfaces } from '../dlp/decode.js';
 import { redactSurface } from '../dlp/redact.js';
-import type { Finding, Surface } from '../dlp/types.js';
+import type { Finding } from '../dlp/types.js';
 import { hasBody, readBody, type BudgetLease } from './body.js';
+import { outboundSurfaces, withHeaderNames } from './surfaces.js';
 import { dlpVerdict, type Allow } from './decide.js';
 import type { DenyCode } from './deny.js';
 import { findingsForLog, type AuditRecord } from './log.js';
@@ -177,27 +178,3 @@ export async function outboundDlp(ctx: RelayContext, req: http.IncomingMessage, 
  * Header names are agent-chosen text too (`x-<token>: 1` carries a token in the name): they are
  * scanned as one surface. A finding there cannot be rewritten, so a redact route refuses it.
  */
-/**
- * The surfaces outbound DLP scans for one request: path, query, headers (Host excepted; the
- * credential is injected later, so never among them), header names, body. Shared with `--check`.
- */
-export function outboundSurfaces(host: string, url: string, headers: readonly string[], bodyText: string | undefined): Surface[] {
-  const q = url.indexOf('?');
-  const list: Array<[string, string]> = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    const n = headers[i]!.toLowerCase();
-    if (n !== 'host') list.push([n, headers[i + 1]!]);
-  }
-  const contentType = headerOf(headers, 'content-type');
-  return withHeaderNames(
-    requestSurfaces({ host, path: q < 0 ? url : url.slice(0, q), query: q < 0 ? '' : url.slice(q + 1), headers: list, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(contentType ? { contentType } : {}) }),
-    headers,
-  );
-}
-
-function withHeaderNames(surfaces: Surface[], headers: readonly string[]): Surface[] {
-  let names = '';
-  for (let i = 0; i < headers.length; i += 2) names += `${headers[i]!}\n`;
-  if (names) surfaces.push({ name: 'header-names', text: names });
-  return surfaces;
-}

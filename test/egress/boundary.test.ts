@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const PURE = ['routes-file.ts', 'routes-file-types.ts', 'route-table.ts', 'match.ts', 'decide.ts', 'inject.ts', 'ssrf.ts', 'ip.ts', 'host.ts', 'doh.ts', 'deny.ts', 'local.ts', 'check.ts', 'normalize.ts', 'dns-exfil.ts'];
+const PURE = ['routes-file.ts', 'routes-file-types.ts', 'route-table.ts', 'match.ts', 'decide.ts', 'inject.ts', 'ssrf.ts', 'ip.ts', 'host.ts', 'doh.ts', 'deny.ts', 'local.ts', 'check.ts', 'normalize.ts', 'dns-exfil.ts', 'surfaces.ts', 'admit.ts'];
 const FORBIDDEN = /^(node:)?(net|fs|fs\/promises|child_process|dgram|http|https|tls|dns)$/;
 
 function imports(file: string): string[] {
