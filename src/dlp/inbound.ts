@@ -13,8 +13,18 @@ import { escapeViews, fold, type View, type ViewLimits } from './views.js';
  * category's strongest. `high` (block) at score ≥ 1: one unambiguous instruction aimed at the
  * agent is enough; quoting in docs and security articles stays below. `medium` (warn): any hit.
  *
+ * Recall (docs/decisions/egress-inbound-block.md: responses below block are delivered, so recall
+ * belongs here): the text is folded first (zero-width/bidi/soft-hyphen characters removed,
+ * fullwidth and math letters to ASCII; a phrase split by an invisible character counts as
+ * hidden); a fake role tag ([SYSTEM], <system-reminder>, <|im_start|>system) followed by an
+ * instruction to the agent blocks; jailbreak personas, "your actual task is", notes labelled for
+ * AI agents, claimed permissions, credential-file uploads, "decode and run", and an action hidden
+ * from the user are rules of their own; and two signals of different categories in one message,
+ * one of them aimed at the agent, count in full (pairScore), so two medium signals block.
+ *
  * LIMITATION: phrase heuristics, not a classifier — paraphrases get through, and an attacker who
  * wraps the payload in "for example" prose buys a discount; hidden/encoded payloads get none.
+ * Homoglyphs (Cyrillic letters) are not folded.
  */
 interface PhraseRule {
   readonly id: string;
@@ -26,19 +36,49 @@ interface PhraseRule {
    */
   readonly keys: readonly (readonly string[])[];
   readonly re: RegExp;
+  /**
+   * A fake role/system tag followed (within `within` characters) by an instruction to the agent
+   * becomes one more hit, `${id}_instruction`, of `weight` (docs/decisions/egress-inbound-block.md: recall belongs in the DLP).
+   */
+  readonly follow?: { readonly re: RegExp; readonly within: number; readonly weight: number };
 }
 
 const W = String.raw`[\w'’-]+\s+`;
-const rule = (id: string, category: InboundHit['category'], weight: number, keys: readonly string[] | readonly (readonly string[])[], source: string): PhraseRule => ({
+const rule = (
+  id: string,
+  category: InboundHit['category'],
+  weight: number,
+  keys: readonly string[] | readonly (readonly string[])[],
+  source: string,
+  follow?: PhraseRule['follow'],
+): PhraseRule => ({
   id,
   category,
   weight,
   keys: keys.length > 0 && typeof keys[0] === 'string' ? [keys as readonly string[]] : (keys as readonly (readonly string[])[]),
   // No 'u' flag: it makes irregexp ~10x slower here and every pattern is BMP-only.
   re: new RegExp(source, 'gi'),
+  ...(follow ? { follow } : {}),
 });
 
 const AGENT = String.raw`(?:ai|a\.i\.|llm|language\s+model|assistant|agent|chatbot|bot|gpt|chatgpt|claude|copilot|gemini|model|coding\s+agent)`;
+/** Actions an injected instruction asks of the agent (state-changing or disclosing ones). */
+const ACT = String.raw`(?:send|upload|post|push|run|execute|ignore|reveal|print|output|delete|remove|disable|exfiltrate|forward|e-?mail|install|add|commit|merge|skip|approve|curl|fetch|copy|write|modify|grant|open)`;
+/**
+ * An instruction aimed at the agent, looked for right after a fake role tag: "you must …", "the
+ * assistant must run …", "authorized you to …", an override verb, "Execute:", "do it now", "new
+ * policy", "before continuing". A chat-template example ("You are a helpful assistant") has none.
+ */
+const IMPERATIVE = new RegExp(
+  String.raw`\byou\s+(?:must|should|shall|need\s+to|have\s+to|will\s+now|are\s+(?:now\s+)?(?:required|instructed|expected|authori[sz]ed|allowed|permitted|cleared)\s+to|have\s+(?:already\s+)?been\s+(?:authori[sz]ed|instructed|permitted|allowed|cleared)\s+to)\b` +
+    String.raw`|\b${AGENT}s?\s+(?:must|should|shall|needs?\s+to|has\s+to|is\s+(?:now\s+)?(?:required|instructed|expected|authori[sz]ed|allowed|permitted)\s+to)\s+(?:now\s+|immediately\s+|first\s+|also\s+)?${ACT}\b` +
+    String.raw`|\b(?:authori[sz]ed|permitted|allowed|instructed|ordered|cleared)\s+you\s+to\b|\b(?:ignore|disregard|forget)\s+(?:all|any|the|your|previous|prior)\b` +
+    String.raw`|\b(?:execute|run)\s*:|\bdo\s+(?:it|this|so)\s+(?:now|immediately|right\s+away)\b|\bbefore\s+(?:continuing|responding|answering|replying|proceeding)\b|\bnew\s+(?:policy|instructions?|rules?|task|directive)\b`,
+  'i',
+);
+const FOLLOW = { re: IMPERATIVE, within: 300, weight: 1 } as const;
+/** Credential files under a home directory. */
+const SECRET_FILE = String.raw`(?:~|\$HOME|\$\{HOME\}|/root|/home/[\w.-]+)/\.(?:ssh|aws|config/gcloud|docker|kube|netrc|npmrc|pypirc|git-credentials|gnupg)\b`;
 
 export const INBOUND_RULES: readonly PhraseRule[] = [
   // Overrides: one is an unambiguous instruction to the agent (weight 1 = block on its own).
@@ -56,16 +96,62 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
   rule('new_instructions', 'override', 0.6, [['instruction'], ['new', 'updated', 'revised', 'real', 'actual', 'true', 'secret', 'hidden']], String.raw`\b(?:new|updated|revised|real|actual|true|secret|hidden)\s+instructions?\s*(?::|are\s*:|follow\b)`),
   rule('you_are_now', 'override', 0.35, [['now'], ['you']], String.raw`\byou\s+are\s+now\b`),
   rule('from_now_on', 'override', 0.3, ['now on'], String.raw`\bfrom\s+now\s+on\b[^.\n]{0,40}\byou\b`),
-  rule('mode_switch', 'override', 0.5, ['mode enabled', 'mode activated', 'mode on'], String.raw`\b(?:developer|god|jailbreak|dan|unrestricted|debug)\s+mode\s+(?:enabled|activated|on)\b`),
-  // Authority framing: a fake system/admin voice.
+  rule(
+    'mode_switch',
+    'override',
+    0.5,
+    ['mode'],
+    String.raw`\b(?:developer|god|jailbreak|dan|unrestricted|unfiltered|debug)\s+mode\s+(?:enabled|activated|on)\b|\b(?:enter|enable|activate|switch\s+to)\s+(?:developer|god|jailbreak|dan|unrestricted|unfiltered)\s+mode\b|\byou\s+are\s+(?:now\s+)?(?:in|running\s+in)\s+(?:developer|god|jailbreak|dan|unrestricted|unfiltered|maintenance)\s+mode\b`,
+  ),
+  // A jailbreak persona assigned to the agent ("You are now DAN", "act as an AI without
+  // restrictions"). Prose describing DAN prompts ("tell a model that it is now …") does not say
+  // "you are"; quoting it in an article is discounted like any quotation.
+  rule(
+    'jailbreak_persona',
+    'override',
+    0.7,
+    [
+      ['you are', 'act as', 'pretend'],
+      ['dan', 'restriction', 'unrestricted', 'unfiltered', 'uncensored', 'jailbroken', 'without any', 'with no', 'anything now'],
+    ],
+    String.raw`\b(?:you\s+are\s+(?:now\s+)?|act\s+as\s+|pretend\s+(?:to\s+be|you\s+are)\s+)(?:dan\b|do\s+anything\s+now\b|an?\s+(?:${W}){0,2}?(?:unrestricted|unfiltered|uncensored|jailbroken)\b|an?\s+(?:${W}){0,2}?${AGENT}\s+(?:with\s+no|without(?:\s+any)?)\s+(?:restrictions|rules|limits|limitations|filters|guidelines)\b)`,
+  ),
+  // "your actual task is …": redefines what the agent was asked to do.
+  rule(
+    'task_redefinition',
+    'override',
+    0.6,
+    [['your'], ['task', 'goal', 'job', 'mission', 'objective', 'purpose']],
+    String.raw`\byour\s+(?:actual|real|true|new|only|primary|updated)\s+(?:task|goal|job|mission|objective|purpose)\s+(?:now\s+)?(?:is|are)\b`,
+  ),
+  // Authority framing: a fake system/admin voice. A bare "System:" label is common in docs
+  // ("System: Linux"), a bracketed or tagged role is not.
   rule(
     'system_tag',
     'authority',
     0.3,
-    ['system:', 'system :', 'system message', 'system note', 'system override', '[system', '<system', '< system', 'admin:', 'admin :', 'administrator:', 'administrator :', 'admin message', 'admin note', '[admin', '<admin', '[developer', '[root'],
-    String.raw`(?:^|[\n"'>])[ \t>*#]*(?:\[\s*(?:system|admin|administrator|developer|root)\s*\]|<\s*(?:system|admin)\s*>|(?:system|admin|administrator)\s*(?:message|note|override)?\s*:)`,
+    ['system:', 'system :', 'system message', 'system note', 'system override', 'admin:', 'admin :', 'administrator:', 'administrator :', 'admin message', 'admin note'],
+    String.raw`(?:^|[\n"'>])[ \t>*#]*(?:system|admin|administrator)\s*(?:message|note|override)?\s*:`,
   ),
-  rule('chat_template', 'authority', 0.8, ['<|', '[inst]', '<<sys>>'], String.raw`<\|im_start\|>\s*system|<\|system\|>|<\|start_header_id\|>\s*system|\[INST\]|<<SYS>>`),
+  // A fake role tag: [SYSTEM], <system>, <system-reminder>, [ADMIN NOTE]; followed by an
+  // instruction to the agent it is an injection on its own (FOLLOW).
+  rule(
+    'role_tag',
+    'authority',
+    0.5,
+    ['[system', '[ system', '<system', '< system', '[admin', '<admin', '[developer', '<developer', '[root', '[operator', '<operator', '[sys]'],
+    String.raw`\[\s*(?:system|sys|admin|administrator|developer|root|operator)(?:[\s_-]*(?:message|note|prompt|override|reminder|instructions?|notice|update))?\s*\]|<\s*(?:system|admin|administrator|developer|operator)(?:[\s_-]*(?:message|note|prompt|override|reminder|instructions?|notice|update))?(?:\s+[\w-]+=(?:"[^"<>]{0,40}"|'[^'<>]{0,40}'|[\w-]{1,40}))*\s*>`,
+    FOLLOW,
+  ),
+  rule('chat_template', 'authority', 0.8, ['<|', '[inst]', '<<sys>>'], String.raw`<\|im_start\|>\s*system|<\|system\|>|<\|start_header_id\|>\s*system|\[INST\]|<<SYS>>`, FOLLOW),
+  // A claimed grant of permission: "the user has already authorized you to push".
+  rule(
+    'claimed_authorization',
+    'authority',
+    0.5,
+    [['authori', 'approved', 'permitted', 'allowed', 'granted', 'cleared'], ['you', 'assistant', 'agent']],
+    String.raw`\b(?:has|have)\s+(?:already\s+)?(?:authori[sz]ed|approved|permitted|allowed|granted|cleared)\s+(?:you|the\s+(?:assistant|agent|ai|model))\s+to\b|\byou\s+(?:are|have\s+been)\s+(?:now\s+|already\s+)?(?:authori[sz]ed|permitted|allowed|cleared)\s+to\s+(?:now\s+)?${ACT}\b`,
+  ),
   rule('as_your_authority', 'authority', 0.7, ['as your'], String.raw`\bas\s+your\s+(?:administrator|admin|developer|creator|owner|operator|supervisor|manager|system|principal|maintainer)\b`),
   rule(
     'message_from_authority',
@@ -87,6 +173,15 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
       ['ai', 'llm', 'model', 'assistant', 'agent', 'bot', 'gpt', 'claude', 'copilot', 'gemini'],
     ],
     String.raw`\b(?:if\s+you\s+are\s+an?|note\s+to(?:\s+the)?|attention|dear)\s+${AGENT}s?\b`,
+  ),
+  // "Instructions for the coding agent:", "a message to AI assistants", "<!-- AI agent: …",
+  // "LLMs: …" — a note labelled for the agent rather than the human reader.
+  rule(
+    'agent_note',
+    'addressing',
+    0.5,
+    [['ai', 'llm', 'model', 'assistant', 'agent', 'bot', 'gpt', 'claude', 'copilot', 'gemini']],
+    String.raw`\b(?:instructions?|notes?|message|directions?|directives?|reminder|notice)\s+(?:for|to)\s+(?:the\s+|any\s+|all\s+)?(?:ai\s+|llm\s+|automated\s+)?${AGENT}s?\b|(?:^|[\n>(*]|<!--|/\*|//|#)[ \t*_]*(?:to\s+)?(?:all\s+|any\s+)?(?:ai|llm|coding|autonomous)\s+(?:agents?|assistants?|models?|bots?)[ \t*_]*[:,]|(?:^|[\n>(*]|<!--|/\*|//|#)[ \t*_]*(?:llms?|ai\s+agents?)[ \t*_]*:`,
   ),
   rule(
     'addresses_agent_reading',
@@ -116,6 +211,30 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
     ],
     String.raw`\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention|reveal|show|alert|notify|let)\s+(?:(?:this|it|anything)\s+(?:to\s+)?)?(?:the\s+)?(?:user|human|operator)\b|\bwithout\s+(?:telling|informing|asking|notifying|alerting)\s+(?:the\s+)?(?:user|human|operator)\b`,
   ),
+  // An action and, in the same sentence, an order to hide it from the user: "execute `…` and do
+  // not mention this to the user". Unambiguous on its own (weight 1); quoted or explained in an
+  // article it is discounted like any other phrase.
+  rule(
+    'covert_instruction',
+    'concealment',
+    1,
+    [
+      ['user', 'human', 'operator', 'anyone'],
+      ['do not', "don't", 'dont', 'never', 'not ', 'without'],
+    ],
+    String.raw`\b${ACT}\b(?:[^.!?\n]|[.!?](?=\S)){0,200}?\b(?:(?:and|but|then)\s+(?:do\s+not|don'?t|never|not)\s+(?:tell|inform|mention|report|reveal|show|alert|notify|disclose)(?:\s+(?:it|this|that|anything))?|without\s+(?:telling|informing|notifying|alerting|asking))(?:\s+(?:about\s+)?(?:it|this|that))?\s+(?:to\s+)?(?:the\s+|your\s+)?(?:user|human|operator|anyone)\b`,
+  ),
+  // Hiding the action without naming the user ("… and not mention it"), or skipping confirmation.
+  rule(
+    'conceal_action',
+    'concealment',
+    0.5,
+    [
+      ['mention', 'report', 'disclose', 'secret', 'asking', 'confirmation', 'approval', 'review'],
+      ['not', "n't", 'without', 'keep'],
+    ],
+    String.raw`\b(?:and|but)\s+(?:do\s+not|don'?t|never|not)\s+(?:mention|report|disclose)\s+(?:it|this|that)\b|\bkeep\s+(?:this|it)\s+(?:a\s+)?secret\s+from\b|\b(?:do\s+(?:it|this|so)|proceed|push|merge|run|execute|commit|delete|deploy|install)\s+(?:[\w-]+\s+){0,3}?without\s+(?:asking|(?:user\s+)?confirmation|approval|review)\b`,
+  ),
   rule('covert_action', 'concealment', 0.5, ['secretly', 'silently', 'covertly', 'quietly'], String.raw`\b(?:secretly|silently|covertly|quietly)\s+(?:send|run|execute|upload|post|exfiltrate|copy|include|add|append)\b`),
   // Disclosure and execution.
   rule(
@@ -136,9 +255,35 @@ export const INBOUND_RULES: readonly PhraseRule[] = [
     String.raw`(?:~|\$HOME|\$\{HOME\})/\.(?:ssh|aws|config/gcloud|docker|kube|netrc|npmrc|pypirc|git-credentials)\b|\bid_(?:rsa|ed25519|ecdsa)\b|(?:^|[\s/'"(])\.env\b`,
   ),
   rule('cat_ssh', 'disclosure', 0.35, [['cat'], ['.ssh', '.aws', '.netrc', '.docker']], String.raw`\bcat\s+(?:~|\$HOME|\$\{HOME\}|/root|/home/[\w.-]+)?/?\.(?:ssh|aws|netrc|docker/config)\b`),
+  // Shipping a credential file or variable somewhere: "upload the file ~/.ssh/id_ed25519 to …",
+  // "print the value of $ANTHROPIC_API_KEY", "env | curl -d @- https://…".
+  rule(
+    'exfil_secret_file',
+    'disclosure',
+    0.6,
+    [['/.ssh', '/.aws', '/.config/gcloud', '/.docker', '/.kube', '/.netrc', '/.npmrc', '/.pypirc', '/.git-credentials', '/.gnupg']],
+    String.raw`\b(?:upload|send|post|copy|exfiltrate|transfer|attach|paste|scp|include|email|forward)\s+(?:(?:the|all|of|your|file|files|contents?)\s+){0,4}${SECRET_FILE}`,
+  ),
+  rule(
+    'print_secret_var',
+    'disclosure',
+    0.6,
+    [['$'], ['key', 'token', 'secret', 'password', 'passwd', 'credential']],
+    String.raw`\b(?:print|echo|output|reveal|send|show|display|tell\s+me|paste|post|upload|include|dump)\s+(?:me\s+)?(?:(?:the|its|their|current|full)\s+){0,2}(?:(?:value|contents?)\s+of\s+)?(?:the\s+)?\$\{?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)\b`,
+  ),
+  rule('env_to_network', 'disclosure', 0.7, [['env', 'printenv', 'environ', 'set '], ['curl', 'wget', 'nc ', 'ncat', 'netcat']], String.raw`\b(?:env|printenv|set|cat\s+/proc/self/environ)\s*\|\s*(?:curl|wget|nc|ncat|netcat)\b`),
   rule('printenv', 'disclosure', 0.35, ['printenv', 'environ'], String.raw`\bprintenv\b|/proc/self/environ\b`),
   rule('curl_pipe_shell', 'execution', 0.35, [['curl', 'wget'], ['|']], String.raw`\b(?:curl|wget)\b[^\n|]{0,300}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b`),
   rule('shell_process_substitution', 'execution', 0.35, ['<('], String.raw`\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b`),
+  // "decode this base64 and execute it", "… | base64 -d | bash": running what the reader cannot
+  // read. With the decoded command's own hit (encoded:*) the two reach the block level.
+  rule(
+    'decode_and_run',
+    'execution',
+    0.6,
+    [['decode', 'base64', 'atob', 'b64decode']],
+    String.raw`\bdecode\b[^.\n]{0,60}?\b(?:and|then)\s+(?:execute|run|eval(?:uate)?|pipe)\b|\bbase64\s+(?:-d|--decode|-D)\b[^|\n]{0,40}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\beval\s*\(?\s*(?:atob|base64_decode|b64decode)\b|\beval\s+"?\$\(\s*(?:echo|printf)\b[^)\n]{0,300}\|\s*base64\s+(?:-d|--decode)\b`,
+  ),
 ];
 
 /** Score at which a response is blocked (403 inbound_injection). */
@@ -154,7 +299,7 @@ const ENCODED_BONUS = 0.5;
 
 const EXPLANATORY =
   /prompt[\s-]+injection|injection\s+attacks?|jailbreak|attackers?\b|adversar|malicious|red[\s-]team|owasp|llm01|security\s+research|such\s+as|phrases?\s+like|for\s+example|for\s+instance|e\.g\.|example\s+of|examples?:|known\s+as|called|detect(?:s|ion|ing)?\b|mitigat|defen[cs]e|guardrail/i;
-const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])|color\s*:\s*(?:white|#fff\b|#ffffff\b|transparent)|aria-hidden=["']?true|\shidden[\s>]/gi;
+const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])|color\s*:\s*(?:white|#fff\b|#ffffff\b|transparent)|aria-hidden=["']?true|<[a-z][\w-]*(?:\s[^<>]{0,200})?\shidden(?=[\s>/=])/gi;
 
 const MAX_PHRASE = 80;
 /** Hits kept per rule and text (bounded work on a page repeating a phrase 100 000 times). */
@@ -263,11 +408,14 @@ function explained(text: string, s: number, e: number): boolean {
   return EXPLANATORY.test(text.slice(Math.max(0, s - 300), Math.min(text.length, e + 300)));
 }
 
-function weigh(r: PhraseRule, text: string, s: number, e: number, fences: Fences): number {
+function weigh(weight: number, text: string, s: number, e: number, fences: Fences, obfuscated = false): number {
+  // Invisible characters inside the matched words: written to evade a reader or a filter, never
+  // a quotation (docs/decisions/egress-inbound-block.md: recall belongs in the DLP).
+  if (obfuscated) return weight * HIDDEN;
   const code = inCode(text, s, fences);
   // Markup shown inside a code block (an article quoting a hidden paragraph) is not hidden.
-  if (!code && hidden(text, s)) return r.weight * HIDDEN;
-  let w = r.weight;
+  if (!code && hidden(text, s)) return weight * HIDDEN;
+  let w = weight;
   if (quoted(text, s, e)) w *= QUOTED;
   if (code) w *= IN_CODE;
   if (NEGATED.test(text.slice(Math.max(0, s - 24), s))) w *= NEGATION;
@@ -294,7 +442,8 @@ function keysPresent(r: PhraseRule, present: Uint8Array): boolean {
   return true;
 }
 
-function phraseHits(text: string, lower: string, base: number, fences: Fences): RawHit[] {
+function phraseHits(f: Folded, lower: string, base: number, fences: Fences): RawHit[] {
+  const { text } = f;
   const hits: RawHit[] = [];
   const present = presentKeys(lower);
   for (const r of INBOUND_RULES) {
@@ -303,12 +452,122 @@ function phraseHits(text: string, lower: string, base: number, fences: Fences): 
     // ≤ MAX_HITS per rule: the score keeps the strongest per category, more only cost time.
     let count = 0;
     for (let m = r.re.exec(text); m && count < MAX_HITS; m = r.re.exec(text)) {
-      hits.push({ category: r.category, id: r.id, phrase: normalise(m[0]), index: base + m.index, weight: weigh(r, text, m.index, m.index + m[0].length, fences) });
+      const s = m.index;
+      const e = s + m[0].length;
+      const obf = obfuscated(f, s, e);
+      hits.push({ category: r.category, id: r.id, phrase: normalise(m[0]), index: base + origin(f, s), weight: weigh(r.weight, text, s, e, fences, obf) });
+      if (r.follow) {
+        // The instruction after a role tag: bounded look-ahead, not a regex spanning the text.
+        const after = text.slice(e, e + r.follow.within);
+        const im = r.follow.re.exec(after);
+        if (im) {
+          hits.push({
+            category: r.category,
+            id: `${r.id}_instruction`,
+            phrase: normalise(`${m[0]} … ${im[0]}`),
+            index: base + origin(f, s),
+            weight: weigh(r.follow.weight, text, s, e, fences, obf),
+          });
+        }
+      }
       count++;
       if (m[0].length === 0) r.re.lastIndex++;
     }
   }
   return hits;
+}
+
+/**
+ * The text rules see: zero-width, bidi-control, soft-hyphen and variation-selector characters
+ * removed, fullwidth letters/digits and mathematical alphanumerics folded to ASCII, so
+ * "I\u200bgnore all pre\u200bvious instruc\u200btions" reads as the override it is
+ * (docs/decisions/egress-inbound-block.md: recall belongs in the DLP). Unicode tag characters are
+ * left alone: encodedHits
+ * decodes them as hidden text. `map[i]` is the original index of folded index i (null: unchanged);
+ * `removed` marks folded positions that had an invisible character removed right before them.
+ */
+interface Folded {
+  readonly text: string;
+  readonly map: Int32Array | null;
+  readonly removed: Uint8Array | null;
+}
+
+/** Per UTF-16 unit: 1 invisible (removed), 2 fullwidth letter/digit, 3 high surrogate of math alphanumerics. */
+const FOLD_CLASS = (() => {
+  const t = new Uint8Array(65536);
+  for (const c of [0xad, 0x34f, 0x61c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x3164, 0xfeff, 0xffa0]) t[c] = 1;
+  const range = (a: number, b: number, v: number): void => {
+    for (let c = a; c <= b; c++) t[c] = v;
+  };
+  range(0x180b, 0x180f, 1);
+  range(0x200b, 0x200f, 1);
+  range(0x202a, 0x202e, 1);
+  range(0x2060, 0x206f, 1);
+  range(0xfe00, 0xfe0f, 1);
+  range(0xff10, 0xff19, 2);
+  range(0xff21, 0xff3a, 2);
+  range(0xff41, 0xff5a, 2);
+  t[0xd835] = 3;
+  return t;
+})();
+
+function foldText(text: string): Folded {
+  let any = false;
+  for (let i = 0; i < text.length && !any; i++) any = FOLD_CLASS[text.charCodeAt(i)] !== 0;
+  if (!any) return { text, map: null, removed: null };
+  const parts: string[] = [];
+  const map = new Int32Array(text.length + 1);
+  const removed = new Uint8Array(text.length + 1);
+  let n = 0;
+  let gap = 0;
+  let run = 0; // start of the pending unchanged run
+  for (let i = 0; i < text.length; i++) {
+    const cls = FOLD_CLASS[text.charCodeAt(i)]!;
+    let rep: string | null = null;
+    let width = 1;
+    if (cls === 2) rep = String.fromCharCode(text.charCodeAt(i) - 0xfee0);
+    else if (cls === 3 && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff) {
+      rep = text.slice(i, i + 2).normalize('NFKC');
+      width = 2;
+    }
+    if (cls === 0 || (cls === 3 && rep === null)) {
+      map[n] = i;
+      removed[n] = gap;
+      n++;
+      gap = 0;
+      continue;
+    }
+    if (run < i) parts.push(text.slice(run, i));
+    if (cls === 1) gap = 1;
+    else if (rep !== null) {
+      parts.push(rep);
+      for (let k = 0; k < rep.length; k++) {
+        map[n] = i;
+        removed[n] = k === 0 ? gap : 0;
+        n++;
+      }
+      gap = 0;
+    }
+    i += width - 1;
+    run = i + 1;
+  }
+  if (run < text.length) parts.push(text.slice(run));
+  map[n] = text.length;
+  return { text: parts.join(''), map, removed };
+}
+
+/** Original index of folded index i. */
+function origin(f: Folded, i: number): number {
+  return f.map ? f.map[Math.min(i, f.text.length)]! : i;
+}
+
+/** An invisible character was removed between two letters inside [s, e): a word was split on purpose. */
+function obfuscated(f: Folded, s: number, e: number): boolean {
+  if (!f.removed) return false;
+  for (let i = s + 1; i < e; i++) {
+    if (f.removed[i] === 1 && /\w/.test(f.text[i - 1]!) && /\w/.test(f.text[i]!)) return true;
+  }
+  return false;
 }
 
 const B64_CHAR = new Uint8Array(128);
@@ -321,7 +580,8 @@ for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * block around the encoded run still discounts it, hidden tag characters never are. Bounded: at
  * most 1 MiB of decoded text per call.
  */
-function encodedHits(text: string, base: number, fences: Fences): RawHit[] {
+function encodedHits(f: Folded, base: number, fences: Fences): RawHit[] {
+  const { text } = f;
   const hits: RawHit[] = [];
   const lim: ViewLimits = { budget: 1 << 20, overflow: [] };
   const n = text.length;
@@ -343,45 +603,55 @@ function encodedHits(text: string, base: number, fences: Fences): RawHit[] {
       for (let k = 0; k < b.length; k++) if ((b[k]! >= 32 && b[k]! < 127) || b[k] === 10 || b[k] === 9) printable++;
       if (b.length >= 16 && printable >= b.length * 0.9) {
         lim.budget -= b.length;
-        decodedHits(hits, text, b.toString('latin1'), base, i, j, fences, true);
+        decodedHits(hits, f, b.toString('latin1'), base, i, j, fences, true);
       }
     }
     i = j;
   }
   const views: View[] = [];
   escapeViews(text, lim, views);
-  for (const v of views) decodedHits(hits, text, v.text, base, v.start, v.end, fences, true);
+  for (const v of views) decodedHits(hits, f, v.text, base, v.start, v.end, fences, true);
   if (text.includes('\udb40')) {
     // Unicode tag characters (invisible "ASCII smuggling"): hidden, so no discount.
-    for (const m of text.matchAll(/(?:\udb40[\udc00-\udc7f])+/g)) decodedHits(hits, text, fold(m[0]), base, m.index, m.index + m[0].length, fences, false);
+    for (const m of text.matchAll(/(?:\udb40[\udc00-\udc7f])+/g)) decodedHits(hits, f, fold(m[0]), base, m.index, m.index + m[0].length, fences, false);
   }
   return hits;
 }
 
-function decodedHits(hits: RawHit[], text: string, decoded: string, base: number, s: number, e: number, fences: Fences, discount: boolean): void {
+function decodedHits(hits: RawHit[], f: Folded, decoded: string, base: number, s: number, e: number, fences: Fences, discount: boolean): void {
+  const { text } = f;
   const present = presentKeys(decoded.toLowerCase());
-  let factor = 1;
-  if (discount) {
-    if (inCode(text, s, fences)) factor *= IN_CODE;
-    if (explained(text, s, e)) factor *= EXPLAINED;
-  }
+  // Computed on the first decoded hit only (most base64 runs decode to nothing of interest).
+  let factor = -1;
+  const context = (): number => {
+    if (!discount) return 1;
+    const code = inCode(text, s, fences);
+    // An encoded command inside an HTML comment or invisible element: hidden twice over.
+    if (!code && hidden(text, s)) return HIDDEN;
+    let x = 1;
+    if (code) x *= IN_CODE;
+    if (explained(text, s, e)) x *= EXPLAINED;
+    return x;
+  };
   for (const r of INBOUND_RULES) {
     if (!keysPresent(r, present)) continue;
     r.re.lastIndex = 0;
     let count = 0;
     for (let m = r.re.exec(decoded); m && count < MAX_HITS; m = r.re.exec(decoded)) {
-      hits.push({ category: 'encoded', id: `encoded:${r.id}`, phrase: normalise(m[0]), index: base + s, weight: (r.weight + ENCODED_BONUS) * factor });
+      if (factor < 0) factor = context();
+      hits.push({ category: 'encoded', id: `encoded:${r.id}`, phrase: normalise(m[0]), index: base + origin(f, s), weight: (r.weight + ENCODED_BONUS) * factor });
       count++;
       if (m[0].length === 0) r.re.lastIndex++;
     }
   }
 }
 
-function findHits(text: string, base = 0, fenceParity = 0): RawHit[] {
-  const lower = text.toLowerCase();
-  const fences = new Fences(text, fenceParity);
-  const hits = phraseHits(text, lower, base, fences);
-  for (const h of encodedHits(text, base, fences)) hits.push(h);
+function findHits(raw: string, base = 0, fenceParity = 0): RawHit[] {
+  const f = foldText(raw);
+  const lower = f.text.toLowerCase();
+  const fences = new Fences(f.text, fenceParity);
+  const hits = phraseHits(f, lower, base, fences);
+  for (const h of encodedHits(f, base, fences)) hits.push(h);
   return hits.sort((a, b) => a.index - b.index);
 }
 
@@ -397,7 +667,35 @@ function score(hits: readonly RawHit[]): number {
   const sorted = [...best.values()].sort((a, b) => b - a);
   let total = sorted[0] ?? 0;
   for (let i = 1; i < sorted.length; i++) total += sorted[i]! / 2;
-  return Math.round(total * 100) / 100;
+  return Math.round(Math.max(total, pairScore(hits)) * 100) / 100;
+}
+
+/** Categories that say who the text is talking to (the agent) or tell it to hide something. */
+const AIMED = new Set<InboundHit['category']>(['override', 'authority', 'addressing', 'concealment']);
+/** Two hits this close (characters) are one message. */
+const PAIR_WINDOW = 600;
+/** Hits compared with each hit (bounded work on a page dense with hits). */
+const PAIR_SCAN = 64;
+
+/**
+ * Two signals of different categories in one message, at least one of them aimed at the agent
+ * (a note to AI agents + a credential upload; a role tag + a claimed permission; concealment + a
+ * command) count in full: two medium (≈ 0.5) signals reach the block level, while weak or
+ * discounted ones (install docs: "System: Linux", `curl … | sh` in a code block, "you are now
+ * ready") stay below it (docs/decisions/egress-inbound-block.md: recall belongs in the DLP). Hits are sorted by index.
+ */
+function pairScore(hits: readonly RawHit[]): number {
+  let top = 0;
+  for (let i = 0; i < hits.length; i++) {
+    const a = hits[i]!;
+    for (let j = i + 1; j < hits.length && j - i <= PAIR_SCAN; j++) {
+      const b = hits[j]!;
+      if (b.index - a.index > PAIR_WINDOW) break;
+      if (a.category === b.category || (!AIMED.has(a.category) && !AIMED.has(b.category))) continue;
+      top = Math.max(top, a.weight + b.weight);
+    }
+  }
+  return top;
 }
 
 function result(hits: readonly RawHit[]): InboundResult {
