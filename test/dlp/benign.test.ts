@@ -20,7 +20,7 @@ const show = (f: readonly Finding[]): string => f.map((x) => `${x.detector}/${x.
 describe('benign fixtures: zero blocking findings', () => {
   const files = readdirSync(DIR).sort();
   it('the fixture set covers the classes of the brief', () => {
-    for (const f of ['npm-registry.json', 'pypi-registry.json', 'llm-anthropic-request.json', 'llm-openai-request.json', 'image-base64.json', 'hashes-and-ids.txt', 'minified-js.txt', 'lockfiles.txt', 'public-certificates.pem', 'security-prose.md']) {
+    for (const f of ['npm-registry.json', 'pypi-registry.json', 'llm-anthropic-request.json', 'llm-openai-request.json', 'image-base64.json', 'hashes-and-ids.txt', 'minified-js.txt', 'lockfiles.txt', 'public-certificates.txt', 'security-prose.md']) {
       expect(files).toContain(f);
     }
   });
