@@ -215,3 +215,43 @@ export function matchUrlCredentials(text: string, start: number, end: number): {
   const shaped = pw.length >= 8 ? secretShaped(pw, true) : pw.length >= 6 && classes(pw) >= 3 && !PLACEHOLDER.test(pw);
   return shaped ? { start: colon + 1, end: i } : null;
 }
+
+/**
+ * Request header names that carry a credential by convention (`x-api-key`, `api-key`,
+ * `x-auth-token`, `x-access-token`, `private-token`, `ocp-apim-subscription-key`…): the name ends
+ * with one of these after an optional `x-`/vendor prefix. CSRF/idempotency/paging tokens are not
+ * credentials.
+ */
+const CREDENTIAL_HEADER = /(?:^|[-_])(?:api[-_]?key|apikey|auth[-_]?token|access[-_]?token|auth[-_]?key|secret[-_]?key|secret|private[-_]?token|session[-_]?token|security[-_]?token|subscription[-_]?key|functions[-_]?key|token|password|passwd)$/;
+const CREDENTIAL_HEADER_DENY = /(?:csrf|xsrf|idempotency|request|continuation|page|next|cursor|sync|push|device|verification|cache|lock|state|nonce|trace|upload|resume|turnstile|captcha|recaptcha)[-_]?(?:token|key)$/;
+/** Registered HTTP authentication schemes (IANA) and common ones: their credentials are the routes' business. */
+const AUTH_SCHEMES = /^(?:basic|bearer|digest|hoba|mutual|negotiate|ntlm|oauth|scram-sha-1|scram-sha-256|vapid|aws4-hmac-sha256|dpop|gnap|privatetoken|concealed)$/i;
+
+/**
+ * The credential inside a request header value whose name carries credentials, when the value is
+ * secret-shaped (16+ characters mixing two of lower/upper/digit, value-shape check): `x-api-key: <random>`, `authorization:
+ * <random>` or `authorization: <unregistered scheme> <random>`. `name` is lowercased. Null for
+ * other headers, registered authorization schemes, placeholders and short or word-like values.
+ */
+export function matchCredentialHeader(name: string, value: string): { start: number; end: number } | null {
+  if (value.length < 16 || value.length > 4096) return null;
+  let s = 0;
+  while (s < value.length && SPACE(value.charCodeAt(s))) s++;
+  let e = value.length;
+  while (e > s && SPACE(value.charCodeAt(e - 1))) e--;
+  if (name === 'authorization' || name === 'proxy-authorization') {
+    const sp = value.indexOf(' ', s);
+    if (sp >= 0 && sp < e) {
+      if (AUTH_SCHEMES.test(value.slice(s, sp))) return null;
+      s = sp + 1;
+      while (s < e && SPACE(value.charCodeAt(s))) s++;
+    }
+  } else if (!CREDENTIAL_HEADER.test(name) || CREDENTIAL_HEADER_DENY.test(name)) {
+    return null;
+  }
+  if (e - s < 16) return null;
+  const v = value.slice(s, e);
+  // Two of lower/upper/digit on top of the value shape: `application-json-default` is no key.
+  const mix = (/[a-z]/.test(v) ? 1 : 0) + (/[A-Z]/.test(v) ? 1 : 0) + (/[0-9]/.test(v) ? 1 : 0);
+  return mix >= 2 && secretShaped(v, true) ? { start: s, end: e } : null;
+}

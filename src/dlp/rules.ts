@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ASSIGNMENT_ANCHORS, matchAssignment, matchUrlCredentials } from './assignments.js';
 import { IBAN_COUNTRIES, isExtendedPrivateKey, matchIban } from './validators.js';
 
@@ -45,9 +46,9 @@ export interface TokenRule {
   /**
    * Rules the scanner runs without anchors: `digits` on runs of digits/separators (card numbers),
    * `run` on token-character runs (WIF, hex keys), `compressed` when an embedded compressed stream
-   * cannot be inspected within the decode budget.
+   * cannot be inspected within the decode budget, `header` on raw request-header surfaces.
    */
-  readonly trigger?: 'digits' | 'run' | 'compressed';
+  readonly trigger?: 'digits' | 'run' | 'compressed' | 'header';
   /**
    * After a failed attempt, later anchors inside the same `[A-Za-z0-9_-]` run are skipped: they
    * end their first segment at the same place and fail the same way. Keeps "eyJ-eyJ-eyJ…" linear.
@@ -64,6 +65,20 @@ const re = (source: string, flags = ''): RegExp => new RegExp(source, `y${flags}
 
 /** At least two of lower/upper/digit: the random part of a real key (rejects words and kebab-case names). */
 const mixed = (v: string): boolean => (/[0-9]/.test(v) ? 1 : 0) + (/[a-z]/.test(v) ? 1 : 0) + (/[A-Z]/.test(v) ? 1 : 0) >= 2;
+
+/** The first segment of a compact JWE decodes to a JSON object with string `alg` and `enc`. */
+function isJweHeader(v: string): boolean {
+  const dot = v.indexOf('.');
+  if (dot < 0 || dot > 2048) return false;
+  try {
+    const h: unknown = JSON.parse(Buffer.from(v.slice(0, dot), 'base64url').toString('utf8'));
+    if (typeof h !== 'object' || h === null) return false;
+    const { alg, enc } = h as { alg?: unknown; enc?: unknown };
+    return typeof alg === 'string' && typeof enc === 'string';
+  } catch {
+    return false;
+  }
+}
 
 /** Prefix rule (real-world lengths, docs/decisions/dlp-v2-views-and-validators.md). */
 const prefixed = (id: string, description: string, anchors: readonly string[], source: string, extra: Partial<TokenRule> = {}): TokenRule => ({
@@ -143,6 +158,16 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     description: 'JSON Web Token',
     anchors: ['eyJ'],
     verify: re(String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}`),
+    skipRunOnFail: true,
+  },
+  {
+    // JWE compact serialization: five base64url segments (the encrypted-key one is empty for
+    // `dir`), the protected header a JSON object naming its content encryption (`enc`).
+    id: 'jwe',
+    description: 'JSON Web Encryption token (compact, five segments)',
+    anchors: ['eyJ'],
+    verify: re(String.raw`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{1,}\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_.-])`),
+    check: isJweHeader,
     skipRunOnFail: true,
   },
   // The extra rules (docs/decisions/dlp-token-rules.md).
@@ -226,6 +251,14 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     description: 'password in a URL (scheme://user:password@host)',
     anchors: ['://'],
     match: matchUrlCredentials,
+    generic: true,
+  },
+  {
+    // Run by the scanner on raw `header:<name>` surfaces (no anchor): see matchCredentialHeader.
+    id: 'credential_header',
+    description: 'random-looking value in a credential-carrying request header (x-api-key, x-auth-token, authorization with no registered scheme…)',
+    anchors: [],
+    trigger: 'header',
     generic: true,
   },
   // Validated detectors: checksums decide.

@@ -1,4 +1,5 @@
 import { AhoCorasick } from './aho-corasick.js';
+import { matchCredentialHeader } from './assignments.js';
 import { ENTROPY_MIN_BITS, ENTROPY_MIN_RUN, runEntropy } from './entropy.js';
 import { CODE, FragmentIndex, FRAGMENT_WINDOW, fragmentThreshold, HEX, project } from './fragments.js';
 import { encodedForms, type EncodedForm } from './known-forms.js';
@@ -7,12 +8,17 @@ import { TOKEN_RULES, type TokenRule } from './rules.js';
 import { matchRule, newTokenState, type TokenState } from './token-verify.js';
 import { HEX_KEY_CONTEXT, isBase58, isSecp256k1Scalar, isWif, matchCard } from './validators.js';
 import {
+  dashedRegions,
   delimitedHexViews,
+  DelimitedRuns,
+  delimitedViews,
   embeddedViews,
   escapeViews,
   foldableUnits,
   foldViews,
   MIN_ENCODED_RUN,
+  RUN_END_LINE,
+  RUN_END_SINGLE,
   runViews,
   utf16Views,
   type View,
@@ -61,6 +67,7 @@ const RULE_BY_ID = new Map(TOKEN_RULES.map((r) => [r.id, r]));
 const CARD_RULE = RULE_BY_ID.get('card_number')!;
 const CRYPTO_RULE = RULE_BY_ID.get('crypto_private_key')!;
 const UNSCANNABLE_RULE = RULE_BY_ID.get('unscannable_compressed')!;
+const HEADER_RULE = RULE_BY_ID.get('credential_header')!;
 const GENERIC_RULES = new Set(TOKEN_RULES.filter((r) => r.generic).map((r) => r.id));
 
 interface PreparedSecret {
@@ -153,6 +160,15 @@ const CLS_OTHER_DECODED = CLS_OTHER + 64;
 const HEXISH = new Uint8Array(128);
 for (const ch of '0123456789abcdefABCDEF :-,x') HEXISH[ch.charCodeAt(0)] = 1;
 const MIN_HEXISH_RUN = 13;
+/**
+ * Between the views of one batch: a control character no decoder, rule or delimiter reads as part
+ * of a token or a line break (a `\n` there let wrapped-line joining glue unrelated views together).
+ */
+const SEGMENT_SEPARATOR = '\u0001';
+/** Bits 23–24 of the LUT: characters ending a token run that the de-delimited view looks at. */
+const RUN_END_BITS = new Int32Array(128);
+for (const ch of '"\'`\\\n\r') RUN_END_BITS[ch.charCodeAt(0)] = RUN_END_LINE;
+for (const ch of '.,: ') RUN_END_BITS[ch.charCodeAt(0)] = RUN_END_SINGLE;
 /** A character class no pattern uses: every fold marker maps to it (one automaton class). */
 const FOLD_SENTINEL = '\uE000';
 
@@ -175,6 +191,8 @@ class DlpScanner implements Scanner {
   private readonly ringCode = new Uint8Array(FRAGMENT_WINDOW);
   private readonly ringPos = new Int32Array(FRAGMENT_WINDOW);
   private tailRun = 0;
+  /** Groups of the text being scanned for the de-delimited view (reset per text; scanning is synchronous). */
+  private readonly delim = new DelimitedRuns();
   private tailHexRun = 0;
   /**
    * Per UTF-16 code unit: automaton class (bits 0–14) | HEXISH (bit 15) | CLS class (bits 16–22):
@@ -240,7 +258,7 @@ class DlpScanner implements Scanner {
       let ac = this.automaton.classOf[c]!;
       // A marker that is also in some pattern (a secret holding a fullwidth letter) keeps its class.
       if (foldable[c] === 1 && ac === 0) ac = sentinel;
-      this.lut[c] = (CLS[c]! << 16) | ac | (c < 128 && HEXISH[c] === 1 ? 1 << 15 : 0);
+      this.lut[c] = (CLS[c]! << 16) | ac | (c < 128 && HEXISH[c] === 1 ? 1 << 15 : 0) | (RUN_END_BITS[c] ?? 0);
     }
   }
 
@@ -293,6 +311,11 @@ class DlpScanner implements Scanner {
       ctx.tokenState = null;
       ctx.view = null;
       this.scanText(text, surface.name, surface.derived === true, ctx, 0);
+      // Credential-carrying request headers: the value's shape decides (no anchor to find).
+      if (tokens && surface.derived !== true && surface.name.startsWith('header:')) {
+        const m = matchCredentialHeader(surface.name.slice(7), text);
+        if (m) this.pushValidated(HEADER_RULE, text, m.start, m.end, surface.name, false, ctx);
+      }
     }
     this.fragmentFindings(ctx, opts);
     return dropGeneric(dedupeDerived(ctx.findings));
@@ -311,11 +334,14 @@ class DlpScanner implements Scanner {
     const runs: number[] = [];
     const hexRuns: number[] = [];
     ctx.foldPos = [];
-    this.loop(text, surface, derived, ctx, runMin, entropyOn, runs, hexRuns);
+    // Groups for the de-delimited view: only when this text's views will be built.
+    const delim = runsOn && depth < ctx.viewDepth ? this.delim : null;
+    this.loop(text, surface, derived, ctx, runMin, entropyOn, runs, hexRuns, delim);
     const n = text.length;
     const run = this.tailRun;
     const run2 = this.tailHexRun;
     if (run >= runMin) this.onRun(text, n - run, n, surface, entropyOn, runsOn, runs, ctx);
+    delim?.replay(text, run);
     if (run2 >= MIN_HEXISH_RUN && runsOn) hexRuns.push(n - run2, n);
     const foldPos = ctx.foldPos;
     if (ctx.tokens) this.runValidators(text, runs, hexRuns, surface, derived, ctx);
@@ -329,7 +355,7 @@ class DlpScanner implements Scanner {
    * deoptimised it on every call (measured: 2× slower). The runs still open at the end are left in
    * `tailRun`/`tailHexRun` for the caller.
    */
-  private loop(text: string, surface: string, derived: boolean, ctx: ScanContext, runMin: number, entropyOn: boolean, runs: number[], hexRuns: number[]): void {
+  private loop(text: string, surface: string, derived: boolean, ctx: ScanContext, runMin: number, entropyOn: boolean, runs: number[], hexRuns: number[], delim: DelimitedRuns | null): void {
     const { delta, nClasses, outputs } = this.automaton;
     const lut = this.lut;
     const frag = this.fragments;
@@ -348,6 +374,9 @@ class DlpScanner implements Scanner {
     let run = 0;
     let run2 = 0;
     let skip = 0;
+    const dm = delim === null ? 0 : delim.reset(n);
+    const ends = this.delim.ends;
+    let ne = 0;
     for (let i = 0; i < n; i++) {
       const e = lut[text.charCodeAt(i)]!;
       const t = delta[row + (e & 0x7fff)]!;
@@ -357,12 +386,19 @@ class DlpScanner implements Scanner {
         row = ~t;
         if (acOn) this.onAnchors(outputs[row / nClasses]!, i + 1, text, surface, derived, ctx);
       }
-      let cls = e >>> 16;
+      let cls = (e >>> 16) & 0x7f;
       // Token-character runs (cls < 63): entropy, encoded regions, run-triggered validators.
       const prev = run;
       run = (run + 1) & ((cls - CLS_OTHER) >> 31);
       // One compare: while a run continues prev - run = -1; when it ends, prev - run = its length.
       if (prev - run >= runMin) this.onRun(text, i - prev, i, surface, entropyOn, runsOn, runs, ctx);
+      // De-delimited view: runs ending at a selected character (bits 23–24), replayed after the loop.
+      if ((e & dm) !== 0 && prev - run > 0) {
+        ends[ne] = i;
+        ends[ne + 1] = prev;
+        ne += 2;
+        if (ne === ends.length) ne = delim!.flush(text, ne);
+      }
       // Hex/digit runs with delimiters (bit 15): card numbers and printed hex.
       const prev2 = run2;
       run2 = (run2 + 1) & ((e << 16) >> 31);
@@ -391,6 +427,7 @@ class DlpScanner implements Scanner {
     }
     this.tailRun = run;
     this.tailHexRun = run2;
+    this.delim.count = ne;
   }
 
   /**
@@ -404,6 +441,10 @@ class DlpScanner implements Scanner {
     runViews(text, runs, lim, views);
     if (hexRuns.length > 0) delimitedHexViews(text, hexRuns, lim, views);
     escapeViews(text, lim, views);
+    const delim = this.delim;
+    dashedRegions(text, runs, delim.regions);
+    delimitedViews(text, delim.regions, lim, views);
+    delim.reset(0);
     if (text.indexOf('\0') >= 0) utf16Views(text, lim, views);
     foldViews(text, foldPos, lim, views);
     embeddedViews(text, lim, views);
@@ -443,7 +484,7 @@ class DlpScanner implements Scanner {
     const savedState = ctx.tokenState;
     ctx.tokenState = null;
     ctx.view = info;
-    this.scanText(parts.join('\n'), surface, true, ctx, depth + 1);
+    this.scanText(parts.join(SEGMENT_SEPARATOR), surface, true, ctx, depth + 1);
     ctx.view = parent;
     ctx.tokenState = savedState;
   }
@@ -838,13 +879,58 @@ function dedupeDerived(findings: Finding[]): Finding[] {
   const rawKeys = new Set<string>();
   for (const f of findings) if (f.start !== null) rawKeys.add(key(f));
   const seen = new Set<string>();
+  const rawRegions = mergedRawRegions(findings);
   return findings.filter((f) => {
     if (f.start !== null || f.rule === 'fragment') return true;
     const k = key(f);
     if (rawKeys.has(k) || seen.has(k)) return false;
+    // The same token read through a view of its own raw region (a printed IBAN `DE89 3704 …` and
+    // its de-delimited `DE893704…`): the raw, rewritable finding stands for both.
+    if (f.detector === 'token_patterns' && f.spans && f.spans.length > 0 && f.spans.every((sp) => overlapsRaw(rawRegions, `${sp.surface}\0${f.rule}`, sp.start, sp.end))) return false;
     seen.add(k);
     return true;
   });
+}
+
+/** Raw token findings' regions per surface and rule, sorted and merged (binary-searched below). */
+function mergedRawRegions(findings: readonly Finding[]): Map<string, number[]> {
+  const by = new Map<string, [number, number][]>();
+  for (const f of findings) {
+    if (f.detector !== 'token_patterns' || f.start === null || f.end === null) continue;
+    const k = `${f.surface}\0${f.rule}`;
+    let list = by.get(k);
+    if (!list) by.set(k, (list = []));
+    list.push([f.start, f.end]);
+  }
+  const out = new Map<string, number[]>();
+  for (const [k, list] of by) {
+    list.sort((a, b) => a[0] - b[0]);
+    const flat: number[] = [];
+    for (const [a, b] of list) {
+      if (flat.length > 0 && a <= flat[flat.length - 1]!) flat[flat.length - 1] = Math.max(flat[flat.length - 1]!, b);
+      else flat.push(a, b);
+    }
+    out.set(k, flat);
+  }
+  return out;
+}
+
+/** Whether [start, end) overlaps one of the merged regions under `key`. */
+function overlapsRaw(regions: ReadonlyMap<string, number[]>, key: string, start: number, end: number): boolean {
+  const flat = regions.get(key);
+  if (!flat) return false;
+  // Last region starting before `end`.
+  let lo = 0;
+  let hi = flat.length / 2 - 1;
+  let idx = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (flat[mid * 2]! < end) {
+      idx = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return idx >= 0 && flat[idx * 2 + 1]! > start;
 }
 
 /**

@@ -418,6 +418,8 @@ export function runViews(text: string, runs: readonly number[], lim: ViewLimits,
     }
     while (k + 2 < runs.length && runs[k + 2]! < e) k += 2;
     const region = joined ?? text.slice(s, e);
+    // Paths and URLs: hex segments between slashes (`/v1/obj/736b5f6c…`) are a run of their own.
+    if (joined === null && e - s <= MAX_PATH_RUN && region.indexOf('/') >= 0) slashHexViews(region, s, lim, out);
     // Segments end at padding ('=' followed by something else): "key=Z2hw…" → "key", "Z2hw…".
     // An unwrapped segment reports its own place (spans point at the encoded text only).
     let segStart = 0;
@@ -445,6 +447,23 @@ export function runViews(text: string, runs: readonly number[], lim: ViewLimits,
       }
       segStart = segEnd;
     }
+  }
+}
+
+/** Runs up to this long are split at `/` for hex path segments (paths, URLs; not base64 blobs). */
+const MAX_PATH_RUN = 4096;
+
+function slashHexViews(region: string, s: number, lim: ViewLimits, out: View[]): void {
+  let a = 0;
+  for (let i = 0; i <= region.length; i++) {
+    if (i < region.length && region.charCodeAt(i) !== 47) continue;
+    if (i - a >= MIN_ENCODED_RUN && (a > 0 || i < region.length)) {
+      const part = region.slice(a, i);
+      const f = charFlags(part);
+      // Hex only (one case, a letter digit): base64 parts are decoded with their whole run.
+      if (!(f & (F_NONHEX_LOWER | F_NONHEX_UPPER | F_STD | F_URL | F_EQ)) && !(f & F_LOWER && f & F_UPPER) && f & (F_LOWER | F_UPPER)) decodeSegment(part, s + a, s + i, lim, out, f);
+    }
+    a = i + 1;
   }
 }
 
@@ -823,4 +842,475 @@ export function embeddedViews(text: string, lim: ViewLimits, out: View[]): void 
 /** The base64 alphabet value of a character code (tests). */
 export function base64Value(c: number): number {
   return c < 128 ? B64[c]! : -1;
+}
+
+// ---------- de-delimited view (docs/decisions/dlp-v2-views-and-validators.md) ----------
+
+// Character types at the end of a token-character run (the scanner's runs: A-Z a-z 0-9 + / = _ -).
+const D_OTHER = 0;
+const D_GROUP = 1;
+const D_SINGLE = 2; // . , : space
+const D_LF = 3;
+const D_CR = 4;
+const D_BSL = 5; // backslash
+const D_QUOTE = 6; // " ' `
+const DTYPE = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-') DTYPE[ch.charCodeAt(0)] = D_GROUP;
+for (const ch of '.,: ') DTYPE[ch.charCodeAt(0)] = D_SINGLE;
+DTYPE[10] = D_LF;
+DTYPE[13] = D_CR;
+DTYPE[92] = D_BSL;
+for (const ch of '"\'`') DTYPE[ch.charCodeAt(0)] = D_QUOTE;
+
+// Delimiter kinds: a single character is its own code (46 . 44 , 58 : 32 space, 45 - inside runs); the others:
+const K_NL = 1000; // line break: LF, CRLF, JSON \n, \r\n
+const K_CONT = 1001; // line continuation: backslash + line break (raw or JSON-escaped)
+const K_QL = 1002; // quote-list: "a","b" / 'a' + 'b' / \"a\", \"b\" (+ the quote's code, + 256 escaped)
+/** Joined text shorter than this is not a view (the shortest token rules need ~20). */
+const MIN_JOINED = 16;
+/** Groups between single-character delimiters: 1–8 characters, all of one length (the last may be shorter). */
+const MAX_SHORT_GROUP = 8;
+/**
+ * Line-wrapped pieces: widths 4–64, all of one width. Blocks wrapped at 16+ columns are joined
+ * only up to MAX_WIDE_WRAP characters (a wrapped token; longer blocks are base64 data, which
+ * runViews joins and decodes).
+ */
+const MIN_WRAP = 4;
+const MAX_WRAP = 64;
+const NARROW_WRAP = 15;
+const MAX_WIDE_WRAP = 1024;
+/** Pieces of continuations and quote-lists (string concatenation, arrays of chunks): any lengths up to this. */
+const MAX_PIECE = 128;
+/**
+ * `. , :` and space delimit groups only in texts up to this size (headers, path, query, small
+ * bodies; the short-piece limit): in prose every word ends at a space, and looking at each costs
+ * ~20 ns a word. Line breaks, quotes and backslashes are looked at in every text, `-` in every run.
+ */
+export const SINGLE_DELIMITER_MAX_TEXT = 1024;
+/** Scanner LUT bits of the characters that end a run worth a look (line break/quote/backslash; `. , :` space). */
+export const RUN_END_LINE = 1 << 23;
+export const RUN_END_SINGLE = 1 << 24;
+
+/** Whitespace inside a quote-list delimiter (also JSON's \n \t \r): its length at j, or 0. */
+function wsAt(text: string, j: number): number {
+  const c = text.charCodeAt(j);
+  if (c === 32 || c === 9 || c === 10 || c === 13) return 1;
+  if (c === 92) {
+    const d = text.charCodeAt(j + 1);
+    if (d === 110 || d === 116 || d === 114) return 2;
+  }
+  return 0;
+}
+
+/** Quote-list delimiter at i (`","`, `', '`, `" + "`, `\",\"`, whitespace ≤ 16 each side): kind * 64 + length, or 0. */
+function quoteListAt(text: string, i: number): number {
+  let j = i;
+  let q = text.charCodeAt(j);
+  let esc = 0;
+  if (q === 92) {
+    q = text.charCodeAt(j + 1);
+    if (q !== 34 && q !== 39) return 0;
+    esc = 256;
+    j += 2;
+  } else j++;
+  for (let k = 0, w = wsAt(text, j); k < 16 && w > 0; k++, w = wsAt(text, j)) j += w;
+  const sep = text.charCodeAt(j);
+  if (sep !== 44 && sep !== 43) return 0;
+  j++;
+  for (let k = 0, w = wsAt(text, j); k < 16 && w > 0; k++, w = wsAt(text, j)) j += w;
+  if (esc) {
+    if (text.charCodeAt(j) !== 92 || text.charCodeAt(j + 1) !== q) return 0;
+    j += 2;
+  } else {
+    if (text.charCodeAt(j) !== q) return 0;
+    j++;
+  }
+  return j - i < 64 ? (K_QL + q + esc) * 64 + (j - i) : 0;
+}
+
+/** Delimiter at i (the character ending a run): kind * 64 + length, or 0. */
+function delimAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  switch (c < 128 ? DTYPE[c]! : D_OTHER) {
+    case D_SINGLE:
+      return c * 64 + 1;
+    case D_LF:
+      return K_NL * 64 + 1;
+    case D_CR:
+      return text.charCodeAt(i + 1) === 10 ? K_NL * 64 + 2 : 0;
+    case D_BSL: {
+      const d = text.charCodeAt(i + 1);
+      if (d === 110) return K_NL * 64 + 2;
+      if (d === 114 && text.charCodeAt(i + 2) === 92 && text.charCodeAt(i + 3) === 110) return K_NL * 64 + 4;
+      if (d === 10) return K_CONT * 64 + 2;
+      if (d === 13 && text.charCodeAt(i + 2) === 10) return K_CONT * 64 + 3;
+      if (d === 92 && text.charCodeAt(i + 2) === 92 && text.charCodeAt(i + 3) === 110) return K_CONT * 64 + 4;
+      return d === 34 || d === 39 ? quoteListAt(text, i) : 0;
+    }
+    case D_QUOTE:
+      return quoteListAt(text, i);
+    default:
+      return 0;
+  }
+}
+
+/** Uniform kinds: every group has the run's first length, the last may be shorter. */
+const uniformKind = (kind: number): boolean => kind <= K_NL;
+const maxGroup = (kind: number): number => (kind < K_NL ? MAX_SHORT_GROUP : kind === K_NL ? MAX_WRAP : MAX_PIECE);
+const minGroup = (kind: number): number => (kind === K_NL ? MIN_WRAP : 1);
+const minGroups = (kind: number): number => (kind < K_NL ? 3 : 2);
+
+/**
+ * Runs of groups separated by one repeated delimiter: `.` `,` `:` space (groups of 1–8 of one
+ * length; texts ≤ SINGLE_DELIMITER_MAX_TEXT), line breaks (wraps of 4–64 columns), line
+ * continuations and quote-lists (`["gh","p_…"]`, `"ab" + "cd"`; pieces ≤ 128). The scanner's
+ * fused loop records the token-character runs that end at a selected character (`ends`); after
+ * the loop they are replayed, and a run that begins is read forward from the text (each character
+ * once). Qualifying regions (kind, start, end) go to delimitedViews.
+ */
+export class DelimitedRuns {
+  readonly regions: number[] = [];
+  /**
+   * Run ends the scanner's loop selected (end, length pairs), replayed after the loop: the loop
+   * only appends (no call there: a call site in the hot loop cost ~10% even when rarely taken).
+   */
+  readonly ends = new Int32Array(2 * 16384);
+  /** Entries of `ends` in use (set by the scanner after its loop). */
+  count = 0;
+  // Replay state carried across flushes of a full `ends` (the runs before the next one).
+  private gLen = 0;
+  private gEnd = -8;
+  private gLen2 = 0;
+  private gEnd2 = -16;
+  private next = -1;
+  private kind = 0;
+  private len = 0;
+  private start = 0;
+  private end = 0;
+  private groups = 0;
+  private joined = 0;
+  private fedEnd = -1;
+  /** Text before this was read by `drive` (candidates there are done). */
+  private drivenTo = -1;
+
+  /**
+   * Before a text: the run-ending characters to select (the scanner's LUT bits): line breaks,
+   * quotes and backslashes always; `. , :` and space in texts up to SINGLE_DELIMITER_MAX_TEXT.
+   */
+  reset(textLength: number): number {
+    if (this.regions.length > 0) this.regions.length = 0;
+    this.count = 0;
+    this.gLen = 0;
+    this.gEnd = -8;
+    this.gLen2 = 0;
+    this.gEnd2 = -16;
+    this.kind = 0;
+    this.next = -1;
+    this.fedEnd = -1;
+    this.drivenTo = -1;
+    return textLength <= SINGLE_DELIMITER_MAX_TEXT ? RUN_END_LINE | RUN_END_SINGLE : RUN_END_LINE;
+  }
+
+  /**
+   * After the loop (`tail`: a run still open at the end of the text): each selected run end is a
+   * group worth a look when it has the length of the two before it (of the one before it at a
+   * line break) or ends at a quote or backslash (string pieces, escapes, continuations). A run
+   * that begins is read forward from the text itself (`drive`) until it ends.
+   */
+  replay(text: string, tail: number): void {
+    this.replayEnds(text, this.count);
+    this.count = 0;
+    if (tail > 0) {
+      this.ends[0] = text.length;
+      this.ends[1] = tail;
+      this.replayEnds(text, 2);
+    }
+  }
+
+  /** `ends` is full mid-loop: replay it now; the loop starts filling it again from 0. */
+  flush(text: string, count: number): number {
+    this.replayEnds(text, count);
+    return 0;
+  }
+
+  private replayEnds(text: string, count: number): void {
+    const ends = this.ends;
+    let gLen = this.gLen;
+    let gEnd = this.gEnd;
+    let gLen2 = this.gLen2;
+    let gEnd2 = this.gEnd2;
+    for (let k = 0; k < count; k += 2) {
+      const i = ends[k]!;
+      const g = ends[k + 1]!;
+      if (i > this.drivenTo) {
+        const gs = i - g;
+        if ((g === gLen && gs - gEnd <= 4 && (gLen === gLen2 || endsLine(text, i))) || pieceEnd(text, i)) {
+          this.group(text, i, g, gLen, gEnd, gLen2, gEnd2);
+          this.drive(text);
+        }
+      }
+      gLen2 = gLen;
+      gEnd2 = gEnd;
+      gLen = g;
+      gEnd = i;
+    }
+    this.gLen = gLen;
+    this.gEnd = gEnd;
+    this.gLen2 = gLen2;
+    this.gEnd2 = gEnd2;
+  }
+
+  /** Read the open run's next groups from the text until it closes (each character once). */
+  private drive(text: string): void {
+    const n = text.length;
+    while (this.kind !== 0) {
+      const gs = groupStart(text, this.next);
+      let k = gs;
+      while (k < n && k - gs <= MAX_PIECE) {
+        const c = text.charCodeAt(k);
+        if (!(c < 128 && DTYPE[c] === D_GROUP)) break;
+        k++;
+      }
+      if (k - gs > MAX_PIECE || k === gs) {
+        this.close();
+        break;
+      }
+      this.feed(text, gs, k, false);
+      this.fedEnd = k;
+      if (k > this.drivenTo) this.drivenTo = k;
+    }
+  }
+
+  /**
+   * The run [i - g, i) ended at i (i = text.length at the end); the runs before it begin a uniform
+   * run when their lengths match (fed first, unless fed already and a run is open).
+   */
+  private group(text: string, i: number, g: number, pLen: number, pEnd: number, p2Len: number, p2End: number): void {
+    const gs = groupStart(text, i - g);
+    // Only a uniform delimiter here can continue a uniform run begun by the runs before.
+    if (pLen > 0 && pEnd < gs && (pEnd !== this.fedEnd || this.kind === 0) && (i >= text.length || uniformKind(delimAt(text, i) >>> 6))) {
+      const ps = groupStart(text, pEnd - pLen);
+      if (pEnd - ps === i - gs) {
+        if (p2Len > 0 && p2End < ps && (p2End !== this.fedEnd || this.kind === 0)) {
+          const p2s = groupStart(text, p2End - p2Len);
+          if (p2End - p2s === pEnd - ps) this.feed(text, p2s, p2End, true);
+        }
+        this.feed(text, ps, pEnd, true);
+      }
+    }
+    this.feed(text, gs, i, false);
+    this.fedEnd = i;
+    if (i > this.drivenTo) this.drivenTo = i;
+  }
+
+  /** One group; `uniformStart`: it may begin a uniform run (else only continuations and quote-lists do). */
+  private feed(text: string, gs: number, i: number, uniformStart: boolean): void {
+    if (this.kind !== 0 && gs < this.next) {
+      if (i <= this.next) return; // inside the previous delimiter
+      gs = this.next;
+    }
+    const g = i - gs;
+    if (g <= 0) return;
+    const d = i < text.length ? delimAt(text, i) : 0;
+    const K = d >>> 6;
+    if (this.kind !== 0) {
+      const uniform = uniformKind(this.kind);
+      if (gs === this.next) {
+        // `key=AKIA ABCD …`, `/v1/AKIA ABCD …`: the first group starts after the `=` or `/`.
+        if (this.groups === 1 && uniform && K === this.kind && g < this.len) {
+          const c = text.charCodeAt(this.end - g - 1);
+          if (c === 61 || c === 47) {
+            this.start = this.end - g;
+            this.len = g;
+            this.joined = g;
+          }
+        }
+        if (K === this.kind && (uniform ? g === this.len : g <= MAX_PIECE)) {
+          this.groups++;
+          this.joined += g;
+          this.end = i;
+          this.next = i + (d & 63);
+          return;
+        }
+        // A quote-list's last piece, unless it is a JSON key (`…","max_tokens":` is structure).
+        if (g <= (uniform ? this.len : MAX_PIECE) && !(this.kind > K_CONT && jsonKeyEnd(text, i))) {
+          this.groups++;
+          this.joined += g;
+          this.end = i;
+        }
+      }
+      this.close();
+    }
+    if (d !== 0 && g >= minGroup(K) && g <= maxGroup(K) && (uniformStart || !uniformKind(K))) {
+      this.kind = K;
+      this.len = g;
+      this.start = gs;
+      this.end = i;
+      this.next = i + (d & 63);
+      this.groups = 1;
+      this.joined = g;
+      if (K < K_NL) this.extendBack(text);
+    }
+  }
+
+  /**
+   * Up to two more groups before a single-character run's first one (the scanner's loop looks at
+   * a run only from its third group on): same delimiter, same length, starting after a non-group
+   * character or after `=` / `/` (`v=AKIA ABCD …`).
+   */
+  private extendBack(text: string): void {
+    for (let k = 0; k < 2; k++) {
+      const a = this.start - 1;
+      const b = a - this.len;
+      if (b < 0 || text.charCodeAt(a) !== this.kind) return;
+      for (let j = b; j < a; j++) {
+        const c = text.charCodeAt(j);
+        if (!(c < 128 && DTYPE[c] === D_GROUP)) return;
+      }
+      if (b > 0) {
+        const c = text.charCodeAt(b - 1);
+        if (c < 128 && DTYPE[c] === D_GROUP && c !== 61 && c !== 47) return;
+      }
+      this.start = b;
+      this.groups++;
+      this.joined += this.len;
+    }
+  }
+
+  private close(): void {
+    const k = this.kind;
+    this.kind = 0;
+    this.next = -1;
+    if (this.joined < MIN_JOINED || this.groups < minGroups(k)) return;
+    if (k === K_NL && this.len > NARROW_WRAP && this.joined > MAX_WIDE_WRAP) return;
+    if (this.regions.length < 3 * 65536) this.regions.push(k, this.start, this.end);
+  }
+}
+
+const endsLine = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i);
+  return c === 10 || c === 13;
+};
+/**
+ * A run ending here may be a string piece or a wrapped/continued line: a quote followed by `,` `+`
+ * or whitespace (`"ab", "cd"`, `"ab" + "cd"`), or a backslash starting a line break (raw or
+ * JSON-escaped) or an escaped quote.
+ */
+const pieceEnd = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i);
+  const d = text.charCodeAt(i + 1);
+  if (c === 92) return d === 110 || d === 114 || d === 10 || d === 13 || d === 92 || d === 34 || d === 39;
+  if (c === 34 || c === 39 || c === 96) return d === 44 || d === 43 || d === 32 || d === 9 || d === 10 || d === 13 || d === 92;
+  return false;
+};
+
+/** A string ending at i (quote, or backslash + quote) is followed by `:` (a JSON object key). */
+function jsonKeyEnd(text: string, i: number): boolean {
+  let j = text.charCodeAt(i) === 92 ? i + 2 : i + 1;
+  while (text.charCodeAt(j) === 32) j++;
+  return text.charCodeAt(j) === 58;
+}
+
+/** Start of a group: the letter of a JSON escape (\n \r \t) before it is not part of it. */
+function groupStart(text: string, gs: number): number {
+  if (gs > 0 && text.charCodeAt(gs - 1) === 92) {
+    const e = text.charCodeAt(gs);
+    if (e === 110 || e === 114 || e === 116) return gs + 1;
+  }
+  return gs;
+}
+
+/**
+ * `-`-delimited groups inside one token-character run (`ghp_-abcd-efgh-…`): 3+ groups of 1–8 of
+ * one length (the last may be shorter), joined ≥ 16. Appended to `regions` like DelimitedRuns'.
+ */
+export function dashedRegions(text: string, runs: readonly number[], regions: number[]): void {
+  // The next '-' at or after the current run (found with indexOf; runs are in order: linear overall).
+  let dash = -1;
+  for (let k = 0; k < runs.length; k += 2) {
+    const s = runs[k]!;
+    const e = runs[k + 1]!;
+    if (dash < s) {
+      dash = text.indexOf('-', s);
+      if (dash < 0) return;
+    }
+    if (dash >= e) continue;
+    let rs = s;
+    let len = -1;
+    let groups = 0;
+    let joined = 0;
+    let gs = s;
+    for (let i = dash; ; ) {
+      const at = i < e ? i : e;
+      const g = at - gs;
+      if (len < 0 && g >= 1 && g <= MAX_SHORT_GROUP && at < e) {
+        rs = gs;
+        len = g;
+        groups = 1;
+        joined = g;
+      } else if (len > 0 && g === len && at < e) {
+        groups++;
+        joined += g;
+      } else {
+        let end = gs - 1;
+        if (len > 0 && g >= 1 && g <= len) {
+          groups++;
+          joined += g;
+          end = at;
+        }
+        if (len > 0 && groups >= 3 && joined >= MIN_JOINED) regions.push(45, rs, end);
+        len = g >= 1 && g <= MAX_SHORT_GROUP && at < e ? g : -1;
+        rs = gs;
+        groups = len > 0 ? 1 : 0;
+        joined = len > 0 ? g : 0;
+      }
+      if (at >= e) break;
+      gs = at + 1;
+      i = text.indexOf('-', gs);
+      if (i < 0) i = e;
+      dash = i;
+    }
+  }
+}
+
+/**
+ * The joined text of each region (kind, start, end) in `regions`: the groups without their
+ * delimiters, when it mixes two of lower/upper/digit and holds no `=` but trailing padding
+ * (`KEY=v` lines are assignments, not pieces).
+ */
+export function delimitedViews(text: string, regions: readonly number[], lim: ViewLimits, out: View[]): void {
+  for (let r = 0; r < regions.length && lim.budget > 0; r += 3) {
+    const kind = regions[r]!;
+    const s = regions[r + 1]!;
+    const e = regions[r + 2]!;
+    let joined = '';
+    let f = 0;
+    let eq = false;
+    for (let i = s; i < e && !eq; ) {
+      const c = text.charCodeAt(i);
+      if (!(c < 128 && DTYPE[c] === D_GROUP) || (kind === 45 && c === 45)) {
+        const dl = kind === 45 ? 1 : delimAt(text, i) & 63;
+        i += dl > 0 ? dl : 1;
+        continue;
+      }
+      // The letter of a JSON escape ending a line-break or continuation delimiter.
+      if (kind >= K_NL && i > s && text.charCodeAt(i - 1) === 92 && (c === 110 || c === 114 || c === 116)) {
+        i++;
+        continue;
+      }
+      const a = i;
+      while (i < e) {
+        const d = text.charCodeAt(i);
+        if (!(d < 128 && DTYPE[d] === D_GROUP) || (kind === 45 && d === 45)) break;
+        if (d >= 97 && d <= 122) f |= 1;
+        else if (d >= 65 && d <= 90) f |= 2;
+        else if (d >= 48 && d <= 57) f |= 4;
+        else if (d === 61 && i + 1 < e && text.charCodeAt(i + 1) !== 61) eq = true;
+        i++;
+      }
+      joined += text.slice(a, i);
+    }
+    if (eq || f === 1 || f === 2 || f === 4 || joined.length < MIN_JOINED) continue;
+    push(out, lim, { text: joined, kind: 'delim', start: s, end: e });
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FragmentAccumulator, FRAGMENT_WINDOW_MS } from '../../src/dlp/accumulator.js';
 import { fragmentThreshold, project } from '../../src/dlp/fragments.js';
 import { createScanner } from '../../src/dlp/scanner.js';
-import { CANARY, DEFAULT, KEY, NONE, SLOT, scanner } from './helpers.js';
+import { CANARY, DEFAULT, KEY, NONE, ragged, SLOT, scanner } from './helpers.js';
 
 const s = scanner();
 const LONG = 'Lk4vQ9zR2mX7pT1wN8bC5yH3jF6gD0sA'; // 32 alphanumerics, threshold 16
@@ -34,14 +34,20 @@ describe('fragmented known secrets', () => {
     const one = s.scan([{ name: 'c.txt', text: `${SLOT.slice(0, half)}\n+${SLOT.slice(half)}` }, files[0]!], DEFAULT, { fragmentScope: 'surface' });
     expect(one.map((x) => [x.rule, x.surface, x.spans!.map((sp) => sp.surface)])).toEqual([['fragment', 'c.txt', ['c.txt']]]);
     // A verbatim copy in another file does not hide this file's fragments.
-    const both = s.scan([{ name: 'd.txt', text: SLOT }, { name: 'c.txt', text: SLOT.split('').join(' ') }], DEFAULT, { fragmentScope: 'surface' });
+    const both = s.scan([{ name: 'd.txt', text: SLOT }, { name: 'c.txt', text: ragged(SLOT) }], DEFAULT, { fragmentScope: 'surface' });
     expect(both.map((x) => [x.rule, x.surface])).toEqual([['raw', 'd.txt'], ['fragment', 'c.txt']]);
+    // One character per group: the de-delimited view reads the whole secret (docs/decisions/dlp-v2-views-and-validators.md).
+    const spaced = s.scan([{ name: 'd.txt', text: SLOT }, { name: 'c.txt', text: SLOT.split('').join(' ') }], DEFAULT, { fragmentScope: 'surface' });
+    expect(spaced.map((x) => [x.rule, x.surface, x.view])).toEqual([['raw', 'd.txt', undefined], ['raw', 'c.txt', 'delim']]);
   });
 
-  it('E35: "-" every 4 characters inside JSON → fragment', () => {
+  it('E35: "-" every 4 characters inside JSON → the whole secret through the de-delimited view; irregular dashes → fragment', () => {
+    const irregular = ragged(LONG, '-');
+    const g = long.scan([{ name: 'body', text: JSON.stringify({ note: `see ${irregular} ok` }) }], DEFAULT);
+    expect(g.map((x) => [x.rule, x.surface, x.start])).toEqual([['fragment', 'body', null]]);
     const dashed = LONG.match(/.{1,4}/g)!.join('-');
     const f = long.scan([{ name: 'body', text: JSON.stringify({ note: `see ${dashed} ok` }) }], DEFAULT);
-    expect(f.map((x) => [x.rule, x.surface, x.start])).toEqual([['fragment', 'body', null]]);
+    expect(f.map((x) => [x.rule, x.surface, x.start, x.view])).toEqual([['raw', 'body', null, 'delim']]);
     // The span covers the dashed secret in the body.
     const text = JSON.stringify({ note: `see ${dashed} ok` });
     const span = f[0]!.spans![0]!;
@@ -50,7 +56,7 @@ describe('fragmented known secrets', () => {
 
   it('percent-encoded separators and %XX letters are projected away/decoded', () => {
     const mixed = LONG.split('')
-      .map((c, i) => (i % 5 === 0 ? `%${c.charCodeAt(0).toString(16).toUpperCase()}` : c) + (i % 7 === 6 ? '%2D' : ''))
+      .map((c, i) => (i % 5 === 0 ? `%${c.charCodeAt(0).toString(16).toUpperCase()}` : c) + ([2, 7, 9, 15, 22, 24].includes(i) ? '%2D' : ''))
       .join('');
     expect(long.scan([{ name: 'path', text: `/x/${mixed}` }], DEFAULT).map((x) => x.rule)).toEqual(['fragment']);
   });
@@ -80,22 +86,24 @@ describe('fragmented known secrets', () => {
   it('a window repeated inside the secret is credited once per occurrence in the corpus', () => {
     const sc = createScanner({ knownSecrets: [{ name: 'MYCO_P', value: 'passwordpassword99', kind: 'sensitive' }], fingerprintKey: KEY });
     expect(sc.scan([{ name: 'b', text: 'reset your password here' }], DEFAULT)).toEqual([]);
-    expect(sc.scan([{ name: 'b', text: 'password-password-99' }], DEFAULT).map((x) => x.rule)).toEqual(['fragment']);
+    expect(sc.scan([{ name: 'b', text: 'password password-99' }], DEFAULT).map((x) => x.rule)).toEqual(['fragment']);
   });
 
   it('canary fragments are found with no detector enabled (detector canary)', () => {
-    const dashed = CANARY.match(/.{1,5}/g)!.join('-');
-    const f = s.scan([{ name: 'body', text: dashed }], NONE);
+    const f = s.scan([{ name: 'body', text: ragged(CANARY, '-') }], NONE);
     expect(f.map((x) => [x.detector, x.rule])).toEqual([['canary', 'fragment']]);
+    // Regular groups: the de-delimited view finds the whole canary.
+    const dashed = CANARY.match(/.{1,5}/g)!.join('-');
+    expect(s.scan([{ name: 'body', text: dashed }], NONE).map((x) => [x.detector, x.rule, x.view])).toEqual([['canary', 'raw', 'delim']]);
     expect(s.scan([{ name: 'body', text: SLOT.match(/.{1,4}/g)!.join('-') }], NONE)).toEqual([]);
   });
 
   it('JSON \\u escapes between pieces: found through the derived view', () => {
-    const escaped = LONG.match(/.{1,4}/g)!.join('\\u002d');
+    const escaped = ragged(LONG, '\\u002d');
     const f = long.scan(
       [
         { name: 'body', text: `{"a":"${escaped}"}` },
-        { name: 'body', text: `{"a":"${LONG.match(/.{1,4}/g)!.join('-')}"}`, derived: true },
+        { name: 'body', text: `{"a":"${ragged(LONG, '-')}"}`, derived: true },
       ],
       DEFAULT,
     );

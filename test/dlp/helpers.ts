@@ -22,3 +22,17 @@ export function scanner(extra: KnownSecret[] = []): Scanner {
     fingerprintKey: KEY,
   });
 }
+
+/**
+ * `s` in pieces of irregular lengths (3, 5, 2, 6, 4, …) joined by `sep`: still fragments of a known
+ * secret, but no de-delimited view (its groups are not of one length) — the fragment path itself.
+ */
+export function ragged(s: string, sep = ' '): string {
+  const lengths = [3, 5, 2, 6, 4];
+  const out: string[] = [];
+  for (let i = 0, k = 0; i < s.length; k++) {
+    out.push(s.slice(i, i + lengths[k % lengths.length]!));
+    i += lengths[k % lengths.length]!;
+  }
+  return out.join(sep);
+}

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { TOKEN_RULES, TOKEN_RULE_IDS } from '../../src/dlp/rules.js';
 import { createScanner } from '../../src/dlp/scanner.js';
@@ -14,6 +15,7 @@ function fill(n: number, alphabet = 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC2eF4hJ6kL8'): 
   return out;
 }
 const HEX = '0123456789abcdef';
+const JWE_HDR = Buffer.from('{"alg":"dir","enc":"A256GCM"}').toString('base64url');
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 /** [rule, positive sample, negative sample that must not match this rule]. */
@@ -46,6 +48,8 @@ const SAMPLES: [string, string, string][] = [
   ['private_key_pem', '-----BEGIN OPENSSH PRIVATE KEY-----', '-----BEGIN  PRIVATE KEY-----'],
   ['jwt', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', 'eyJhbGciOiJIUzI1NiJ9.notjwtpart.dozjgNryP4J3'],
   ['jwt', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozj', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.do'],
+  // JWE compact (five segments, `dir`: empty key segment); the negative's header names no `enc`.
+  ['jwe', `${JWE_HDR}..${fill(16)}.${fill(120)}.${fill(22)}`, `${Buffer.from('{"alg":"HS256"}').toString('base64url')}..${fill(16)}.${fill(120)}.${fill(22)}`],
   ['aws_secret_access_key', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
   ['aws_secret_access_key', '"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYTOOLONG'],
   ['aws_secret_access_key', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key = short'],
@@ -109,12 +113,13 @@ const SAMPLES: [string, string, string][] = [
   ],
 ];
 
-/** Rules whose findings never carry offsets (checked in their own tests below). */
+/** Rules whose findings never carry offsets, and rules run on header surfaces only (own tests below). */
 const NO_OFFSET_RULES = ['unscannable_compressed'];
+const HEADER_RULES = ['credential_header'];
 
 describe('token_patterns', () => {
   it('E31: every rule of the table has a positive and a negative sample here', () => {
-    const covered = new Set([...SAMPLES.map(([r]) => r), ...NO_OFFSET_RULES]);
+    const covered = new Set([...SAMPLES.map(([r]) => r), ...NO_OFFSET_RULES, ...HEADER_RULES]);
     expect([...covered].sort()).toEqual([...TOKEN_RULE_IDS].sort());
     expect(new Set(TOKEN_RULE_IDS).size).toBe(TOKEN_RULE_IDS.length);
     expect(TOKEN_RULES.filter((r) => r.extra).map((r) => r.id).sort()).toEqual(
@@ -141,6 +146,49 @@ describe('token_patterns', () => {
       expect(f).toEqual([]);
     });
   }
+
+  it('jwe: a five-segment token in a cookie; three-segment JWTs stay jwt; a broken header is nothing', () => {
+    const jwe = `${JWE_HDR}..${fill(16)}.${fill(220)}.${fill(22)}`;
+    const cookie = `theme=dark; __Secure-next-auth.session-token=${jwe}`;
+    const f = s.scan([{ name: 'header:cookie', text: cookie }], only);
+    expect(f.map((x) => [x.rule, cookie.slice(x.start!, x.end!)])).toEqual([['jwe', jwe]]);
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    expect(s.scan([{ name: 'body', text: jwt }], only).map((x) => x.rule)).toEqual(['jwt']);
+    expect(s.scan([{ name: 'body', text: `eyJub3Rqc29u..${fill(16)}.${fill(40)}.${fill(22)}` }], only)).toEqual([]);
+  });
+
+  describe('credential_header (value shape in credential-carrying request headers)', () => {
+    const key = fill(40);
+    const hdr = (name: string, value: string) => s.scan([{ name: `header:${name}`, text: value }], only).filter((x) => x.rule === 'credential_header');
+    it('random values in x-api-key, api-key, x-auth-token, x-access-token, private-token, authorization without a registered scheme', () => {
+      for (const name of ['x-api-key', 'api-key', 'apikey', 'x-auth-token', 'x-access-token', 'private-token', 'ocp-apim-subscription-key', 'x-goog-api-key']) {
+        const f = hdr(name, key);
+        expect(f, name).toHaveLength(1);
+        expect(f[0]).toMatchObject({ surface: `header:${name}`, start: 0, end: 40, severity: 'block' });
+      }
+      expect(hdr('authorization', key)).toHaveLength(1);
+      const sso = hdr('authorization', `SSWS ${key}`);
+      expect(sso.map((x) => [x.start, x.end])).toEqual([[5, 45]]);
+    });
+    it('benign: registered schemes, placeholders, short or word-like values, other headers, derived surfaces', () => {
+      expect(hdr('authorization', `Bearer ${key}`)).toEqual([]);
+      expect(hdr('authorization', `Basic ${Buffer.from('user:pass-Zq8vK2pL9x').toString('base64')}`)).toEqual([]);
+      expect(hdr('x-api-key', 'your-api-key-here-please')).toEqual([]);
+      expect(hdr('x-api-key', 'sk-ant-xxxxxxxxxxxxxxxxxxxx')).toEqual([]);
+      expect(hdr('x-api-key', 'Zq8vK2pL9x')).toEqual([]);
+      expect(hdr('x-api-key', 'application-json-default')).toEqual([]);
+      expect(hdr('x-csrf-token', key)).toEqual([]);
+      expect(hdr('x-request-id', key)).toEqual([]);
+      expect(hdr('idempotency-key', key)).toEqual([]);
+      expect(hdr('x-xsrf-token', key)).toEqual([]);
+      expect(s.scan([{ name: 'header:x-api-key', text: key, derived: true }], only)).toEqual([]);
+      expect(s.scan([{ name: 'body', text: key }], only)).toEqual([]);
+    });
+    it('a specific rule on the same value wins (generic)', () => {
+      const f = s.scan([{ name: 'header:x-api-key', text: `ghp_${a36}` }], only);
+      expect(f.map((x) => x.rule)).toEqual(['github_token']);
+    });
+  });
 
   it('E30: ghp_ + 36 chars in a JSON body is github_token on surface body', () => {
     const f = s.scan([{ name: 'body', text: JSON.stringify({ t: `ghp_${a36}` }) }], DEFAULT);

@@ -235,3 +235,71 @@ describe('known secrets in short pieces', () => {
     expect(f.map((x) => [x.rule, x.secretName])).toEqual([['fragment', 'MYCO_DB_PASS']]);
   });
 });
+
+describe('de-delimited view (docs/decisions/dlp-v2-views-and-validators.md)', () => {
+  const GH = TOKEN;
+  const STRIPE = `sk_live_51${'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC2eF4hJ6kL8'.repeat(3).slice(0, 97)}`;
+  const NPM = 'npm_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC2eF4hJ6';
+  const AWS = 'AKIAZ2B4D6F8H0J2L4N6';
+  const wrap = (t: string, w: number, sep = '\n'): string => t.match(new RegExp(`.{1,${w}}`, 'g'))!.join(sep);
+  const rules = (surfaces: { name: string; text: string; derived?: boolean }[]): string[] => s.scan(surfaces, only).map((f) => `${f.rule}@${f.view ?? 'raw'}`);
+
+  it('finds tokens split by one repeated delimiter, in every kind of surface', () => {
+    expect(rules([{ name: 'body', text: GH.replace(/(.{4})/g, '$1-') }])).toEqual(['github_token@delim']);
+    expect(rules(requestSurfaces({ host: 'h.test', path: '/v1/q', query: `v=${encodeURIComponent(AWS.replace(/(.{4})(?!$)/g, '$1 '))}&x=1` }))).toEqual(['aws_access_key_id@escape>delim']);
+    expect(rules([{ name: 'header:x-v', text: [...GH].join('.') }])).toEqual(['github_token@delim']);
+    expect(rules([{ name: 'body', text: JSON.stringify({ c: [...STRIPE] }) }])).toEqual(['stripe_live_key@delim']);
+    expect(rules([{ name: 'body', text: JSON.stringify({ parts: wrap(GH, 4, '\u0000').split('\u0000') }, null, 2) }])).toEqual(['github_token@delim']);
+    expect(rules([{ name: 'body', text: `k = ${wrap(GH, 5, ':')};` }])).toEqual(['github_token@delim']);
+  });
+
+  it('joins narrow line wraps, string concatenation and shell continuations', () => {
+    expect(rules([{ name: 'body', text: `token:\n${wrap(GH, 10)}\nend` }])).toEqual(['github_token@delim']);
+    expect(rules([{ name: 'body', text: JSON.stringify({ text: wrap(GH, 10) }) }])).toEqual(['github_token@delim']);
+    expect(rules([{ name: 'body', text: `${wrap(GH, 20)}\n` }])).toEqual(['github_token@delim']);
+    const concat = `const k = "${STRIPE.slice(0, 12)}" + "${STRIPE.slice(12, 40)}" +\n  "${STRIPE.slice(40)}";`;
+    expect(rules([{ name: 'body', text: concat }])).toEqual(['stripe_live_key@delim']);
+    expect(rules([{ name: 'body', text: JSON.stringify({ code: concat }) }])).toEqual(['stripe_live_key@delim']);
+    const sh = `echo ${NPM.slice(0, 14)}\\\n${NPM.slice(14, 28)}\\\n${NPM.slice(28)} | tee x`;
+    expect(rules([{ name: 'body', text: sh }])).toEqual(['npm_token@delim']);
+    expect(rules([{ name: 'body', text: JSON.stringify({ cmd: sh }) }])).toEqual(['npm_token@delim']);
+  });
+
+  it('known secrets: base64 wrapped at 8 columns', () => {
+    const b64 = Buffer.from(SENSITIVE).toString('base64');
+    const f = s.scan([{ name: 'body', text: wrap(b64, 8) }], DEFAULT);
+    expect(f.map((x) => [x.detector, x.secretName, x.view])).toEqual([['known_secrets', 'MYCO_DB_PASS', 'delim']]);
+  });
+
+  it('hex in a path segment between slashes', () => {
+    expect(rules(requestSurfaces({ host: 'h.test', path: `/v1/obj/${hex(GH)}/x` }))).toEqual(['github_token@hex']);
+  });
+
+  it('a printed IBAN is one (raw) finding, not a second one through its de-delimited view', () => {
+    expect(rules([{ name: 'body', text: 'pay to DE89 3704 0044 0532 0130 00 please' }])).toEqual(['iban@raw']);
+  });
+
+  it('benign: prose of equal-length words, JSON structure, ids, addresses, env lines, lists of names', () => {
+    const benign = [
+      'error build const error const on review commit branch merge model token system review test',
+      JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 8192, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }),
+      JSON.stringify({ required: ['path', 'content', 'mode'], enum: ['Bearer', 'Basic', 'Digest', 'Negotiate'], tags: ['v1.2.3', 'v1.2.4', 'rc-1a2b'] }),
+      '123e4567-e89b-12d3-a456-426614174000 2001:0db8:85a3:0000:0000:8a2e:0370:7334 aa:bb:cc:dd:ee:ff 192.168.100.200',
+      'API_KEY_A=abc123\nDB_PASS_B=xyz789\nTOKEN_CC=qwe456\n',
+      'a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,A,B,C,1,2,3',
+      'e.exports=function(t,n,r){return t.a.b.c.d.e.f.g.h(n,r)}',
+      'sha512-abcd\nsha512-efgh\nsha512-ijkl\nsha512-mnop',
+      'docker run \\\n  --rm \\\n  -v a:b \\\n  image:tag',
+    ];
+    for (const text of benign) expect(s.scan([{ name: 'body', text }], DEFAULT), text).toEqual([]);
+  });
+
+  it('linear on adversarial input (many delimiters, many quotes)', () => {
+    const texts = ['a.'.repeat(200_000), '"a","'.repeat(100_000), 'ab\\\n'.repeat(100_000), `${'abcd\n'.repeat(100_000)}x`];
+    for (const text of texts) {
+      const t0 = performance.now();
+      s.scan([{ name: 'body', text }], DEFAULT);
+      expect(performance.now() - t0, text.slice(0, 10)).toBeLessThan(2000);
+    }
+  });
+});
