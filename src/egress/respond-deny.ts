@@ -118,6 +118,16 @@ export function respondDeny(ctx: RelayContext, sink: http.ServerResponse | Duple
     else sink.destroy();
   }
   logDeny(ctx, code, { id: info.id, method: info.method, host: info.host, path: info.path, route: info.route?.label ?? null, findings: info.findings });
+  writeDenyAudit(ctx, code, info, { decision: status >= 500 ? 'error' : 'deny', status, proposal: info.proposal ?? null, bytesUp: 0, bytesDown: 0 });
+}
+
+/** The one audit record of a denial, whichever way it was answered. */
+function writeDenyAudit(
+  ctx: RelayContext,
+  code: DenyCode | ErrorCode,
+  info: DenyInfo,
+  o: { decision: 'deny' | 'error'; status: number; proposal: DenyInfo['proposal'] | null; bytesUp: number; bytesDown: number },
+): void {
   ctx.writeAudit({
     id: info.id,
     conn: info.conn,
@@ -128,14 +138,14 @@ export function respondDeny(ctx: RelayContext, sink: http.ServerResponse | Duple
     path: info.path,
     route: info.route?.label ?? null,
     match: info.match ?? null,
-    decision: status >= 500 ? 'error' : 'deny',
+    decision: o.decision,
     reason: code,
-    status,
+    status: o.status,
     injected: null,
     findings: auditFindings(info),
-    proposal: info.proposal ?? null,
-    bytes_up: 0,
-    bytes_down: 0,
+    proposal: o.proposal ?? null,
+    bytes_up: o.bytesUp,
+    bytes_down: o.bytesDown,
     ms_total: msSince(info.started),
     ...(info.detail ? { detail: info.detail } : {}),
   });
@@ -155,24 +165,5 @@ function denyWebSocket(ctx: RelayContext, sink: WebSocketSink, code: DenyCode | 
   if (sink.client.writable) sink.client.end(wsCloseFrame(status, reason, false));
   else sink.client.destroy();
   logDeny(ctx, code, { id: info.id, method: info.method, host: info.host, path: info.path, route: info.route?.label ?? null, findings: info.findings, note: `websocket close ${status}` });
-  ctx.writeAudit({
-    id: info.id,
-    conn: info.conn,
-    mode: info.mode,
-    method: info.method,
-    host: info.host,
-    port: info.port,
-    path: info.path,
-    route: info.route?.label ?? null,
-    match: info.match ?? null,
-    decision: 'deny',
-    reason: code,
-    status: 101,
-    injected: null,
-    findings: auditFindings(info),
-    proposal: null,
-    bytes_up: sink.bytesUp,
-    bytes_down: sink.bytesDown,
-    ms_total: msSince(info.started),
-  });
+  writeDenyAudit(ctx, code, info, { decision: 'deny', status: 101, proposal: null, bytesUp: sink.bytesUp, bytesDown: sink.bytesDown });
 }
