@@ -7,7 +7,7 @@ import type { Finding } from '../dlp/types.js';
 import type { DenyCode } from './deny.js';
 import { DOH_HOSTS, isDohShaped } from './doh.js';
 import { normalizeHost, parseAuthority, type HostKind } from './host.js';
-import { matchRequest, pathIsSafe, type HeaderMap } from './match.js';
+import { matchRequest } from './match.js';
 import type { NormalizedRequest } from './normalize.js';
 import { exactlyRouted, selectRoute, type CompiledRoute, type RouteTable } from './route-table.js';
 
@@ -92,19 +92,6 @@ export function decideAbsolute(table: RouteTable, t: AbsoluteTarget): TargetDeci
   return decideTarget(table, t.host, t.kind, t.port, 'http');
 }
 
-export interface RequestInput {
-  readonly method: string;
-  /** req.url: origin-form inside a tunnel (absolute-form tolerated when it names the same authority). */
-  readonly url: string;
-  readonly headers: HeaderMap;
-  readonly scheme: 'https' | 'http';
-  /** The CONNECT (or absolute-form URL) target, normalised. */
-  readonly host: string;
-  readonly port: number;
-  /** For absolute-form: the port written in the URL (Host must agree). */
-  readonly explicitPort?: number | null;
-}
-
 export interface Allow {
   readonly action: 'allow';
   readonly route: CompiledRoute;
@@ -116,59 +103,6 @@ export interface Allow {
 }
 
 export type RequestDecision = Deny | Allow;
-
-/** Host header (or an absolute-form authority inside a tunnel) must name the target (R2). */
-export function hostMatches(value: string, host: string, port: number): boolean {
-  // Fast path for the common spelling (exact name, optionally with the port); anything else goes
-  // through the full WHATWG normalisation below.
-  if (value === host) return true;
-  if (value.length === host.length + 1 + String(port).length && value.startsWith(host) && value.charCodeAt(host.length) === 58 && value.endsWith(String(port))) return true;
-  const a = parseAuthority(value);
-  if (!a) return false;
-  return a.host.host === host && (a.port === null || a.port === port);
-}
-
-function isWebSocket(headers: HeaderMap): boolean {
-  const up = headers.upgrade;
-  return typeof up === 'string' && up.toLowerCase() === 'websocket';
-}
-
-/**
- * R2–R5b for one request on a target, on the RAW path (no normalisation). No live path uses it:
- * the proxy and `--check` both decide through admit.ts decideAdmission (normalise, then
- * decideNormalized). Kept for the unit tests of the rules in isolation only.
- */
-export function decideRequest(table: RouteTable, input: RequestInput): RequestDecision {
-  const { host, port } = input;
-  const route = selectRoute(table, host, port);
-  if (!route || route.passthrough) return deny('no_route', host, port);
-  let target = input.url;
-  if (!target.startsWith('/')) {
-    if (input.scheme === 'https') {
-      // Absolute-form inside a tunnel: its authority is checked like Host.
-      const m = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(target);
-      if (!m) return deny('bad_request', host, port, route);
-      if (!hostMatches(m[1]!, host, port)) return deny('host_mismatch', host, port, route);
-      target = m[2] === '' ? '/' : m[2]!;
-    } else if (target !== '*') {
-      return deny('bad_request', host, port, route);
-    }
-  }
-  const hostHeader = input.headers.host;
-  if (typeof hostHeader !== 'string' || hostHeader.length === 0) return deny('bad_request', host, port, route);
-  if (!hostMatches(hostHeader, host, port)) return deny('host_mismatch', host, port, route);
-  const q = target.indexOf('?');
-  const path = q < 0 ? target : target.slice(0, q);
-  const query = q < 0 ? '' : target.slice(q + 1);
-  if (!pathIsSafe(path)) return deny('bad_path', host, port, route);
-  const match = matchRequest(route, input.method, path, input.headers);
-  if (match === -1) return deny('no_match', host, port, route);
-  if (isDohShaped(input.method, path, query, input.headers)) return deny('doh', host, port, route);
-  const git = gitService(input.method, path, query);
-  if (git === 'receive') return deny('git_push_via_egress', host, port, route);
-  if (git === 'upload' && !route.gitFetch) return deny('git_fetch_disabled', host, port, route);
-  return { action: 'allow', route, match, path, query, websocket: isWebSocket(input.headers) };
-}
 
 /**
  * R4–R5b on the normalised request (docs/decisions/egress-normalisation.md): R1–R3 (parser
@@ -190,22 +124,6 @@ export function decideNormalized(table: RouteTable, n: NormalizedRequest): Reque
   if (n.isGitPush) return deny('git_push_via_egress', host, port, route);
   if (n.gitService === 'upload-pack' && !route.gitFetch) return deny('git_fetch_disabled', host, port, route);
   return { action: 'allow', route, match, path: n.path, query: n.queryString, websocket: n.websocket };
-}
-
-/** Smart-HTTP git service of a request (R5b), or null. */
-export function gitService(method: string, path: string, query: string): 'receive' | 'upload' | null {
-  if (method === 'GET' && path.endsWith('/info/refs')) {
-    const params = new URLSearchParams(query);
-    const svc = params.get('service');
-    if (svc === 'git-receive-pack') return 'receive';
-    if (svc === 'git-upload-pack') return 'upload';
-    return null;
-  }
-  if (method === 'POST') {
-    if (path.endsWith('/git-receive-pack')) return 'receive';
-    if (path.endsWith('/git-upload-pack')) return 'upload';
-  }
-  return null;
 }
 
 export type DlpVerdict =

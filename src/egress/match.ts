@@ -1,39 +1,11 @@
 /**
- * Request matching inside a route (docs/configuration.md §3.4.1): path safety, then `matches`
+ * Request matching inside a route (docs/configuration.md §3.4.1), on the path the normaliser
+ * produced (normalize.ts refuses unsafe paths first): `matches`
  * entries (any-of), each entry all-of its present fields. Pure.
  */
 import type { CompiledMatch, CompiledRoute } from './route-table.js';
 
 export type HeaderMap = Readonly<Record<string, string | readonly string[] | undefined>>;
-
-/**
- * Path safety (R3). Rejects a raw `\`, and any path whose dot-segment removal would change it once
- * `%2e`, `%2f` and `%5c` are decoded (so `/v1/%2e%2e/x`, `/v1/..%2fx` are refused while GitLab's
- * `projects/acme%2Fwidget` passes: an encoded slash alone forms no dot segment).
- */
-export function pathIsSafe(path: string): boolean {
-  if (!path.startsWith('/')) return false;
-  if (path.includes('\\')) return false;
-  let decoded = path;
-  if (path.includes('%')) {
-    decoded = path.replace(/%(2e|2f|5c)/gi, (m) => {
-      const c = m.toLowerCase();
-      return c === '%2e' ? '.' : '/';
-    });
-  }
-  let start = 1;
-  const n = decoded.length;
-  while (start <= n) {
-    let end = decoded.indexOf('/', start);
-    if (end < 0) end = n;
-    const len = end - start;
-    if ((len === 1 && decoded.charCodeAt(start) === 46) || (len === 2 && decoded.charCodeAt(start) === 46 && decoded.charCodeAt(start + 1) === 46)) {
-      return false;
-    }
-    start = end + 1;
-  }
-  return true;
-}
 
 export function prefixMatches(value: string, path: string): boolean {
   let v = value;
