@@ -80,7 +80,8 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
       curlLine('injected', `https://127.0.0.1:${tlsUp.port}/v1/thing`),
       curlLine('allowed', `http://127.0.0.1:${ok.port}/plain`),
       curlLine('denied', 'http://denied.example/'),
-      curlLine('canary', `"http://127.0.0.1:${ok.port}/leak?c=$BOT_BOTTLE_CANARY"`),
+      // The URL goes through stdin (printf is a shell builtin): the agent's own argv stays clean.
+      `printf 'url = "http://127.0.0.1:${ok.port}/leak?c=%s"\\n' "$BOT_BOTTLE_CANARY" | ${curlLine('canary', '-K -')}`,
       'echo phase1',
       'while [ ! -e ~/go ]; do sleep 0.05; done',
       'exit 7',
@@ -95,6 +96,8 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
       }
     })();
     let canary = '';
+    const sidecarPids: number[] = [];
+    const sidecarArgv = new Map<number, string>();
     try {
       await run.waitFor('stdout', 'phase1', 120_000);
       slug = run.slug()!;
@@ -116,6 +119,8 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
       const supervisor = Number(readFileSync(`/proc/${egress[0]}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
       expect(Object.values(environOf(supervisor))).not.toContain(SECRET);
       expect(Object.values(environOf(supervisor))).not.toContain(canary);
+      sidecarPids.push(supervisor, egress[0]!);
+      for (const pid of sidecarPids) sidecarArgv.set(pid, allCmdlines().get(pid) ?? '');
 
       // The CA private key while running: 0600 in a 0700 directory.
       const key = join(state, 'egress', 'ca-key.pem');
@@ -155,7 +160,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
     for (const f of files) found.push(...hits(f, readFileSync(f), markers));
     for (const cmd of argv) found.push(...hits(`argv ${cmd.slice(0, 60)}`, cmd, markers));
     expect(argv.size).toBeGreaterThan(10);
-    expect([...argv].some((c) => c.includes(`sidecar --tokens-from-stdin --config ${state}`))).toBe(true);
+    for (const pid of sidecarPids) expect(argv.has(sidecarArgv.get(pid) ?? '(none)'), `argv of sidecar ${pid} sampled`).toBe(true);
     found.push(...hits('start stdout', run.stdout(), markers), ...hits('start stderr', run.stderr(), markers));
     for (const [label, r] of outputs) found.push(...hits(`${label} stdout`, r.stdout, markers), ...hits(`${label} stderr`, r.stderr, markers));
     expect(found).toEqual([]);
