@@ -109,8 +109,14 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     }
     if (ownsState) rmSync(plan.stateDir, { recursive: true, force: true });
     if (opts.revoke) await opts.revoke().catch(() => undefined);
-    if (opts.signal?.aborted && !(err instanceof BottleError && err.code === 'ABORTED')) {
-      throw new BottleError('ABORTED', `launch of ${slug} interrupted`, { exitCode: abortCode(opts.signal) });
+    if (opts.signal?.aborted) {
+      // Backends throw their own ABORTED (default exit 130); the exit code is the signal's (143 for SIGTERM).
+      const code = abortCode(opts.signal);
+      if (err instanceof BottleError && err.code === 'ABORTED') {
+        if (err.exitCode === code) throw err;
+        throw new BottleError('ABORTED', err.message, { exitCode: code, ...(err.fix !== undefined ? { fix: err.fix } : {}), data: err.data });
+      }
+      throw new BottleError('ABORTED', `launch of ${slug} interrupted`, { exitCode: code });
     }
     throw err;
   };
