@@ -104,7 +104,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async start(readyTimeoutMs = READY_TIMEOUT_MS): Promise<Record<string, number>> {
     for (const spec of this.specs) {
-      const child = spawn(spec.command, [...spec.args], { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // fd 3: the lifeline (lifeline.ts). Never written; its end closing tells the daemon we died.
+      const child = spawn(spec.command, [...spec.args], { env: spec.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      child.stdio[3]?.on('error', () => undefined);
       const r: Running = { spec, child, code: null, exited: Promise.resolve(0) };
       r.exited = new Promise<number>((resolve) => {
         child.once('error', () => {

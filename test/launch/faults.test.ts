@@ -14,7 +14,7 @@ import { leftovers } from '../backends/helpers/leftovers.js';
 import { createNetnsBackend } from '../../src/backends/netns/index.js';
 import { cleanupDryRun, curlLine, distMissing, loopbackRoute, makeHome, runDist, spawnCli, type CliRun } from './faults-cli.js';
 import { acceptAndClose, httpOk, untrustedTls, type CountingServer } from './faults-upstreams.js';
-import { daemonPids, pgidOf } from './faults-proc.js';
+import { daemonPids, pgidOf, ppidOf } from './faults-proc.js';
 
 const START = ['start', 'runner', '--headless', '--backend', 'netns', '--prompt'];
 /** Progress lines of a launch that has every optional provisioning step, in order (docs/architecture.md §4.6). */
@@ -118,7 +118,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
     return (JSON.parse(r.stdout) as { bottles: Array<{ slug: string; sidecars: string[] }> }).bottles.find((b) => b.slug === slug)?.sidecars;
   }
 
-  for (const what of ['the egress daemon', 'the whole sidecar bundle'] as const) {
+  for (const what of ['the egress daemon', 'the whole sidecar bundle', 'the supervisor alone'] as const) {
     it(`${what} killed mid-session → the agent loses its network, list active shows it down, teardown completes`, async () => {
       const run = start(`${curlLine('before', `http://127.0.0.1:${ok.port}/`)}; echo phase1; ${gate('go')}; ${curlLine('after', `http://127.0.0.1:${ok.port}/`)}; exit 0`);
       const slug = await slugOf(run);
@@ -129,12 +129,19 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
       const [egress] = daemonPids(slug, 'egress');
       expect(egress).toBeDefined();
       if (what === 'the egress daemon') process.kill(egress!, 'SIGKILL');
+      else if (what === 'the supervisor alone') process.kill(ppidOf(egress!), 'SIGKILL'); // it cannot forward SIGKILL: the lifeline must
       else process.kill(-pgidOf(egress!), 'SIGKILL'); // supervisor and every daemon it started
       await new Promise((r) => setTimeout(r, 300));
+      if (what === 'the supervisor alone') {
+        // Orphaned daemons would keep serving (the agent kept its network); they must exit.
+        for (let i = 0; i < 40 && (daemonPids(slug, 'egress').length > 0 || daemonPids(slug, 'git-gate').length > 0); i += 1) await new Promise((r) => setTimeout(r, 50));
+        expect(daemonPids(slug, 'egress')).toEqual([]);
+        expect(daemonPids(slug, 'git-gate')).toEqual([]);
+      }
       const up = await activeSidecars(slug);
       expect(up, 'list active must still list the bottle').toBeDefined();
       expect(up).not.toContain('egress');
-      if (what === 'the whole sidecar bundle') expect(up).toEqual([]);
+      if (what !== 'the egress daemon') expect(up).toEqual([]);
 
       writeFileSync(join(home, 'state', slug, 'home', 'go'), '');
       expect(await run.exited, run.stderr()).toBe(0);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { printJson } from '../output.js';
 import { EXIT } from '../../errors.js';
+import { watchLifeline } from '../../sidecar/lifeline.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -27,6 +28,7 @@ export function registerSidecarEgress(sidecarCommand: Command): void {
         const listen = o.listen ?? (inherited === undefined ? undefined : /(^[^:]+|\]):\d+$/.test(inherited) ? inherited : `${inherited.includes(':') ? `[${inherited}]` : inherited}:9099`);
         // Loaded here, not at the top: the supervisor and the git-gate child load this file too.
         const { runEgressDaemon } = await import('../../egress/daemon.js');
+        watchLifeline();
         process.exitCode = await runEgressDaemon(process.env, { ...(o.routes ? { routes: o.routes } : {}), ...(listen ? { listen } : {}) });
         return;
       }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { watchLifeline } from '../../sidecar/lifeline.js';
 
 /**
  * `bot-bottle sidecar git-gate`: runs the git gate daemon in the foreground. Configuration comes
@@ -13,6 +14,7 @@ export function registerSidecarGitGate(sidecarCommand: Command): void {
     .action(async () => {
       // Loaded on use: the supervisor and the egress child load this file too.
       const { runGitGateDaemon } = await import('../../gate/daemon.js');
+      watchLifeline();
       const code = await runGitGateDaemon(process.env, (line) => process.stderr.write(`${line}\n`));
       process.exitCode = code;
     });
