@@ -81,10 +81,15 @@ export async function runEscapeSuite(adapter: EscapeAdapter, opts: { onResult?(r
     const b = bottle;
     const seenSidecarUids = new Set<number>();
     for (const p of b.probes.sidecarProcesses()) seenSidecarUids.add(p.uid);
+    const background = new Map<string, Promise<unknown>>();
     const ctx = {
       fixture, bottle: b, probes: b.probes, upstreams, seenSidecarUids, after: null as AfterClose | null,
       sh: (script: string, timeoutMs?: number) => b.exec(['/bin/sh', '-c', script], timeoutMs ? { timeoutMs } : {}),
+      started: (id: string) => background.get(id),
     };
+    for (const a of attacks) {
+      if (a.start) background.set(a.id, a.start(ctx).catch((e: unknown) => ({ error: (e as Error).message })));
+    }
     const live = await runPhase(attacks.filter((a) => (a.phase ?? 'live') === 'live'), ctx);
     live.forEach((r) => opts.onResult?.(r));
     bottle = null;

@@ -134,6 +134,8 @@ export interface AttackContext {
   sh(script: string, timeoutMs?: number): Promise<ExecResult>;
   /** Set after close (phase 'after-close' only). */
   readonly after: AfterClose | null;
+  /** The promise `start` of attack `id` returned (undefined when it has none). */
+  started(id: string): Promise<unknown> | undefined;
   /** Processes seen in the sidecar tree while the bottle ran (for after-close checks). */
   readonly seenSidecarUids: Set<number>;
 }
@@ -151,6 +153,8 @@ export interface Attack {
   phase?: 'live' | 'after-close';
   /** Runs alone (not in a concurrent batch): it loads the sidecars or measures them. */
   exclusive?: boolean;
+  /** Started before the live phase (e.g. a slow client that must outlast egress's header timeout); its result is `ctx.started(id)`. */
+  start?(ctx: AttackContext): Promise<unknown>;
   run(ctx: AttackContext): Promise<Outcome>;
 }
 

@@ -84,7 +84,7 @@ export const gitAttacks: Attack[] = [
         'git push --force origin HEAD:main > f.log 2>&1; echo "force=$?"',
         'git push origin HEAD:release > u.log 2>&1; echo "protected_update=$?"',
         'git push origin :release > d.log 2>&1; echo "delete=$?"',
-        'cat f.log u.log d.log | grep -o "git-gate:[^\\n]*" | head -3 | tr "\\n" " " | sed "s/^/why=/"; echo',
+        'echo "why=$(cat f.log u.log d.log | grep -o "git-gate: .*" | head -3 | tr "\\n" " ")"',
       ].join('\n')), 60_000);
       const codes = ['force', 'protected_update', 'delete'].map((k) => `${k}=${line(r.stdout, k) || '?'}`);
       const allRejected = ['force', 'protected_update', 'delete'].every((k) => { const v = line(r.stdout, k); return v !== '' && v !== '0'; });

@@ -3,13 +3,23 @@ import { RAW_CLIENT_PATH, RAW_CLIENT_SOURCE } from '../agent/raw-client.js';
 import { HOSTS, type Attack, type AttackContext } from '../types.js';
 import { curl, kv, pass } from './probe.js';
 
+let seq = 0;
+/** Installs the client under a fresh name (attacks run concurrently) and returns its path. */
+async function install(ctx: AttackContext): Promise<string> {
+  const path = `${RAW_CLIENT_PATH.replace(/\.cjs$/, '')}-${(seq += 1)}.cjs`;
+  await ctx.bottle.exec(['/bin/sh', '-c', `cat > ${path}`], { stdin: RAW_CLIENT_SOURCE });
+  return path;
+}
+
 async function raw(ctx: AttackContext, args: string[], timeoutMs = 60_000): Promise<Record<string, string>> {
-  await ctx.bottle.exec(['/bin/sh', '-c', `cat > ${RAW_CLIENT_PATH}`], { stdin: RAW_CLIENT_SOURCE });
-  return kv(await ctx.bottle.exec(['node', RAW_CLIENT_PATH, ...args], { timeoutMs }));
+  return kv(await ctx.bottle.exec(['node', await install(ctx), ...args], { timeoutMs }));
 }
 
 const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64');
 const H = HOSTS.api;
+const SLOW_CONNS = 40;
+/** egress closes a connection whose headers take longer than 30 s (checked every 5 s). */
+const SLOW_SECONDS = 40;
 
 function egressRssKb(ctx: AttackContext): number {
   return ctx.probes.sidecarProcesses().filter((p) => /sidecar\s+egress/.test(p.argv)).reduce((a, p) => a + p.rssKb, 0);
@@ -58,19 +68,24 @@ export const protocolAttacks: Attack[] = [
     title: 'oversized headers / body, slowloris',
     expected: '431/400 + close; body refused; bounded memory; proxy keeps serving others',
     exclusive: true,
+    // Runs during the whole live phase: it must outlast egress's 30 s header timeout.
+    async start(ctx) {
+      const slow = raw(ctx, ['slowloris', String(SLOW_CONNS), String(SLOW_SECONDS), H], (SLOW_SECONDS + 30) * 1000);
+      await new Promise((r) => setTimeout(r, 10_000));
+      const during = (await curl(ctx, [`https://${H}/during-slowloris`], 10)).status;
+      return { slow: await slow, during };
+    },
     async run(ctx) {
       const big = await raw(ctx, ['raw', H, b64(`GET /big HTTP/1.1\r\nHost: ${H}\r\nX-Big: ${'a'.repeat(40 * 1024)}\r\n\r\n`)]);
       const many = await raw(ctx, ['raw', H, b64(`GET /many HTTP/1.1\r\nHost: ${H}\r\n${Array.from({ length: 300 }, (_, i) => `X-${i}: v`).join('\r\n')}\r\n\r\n`)]);
       const huge = await raw(ctx, ['raw', H, b64(`POST /huge HTTP/1.1\r\nHost: ${H}\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\nabc`)]);
-      const { value, peakKb, baseKb } = await peakRss(ctx, async () => {
-        const slow = ctx.bottle.exec(['node', RAW_CLIENT_PATH, 'slowloris', '40', '8', H], { timeoutMs: 60_000 });
-        await new Promise((r) => setTimeout(r, 2500));
-        const during = await curl(ctx, [`https://${H}/during-slowloris`], 10);
-        return { slow: kv(await slow), during };
-      });
+      const { value, peakKb, baseKb } = await peakRss(ctx, async () => ({ during: await curl(ctx, [`https://${H}/after-big`], 10) }));
+      const slow = (await ctx.started('18')) as { slow: Record<string, string>; during: number } | { error: string };
+      const slowOk = 'slow' in slow && slow.slow.slow_closed === `${SLOW_CONNS}/${SLOW_CONNS}` && slow.during === 200;
       const growthMb = Math.round((peakKb - baseKb) / 1024);
-      const ok = ['431', '400'].includes(big.status ?? '') && big.closed === 'true' && ['431', '400'].includes(many.status ?? '') && ['403', '413'].includes(huge.status ?? '') && value.during.status === 200 && growthMb < 64;
-      return pass(`40 KiB header ${big.status} closed ${big.closed}; 300 headers ${many.status}; 64 MiB body ${huge.status}; during 40-conn slowloris a request got ${value.during.status}; slow conns closed ${value.slow.slow_closed}; egress RSS +${growthMb} MiB`, ok);
+      const ok = ['431', '400'].includes(big.status ?? '') && big.closed === 'true' && ['431', '400'].includes(many.status ?? '') && ['403', '413'].includes(huge.status ?? '') && value.during.status === 200 && growthMb < 64 && slowOk;
+      const slowText = 'slow' in slow ? `slowloris (${SLOW_CONNS} conns, ${SLOW_SECONDS} s) closed by egress ${slow.slow.slow_closed}, a request meanwhile ${slow.during}` : `slowloris error ${slow.error}`;
+      return pass(`40 KiB header ${big.status} closed ${big.closed}; 300 headers ${many.status}; 64 MiB body ${huge.status}; then ${value.during.status}; ${slowText}; egress RSS +${growthMb} MiB`, ok);
     },
   },
   {
@@ -81,8 +96,7 @@ export const protocolAttacks: Attack[] = [
     async run(ctx) {
       const limit = ctx.probes.sidecarMemoryLimit();
       const { value, peakKb, baseKb } = await peakRss(ctx, async () => {
-        await ctx.bottle.exec(['/bin/sh', '-c', `cat > ${RAW_CLIENT_PATH}`], { stdin: RAW_CLIENT_SOURCE });
-        const stall = ctx.bottle.exec(['node', RAW_CLIENT_PATH, 'stall', H, '3', '30', '8'], { timeoutMs: 90_000 });
+        const stall = ctx.bottle.exec(['node', await install(ctx), 'stall', H, '3', '30', '8'], { timeoutMs: 90_000 });
         await new Promise((r) => setTimeout(r, 5000));
         const during = await curl(ctx, [`https://${H}/during-stall`], 15);
         return { stall: kv(await stall), during };
