@@ -1,0 +1,337 @@
+/**
+ * The escape suite's netns adapter: a real netns bottle with the REAL sidecar bundle (compiled
+ * dist), the fixture's routes and gate config, and the host-side probes of the outside attacks
+ * (another uid via setpriv, a neighbour network namespace with its own veth, a second bottle, the
+ * sidecar process tree from /proc). docs/escape-suite.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { listBottleCgroups, SIDECAR_CGROUP } from '../../../src/backends/netns/cgroups.js';
+import { createNetnsBackend } from '../../../src/backends/netns/index.js';
+import { namesFor } from '../../../src/backends/netns/names.js';
+import { readRecords } from '../../../src/backends/netns/records.js';
+import type { NetnsBottle } from '../../../src/backends/netns/running.js';
+import { provision } from '../../../src/launch/provision.js';
+import { GUEST_CA_BUNDLE, GUEST_CA_CERT, type BottlePlan } from '../../../src/plan/bottle-plan.js';
+import { DAEMON_PORTS } from '../../../src/sidecar/daemons.js';
+import { leftovers } from '../../backends/helpers/leftovers.js';
+import { makePlan } from '../../backends/helpers/plan.js';
+import { skipReason } from '../../helpers/capabilities.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
+import { writeRealState } from '../../launch/real-state.js';
+import type { AfterClose, BottleHandle, EscapeAdapter, ExecResult, Fixture, HostProbes, LaunchedBottle, ProcInfo } from '../types.js';
+
+const PORTS = { egress: DAEMON_PORTS.egress, gitGate: DAEMON_PORTS['git-gate'], supervise: DAEMON_PORTS.supervise } as const;
+const DIST_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+const rnd = () => randomBytes(3).toString('hex');
+
+function run(cmd: string, args: readonly string[], opts: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: stderr + e.message });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+async function must(cmd: string, args: readonly string[]): Promise<void> {
+  const r = await run(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/** Process table snapshot: pid → ppid. */
+function ppids(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      out.set(Number(e), ppid);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function procInfo(pid: number): ProcInfo | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
+    // Any of real/effective/saved/fs uid 0 counts as root (a process can switch back to it).
+    const uids = field('Uid').split(/\s+/).map(Number);
+    return {
+      pid,
+      uid: uids.some((u) => u === 0) ? 0 : (uids[1] ?? -1),
+      capEff: field('CapEff'),
+      rssKb: Number(field('VmRSS').replace(/\s*kB$/, '')) || 0,
+      name: field('Name'),
+      argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim(),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function treeOf(root: number): number[] {
+  const map = ppids();
+  const out = [root];
+  for (let i = 0; i < out.length; i += 1) for (const [pid, pp] of map) if (pp === out[i]) out.push(pid);
+  return out.filter((p) => map.has(p));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: T): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((r) => (t = setTimeout(() => r(onTimeout), ms)))]).finally(() => clearTimeout(t));
+}
+
+interface Launched {
+  plan: BottlePlan;
+  b: NetnsBottle;
+  handle: BottleHandle;
+}
+
+async function launchOne(home: string, slug: string, fixture: Fixture, withGate: boolean): Promise<Launched> {
+  const plan = makePlan(home, slug, {
+    daemons: withGate ? ['egress', 'git-gate'] : ['egress'],
+    agentEnv: {
+      BOT_BOTTLE_CANARY: fixture.canary, CURL_CA_BUNDLE: GUEST_CA_BUNDLE, SSL_CERT_FILE: GUEST_CA_BUNDLE, GIT_SSL_CAINFO: GUEST_CA_BUNDLE,
+      NODE_EXTRA_CA_CERTS: GUEST_CA_CERT, S: fixture.envS, PATH: fixture.hostilePath,
+    },
+    sidecarEnv: {
+      EGRESS_RESOLVE: Object.entries(fixture.resolve).map(([h, a]) => `${h}=${a}`).join(','),
+      EGRESS_UPSTREAM_CA_FILE: fixture.upstreamCaFile,
+      GIT_GATE_RESOLVE: Object.entries(fixture.resolve).map(([h, a]) => `${h}=${a}`).join(','),
+      GIT_GATE_UPSTREAM_CA_FILE: fixture.upstreamCaFile,
+    },
+  });
+  await writeRealState(plan, fixture.routesYaml(slug));
+  writeFileSync(join(plan.stateDir, 'git-gate', 'config.yaml'), withGate ? fixture.gateConfigYaml : 'version: 1\nrepos: []\n', { mode: 0o644 });
+  const backend = createNetnsBackend();
+  const b = (await backend.launch(plan, { EGRESS_TOKEN_0: fixture.secret, EGRESS_TOKEN_CANARY: fixture.canary, GIT_GATE_CANARY: fixture.canary }, { onProgress: () => undefined })) as NetnsBottle;
+  try {
+    await provision(plan, b, () => undefined, () => undefined);
+  } catch (err) {
+    await b.close();
+    throw err;
+  }
+  const handle: BottleHandle = {
+    slug,
+    sidecarHost: b.hostAddr,
+    ports: PORTS,
+    exec: (argv, opts = {}) =>
+      withTimeout(b.exec(argv, opts.stdin !== undefined ? { stdin: opts.stdin } : {}), opts.timeoutMs ?? 60_000, { code: 124, stdout: '', stderr: 'escape suite: exec timed out' }),
+  };
+  return { plan, b, handle };
+}
+
+/** A "container"/LAN neighbour: own netns, own veth to the host in 172.29.<n>.0/30, route to the bottles' pool via the host. */
+class Neighbour {
+  readonly ns = `escn-${rnd()}`;
+  readonly vethHost = `escn${this.ns.slice(5)}h`;
+  readonly vethPeer = `escn${this.ns.slice(5)}n`;
+  readonly block = 1 + Math.floor(Math.random() * 250);
+  readonly hostAddr = `172.29.${this.block}.1`;
+  private ready: Promise<void> | null = null;
+
+  up(): Promise<void> {
+    this.ready ??= (async () => {
+      await must('ip', ['netns', 'add', this.ns]);
+      await must('ip', ['link', 'add', this.vethHost, 'type', 'veth', 'peer', 'name', this.vethPeer]);
+      await must('ip', ['link', 'set', this.vethPeer, 'netns', this.ns]);
+      await must('ip', ['addr', 'add', `${this.hostAddr}/30`, 'dev', this.vethHost]);
+      await must('ip', ['link', 'set', this.vethHost, 'up']);
+      const inNs = (args: string[]) => must('ip', ['netns', 'exec', this.ns, 'ip', ...args]);
+      await inNs(['addr', 'add', `172.29.${this.block}.2/30`, 'dev', this.vethPeer]);
+      await inNs(['link', 'set', this.vethPeer, 'up']);
+      await inNs(['link', 'set', 'lo', 'up']);
+      await inNs(['route', 'add', '10.250.0.0/16', 'via', this.hostAddr]);
+    })();
+    return this.ready;
+  }
+
+  async exec(argv: readonly string[]): Promise<ExecResult> {
+    await this.up();
+    return run('ip', ['netns', 'exec', this.ns, ...argv], { timeoutMs: 20_000 });
+  }
+
+  async down(): Promise<void> {
+    if (!this.ready) return;
+    await run('ip', ['netns', 'del', this.ns]);
+    await run('ip', ['link', 'del', this.vethHost]);
+  }
+}
+
+export function createNetnsEscapeAdapter(): EscapeAdapter {
+  return {
+    name: 'netns',
+    unavailable() {
+      const caps = skipReason('root', 'bwrap', 'nft', 'ip', 'netns', 'curl');
+      if (caps) return caps;
+      if (!existsSync(DIST_MAIN)) return 'the sidecars run from the compiled dist: run "npx tsc -p tsconfig.build.json" first';
+      return null;
+    },
+
+    async launch(fixture: Fixture): Promise<LaunchedBottle> {
+      const home = mkdtempSync(join(tmpdir(), 'bb-escape-home-'));
+      const slug = `esc-${rnd()}`;
+      let first: Launched;
+      try {
+        first = await launchOne(home, slug, fixture, true);
+      } catch (err) {
+        rmSync(home, { recursive: true, force: true });
+        throw err;
+      }
+      const { plan, b } = first;
+      const short = namesFor(slug).short;
+      const neighbour = new Neighbour();
+      let second: Promise<Launched> | null = null;
+      const outsiders = new Set<ChildProcess>();
+      const sidecarUids = new Set<number>();
+
+      const sidecarProcesses = (): ProcInfo[] => {
+        const rec = readRecords().find((r) => r.slug === slug);
+        if (!rec?.sidecarPid) return [];
+        const procs = treeOf(rec.sidecarPid).map(procInfo).filter((p): p is ProcInfo => p !== null);
+        for (const p of procs) sidecarUids.add(p.uid);
+        return procs;
+      };
+
+      const probes: HostProbes = {
+        asOtherUid: (argv) => run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { timeoutMs: 20_000 }),
+        fromNeighbour: (argv) => neighbour.exec(argv),
+        neighbourGateway: async () => {
+          await neighbour.up();
+          return neighbour.hostAddr;
+        },
+        secondBottle: async () => {
+          second ??= launchOne(home, `esc2-${rnd()}`, fixture, false);
+          return (await second).handle;
+        },
+        sidecarProcesses,
+        hostArgv: () => {
+          const out: string[] = [];
+          for (const e of readdirSync('/proc')) {
+            if (!/^\d+$/.test(e)) continue;
+            try {
+              out.push(readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' '));
+            } catch {
+              // gone
+            }
+          }
+          return out;
+        },
+        otherHostAddresses: () =>
+          Object.entries(networkInterfaces())
+            .filter(([name]) => !name.startsWith('bb-') && !name.startsWith('escn'))
+            .flatMap(([, list]) => list ?? [])
+            .filter((i) => i.family === 'IPv4' && !i.internal && !i.address.startsWith('10.250.'))
+            .map((i) => i.address),
+        egressAudit: () => {
+          try {
+            return readFileSync(join(plan.stateDir, 'logs', 'egress-audit.jsonl'), 'utf8');
+          } catch {
+            return '';
+          }
+        },
+        routesFile: () => join(plan.stateDir, 'live-config', 'routes.yaml'),
+        caKeyFile: () => plan.ca.hostKeyPath,
+        spawnOutsideAsAgentUid: async () => {
+          const child = spawn('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', 'sleep', '60'], { stdio: 'ignore' });
+          outsiders.add(child);
+          await new Promise((r) => setTimeout(r, 150));
+          return {
+            pid: child.pid ?? -1,
+            alive: () => child.exitCode === null && child.signalCode === null,
+            kill: () => child.kill('SIGKILL'),
+          };
+        },
+        sidecarMemoryLimit: () => {
+          for (const d of listBottleCgroups().get(short) ?? []) {
+            if (basename(d) !== SIDECAR_CGROUP) continue;
+            for (const f of ['memory.max', 'memory.limit_in_bytes']) {
+              try {
+                const v = readFileSync(join(d, f), 'utf8').trim();
+                if (/^\d+$/.test(v)) return Number(v);
+              } catch {
+                // not this controller
+              }
+            }
+          }
+          return null;
+        },
+      };
+
+      const strayProcesses = (): string[] => {
+        const out: string[] = [];
+        for (const e of readdirSync('/proc')) {
+          if (!/^\d+$/.test(e)) continue;
+          const p = procInfo(Number(e));
+          if (!p) continue;
+          let cwd = '';
+          try {
+            cwd = readlinkSync(`/proc/${e}/cwd`);
+          } catch {
+            // gone or not ours to read
+          }
+          const ownUid = p.uid !== 0 && p.uid !== 1000 && sidecarUids.has(p.uid);
+          if (p.argv.includes(plan.stateDir) || cwd.startsWith(plan.stateDir) || ownUid) out.push(`process ${p.pid} ${p.argv.slice(0, 80)}`);
+        }
+        return out;
+      };
+
+      let closed: Promise<AfterClose> | null = null;
+      return {
+        ...first.handle,
+        probes,
+        close() {
+          closed ??= (async () => {
+            for (const c of outsiders) c.kill('SIGKILL');
+            const s = second ? await second.catch(() => null) : null;
+            const slug2 = s?.plan.slug;
+            await Promise.allSettled([b.close(), s?.b.close(), neighbour.down()]);
+            const after: AfterClose = {
+              leftovers: async () => [...leftovers(slug), ...(slug2 ? leftovers(slug2) : [])],
+              cleanupDryRun: async () => {
+                // An empty home: only this bottle's host-wide resources (netns, veth, table, cgroup, record, process) matter.
+                const emptyHome = mkdtempSync(join(tmpdir(), 'bb-escape-cleanup-'));
+                const r = await run(process.execPath, [DIST_MAIN, 'cleanup', '--dry-run', '--json'], { env: { ...process.env, BOT_BOTTLE_HOME: emptyHome, NO_COLOR: '1' } });
+                rmSync(emptyHome, { recursive: true, force: true });
+                try {
+                  const doc = JSON.parse(r.stdout) as { resources: Array<{ kind: string; name: string; slug: string | null }> };
+                  const mine = new Set([short, ...(slug2 ? [namesFor(slug2).short] : [])]);
+                  return doc.resources
+                    .filter((x) => x.slug === slug || (slug2 !== undefined && x.slug === slug2) || [...mine].some((m) => x.name.includes(m)))
+                    .map((x) => `${x.kind} ${x.name}`);
+                } catch {
+                  return [`cleanup --dry-run --json did not answer JSON (rc ${r.code}): ${r.stderr.trim().split('\n')[0] ?? ''}`];
+                }
+              },
+              strayProcesses,
+            };
+            // The state directory is the launch pipeline's to remove (this adapter bypasses it).
+            rmSync(home, { recursive: true, force: true });
+            return after;
+          })();
+          return closed;
+        },
+      };
+    },
+  };
+}
