@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BottleError } from '../../src/errors.js';
+import { sandboxFailure } from '../../src/backends/netns/sandbox-failure.js';
 import { encodeFilter, RET, seccompArch, seccompFilterFor, seccompProgram } from '../../src/backends/netns/seccomp.js';
 import { ARCH_TABLES, AUDIT_ARCH_I386, DENIED, type SeccompArch, type SyscallName } from '../../src/backends/netns/seccomp-syscalls.js';
 
@@ -175,5 +176,22 @@ describe('seccomp filter encoding and host architecture', () => {
       expect((err as BottleError).message).toContain(`"${a}"`);
       expect((err as BottleError).message.split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('sandbox failure lines for the filter and the options pipe', () => {
+  it('bwrap seccomp errors name the filter; other bwrap errors pass through; the command\'s own errors are not sandbox errors', () => {
+    for (const line of [
+      'bwrap: Invalid seccomp data, must be multiple of 8',
+      "bwrap: Can't read seccomp data: Bad file descriptor",
+      'bwrap: prctl(PR_SET_SECCOMP): Invalid argument',
+      'bwrap: Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)',
+    ]) {
+      expect(sandboxFailure(1, `${line}\n`)).toBe(`the sandbox's seccomp filter could not be loaded (${line}); the command did not run`);
+    }
+    expect(sandboxFailure(1, "bwrap: Can't read --args data: Bad file descriptor")).toMatch(/^the sandbox's options could not be passed to bwrap \(bwrap: Can't read --args data/);
+    expect(sandboxFailure(1, 'bwrap: execvp claude: No such file or directory')).toBe('bwrap: execvp claude: No such file or directory');
+    expect(sandboxFailure(1, 'perl: seccomp says no')).toBeNull();
+    expect(sandboxFailure(0, 'bwrap: Invalid seccomp data, must be multiple of 8')).toBeNull();
   });
 });
