@@ -14,7 +14,9 @@ import type { NetnsBottle } from '../../src/backends/netns/running.js';
 import { sandboxFailure } from '../../src/backends/netns/sandbox-failure.js';
 import { seccompArch } from '../../src/backends/netns/seccomp.js';
 import { ARCH_TABLES, type SyscallName } from '../../src/backends/netns/seccomp-syscalls.js';
+import { BottleError } from '../../src/errors.js';
 import { skipReason } from '../helpers/capabilities.js';
+import { leftovers } from './helpers/leftovers.js';
 import { makePlan, standinCommand, tempHome } from './helpers/plan.js';
 
 const rnd = () => Math.random().toString(36).slice(2, 8);
@@ -201,6 +203,24 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip') || perlMissing())('netn
       'node -e "require(\'child_process\').execFileSync(\'/bin/true\'); new (require(\'worker_threads\').Worker)(\'1\', { eval: true }).on(\'exit\', () => console.log(\'threads-ok\'))"',
     ].join('; ')]);
     expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['node 42', 'git-ok', 'curl-ok', 'ip-ok', 'bg-ok', 'threads-ok']));
+  });
+
+  it('a host architecture without a syscall table fails the launch with one line naming it, leaving nothing behind', async () => {
+    const slug = `sc-${rnd()}`;
+    const real = Object.getOwnPropertyDescriptor(process, 'arch')!;
+    Object.defineProperty(process, 'arch', { ...real, value: 'riscv64' });
+    let err: unknown;
+    try {
+      await backend.launch(makePlan(home, slug), {}, { onProgress: () => undefined });
+    } catch (e) {
+      err = e;
+    } finally {
+      Object.defineProperty(process, 'arch', real);
+    }
+    expect(err).toBeInstanceOf(BottleError);
+    expect((err as BottleError).message).toMatch(/^netns has no seccomp filter for host architecture "riscv64".*$/);
+    expect((err as BottleError).message).not.toContain('\n');
+    expect(leftovers(slug)).toEqual([]);
   });
 
   it('a seccomp filter bwrap cannot load is reported as such (real bwrap, 7-byte filter)', () => {
