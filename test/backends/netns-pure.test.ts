@@ -49,25 +49,40 @@ describe('netns pure parts', () => {
     expect(f.passwd).toContain('node:x:1000:1000');
   });
 
-  it('sandbox argv: bwrap isolation flags, uid 1000 via setpriv, no env values on argv', () => {
-    const { command, args } = sandboxArgv({
-      tools: { ip: '/sbin/ip', sh: '/bin/sh', mount: '/bin/mount', setpriv: '/usr/bin/setpriv', bwrap: '/usr/bin/bwrap' },
-      netns: 'bb-1234abcd', homeDir: '/s/home', etcDir: '/s/run/guest-etc',
+  it('sandbox argv: helpers by absolute path, uid 1000 via setpriv; bwrap options, env and filter only on the fds', () => {
+    const tools = { ip: '/sbin/ip', sh: '/bin/sh', mount: '/bin/mount', setpriv: '/usr/bin/setpriv', bwrap: '/usr/bin/bwrap' };
+    const seccomp = new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+    const { command, args, bwrapArgs, seccomp: filter } = sandboxArgv({
+      tools, netns: 'bb-1234abcd', homeDir: '/s/home', etcDir: '/s/run/guest-etc',
       system: [{ kind: 'dir', path: '/usr' }, { kind: 'symlink', path: '/bin', target: 'usr/bin' }],
       cwd: '/home/node', argv: ['claude', '--x'],
+      env: { S: '/evil', PATH: '/tmp/evil', TOKEN: 'marker-value-91b2', 'WITH SPACE': 'a b' },
+      seccomp,
     });
     expect(command).toBe('/sbin/ip');
     expect(args.slice(0, 3)).toEqual(['netns', 'exec', 'bb-1234abcd']);
-    for (const f of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session']) expect(args).toContain(f);
-    expect(args.join(' ')).toContain('--cap-drop ALL --uid 1000 --gid 1000');
     expect(args).toContain('--reuid=1000');
-    expect(args.join(' ')).toContain('--ro-bind /usr /usr --symlink usr/bin /bin');
-    expect(args.join(' ')).toContain('--tmpfs /tmp');
-    expect(args.slice(-3)).toEqual(['--', 'claude', '--x']);
-    expect(args.join(' ')).not.toContain('--setenv');
+    // on argv: the helpers, bwrap reading fd 3, then the command; nothing else of bwrap's
+    expect(args.slice(args.indexOf('/usr/bin/bwrap'))).toEqual(['/usr/bin/bwrap', '--args', '3', '--', 'claude', '--x']);
+    expect(args.join(' ')).not.toMatch(/marker-value|--setenv|--ro-bind|--seccomp|\/tmp\/evil/);
+    const opts = new TextDecoder().decode(bwrapArgs).split('\0');
+    expect(opts.pop()).toBe(''); // NUL-terminated
+    const joined = opts.join(' ');
+    for (const f of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--disable-userns', '--die-with-parent', '--new-session']) expect(opts).toContain(f);
+    expect(joined).toContain('--cap-drop ALL --uid 1000 --gid 1000');
+    expect(joined).toContain('--ro-bind /usr /usr --symlink usr/bin /bin');
+    expect(joined).toContain('--tmpfs /tmp');
+    expect(joined).toContain('--chdir /home/node --clearenv');
+    expect(joined).toContain('--setenv TOKEN marker-value-91b2');
+    expect(opts.slice(opts.indexOf('WITH SPACE') - 1, opts.indexOf('WITH SPACE') + 2)).toEqual(['--setenv', 'WITH SPACE', 'a b']);
+    expect(joined.indexOf('--clearenv')).toBeLessThan(joined.indexOf('--setenv'));
+    expect(opts.slice(-2)).toEqual(['--seccomp', '4']);
+    expect(filter).toBe(seccomp);
+    // values are never echoed in errors
+    expect(() => sandboxArgv({ tools, netns: 'n', homeDir: '/h', etcDir: '/e', system: [], cwd: '/', argv: ['x'], env: { K: 'secret\0x' }, seccomp })).toThrow(/^agent environment variable K contains a NUL byte$/);
+    expect(() => sandboxArgv({ tools, netns: 'n', homeDir: '/h', etcDir: '/e', system: [], cwd: '/', argv: ['x'], env: { 'A=B': 'v' }, seccomp })).toThrow(/name "A=B" cannot be set/);
     const withCg = sandboxArgv({
-      tools: { ip: '/sbin/ip', sh: '/bin/sh', mount: '/bin/mount', setpriv: '/usr/bin/setpriv', bwrap: '/usr/bin/bwrap' },
-      netns: 'bb-1234abcd', homeDir: '/s/home', etcDir: '/s/e', system: [], cwd: '/home/node', argv: ['x'],
+      tools, netns: 'bb-1234abcd', homeDir: '/s/home', etcDir: '/s/e', system: [], cwd: '/home/node', argv: ['x'], env: {}, seccomp,
       cgroupProcs: ['/sys/fs/cgroup/pids/bot-bottle-1234abcd/cgroup.procs'],
     });
     // cgroups are joined before `ip netns exec` (which remounts /sys)

@@ -6,12 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, posix } from 'node:path';
+import { Writable } from 'node:stream';
 import { BottleError } from '../../errors.js';
 import { GUEST_HOME, GUEST_USER, type BottlePlan } from '../../plan/bottle-plan.js';
 import type { ExecResult, RunningBottle } from '../backend.js';
+import { HELPER_ENV } from '../run-command.js';
 import type { UndoStack } from '../undo-stack.js';
-import { sandboxArgv, type SystemEntry } from './sandbox-argv.js';
+import { ARGS_FD, SECCOMP_FD, sandboxArgv, type SystemEntry } from './sandbox-argv.js';
 import { sandboxFailure } from './sandbox-failure.js';
+import { seccompFilterFor } from './seccomp.js';
 import type { NetnsTools } from './tools.js';
 
 /** The agent's PATH inside the sandbox (also where `doctor` looks for agent CLIs). */
@@ -45,8 +48,11 @@ export class NetnsBottle implements RunningBottle {
   private readonly children = new Set<ChildProcess>();
   private readonly agentLog: string[] = [];
   private closing: Promise<void> | null = null;
+  /** Built at launch: a host architecture without a filter fails the launch (fail closed). */
+  private readonly seccomp: Uint8Array;
 
   constructor(private readonly parts: NetnsBottleParts) {
+    this.seccomp = seccompFilterFor(process.arch);
     this.slug = parts.plan.slug;
     this.hostAddr = parts.hostAddr;
     this.guestAddr = parts.guestAddr;
@@ -64,7 +70,8 @@ export class NetnsBottle implements RunningBottle {
 
   private spawnIn(argv: readonly string[], opts: { env?: Record<string, string>; cwd?: string; tty?: boolean; stdin: 'pipe' | 'ignore' | 'inherit' }): ChildProcess {
     if (this.closing) throw new BottleError('INTERNAL', `bottle ${this.slug} is closed`);
-    const { command, args } = sandboxArgv({
+    const tty = opts.tty === true;
+    const launch = sandboxArgv({
       tools: this.parts.tools,
       netns: this.parts.netns,
       homeDir: this.parts.homeDir,
@@ -72,13 +79,18 @@ export class NetnsBottle implements RunningBottle {
       system: this.parts.system,
       cgroupProcs: this.parts.cgroupProcs,
       cwd: opts.cwd ?? GUEST_HOME,
+      env: this.env(opts.env, tty),
+      seccomp: this.seccomp,
       argv,
     });
-    const tty = opts.tty === true;
-    const child = spawn(command, args, {
-      env: this.env(opts.env, tty),
-      stdio: tty ? 'inherit' : [opts.stdin, 'pipe', 'pipe'],
+    // The helpers get HELPER_ENV only; the agent's environment and bwrap's options go down the
+    // extra pipes (sandbox-argv.ts), which bwrap reads to EOF and closes.
+    const child = spawn(launch.command, launch.args, {
+      env: { ...HELPER_ENV },
+      stdio: tty ? ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] : [opts.stdin, 'pipe', 'pipe', 'pipe', 'pipe'],
     });
+    feed(child, ARGS_FD, launch.bwrapArgs);
+    feed(child, SECCOMP_FD, launch.seccomp);
     this.children.add(child);
     child.once('exit', (code, sig) => {
       this.children.delete(child);
@@ -141,6 +153,7 @@ export class NetnsBottle implements RunningBottle {
     const destDir = posix.dirname(norm);
     const destName = posix.basename(norm);
     const tar = spawn(this.parts.tools.tar, ['-C', dirname(hostPath), '-cf', '-', '--transform', `s,^${escapeSed(basename(hostPath))},${escapeSed(destName)},`, '--owner=1000', '--group=1000', basename(hostPath)], {
+      env: { ...HELPER_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let tarErr = '';
@@ -181,6 +194,14 @@ export class NetnsBottle implements RunningBottle {
     })();
     return this.closing;
   }
+}
+
+/** Writes `data` to the child's pipe at `fd` and closes it (a child that died early is not an error here). */
+function feed(child: ChildProcess, fd: number, data: Uint8Array): void {
+  const pipe = child.stdio[fd];
+  if (!(pipe instanceof Writable)) return;
+  pipe.on('error', () => undefined);
+  pipe.end(data);
 }
 
 function escapeSed(s: string): string {

@@ -8,7 +8,17 @@
  * with no capabilities and bwrap builds the sandbox (own user, pid, ipc, uts namespaces). Those
  * mounts die with the process; nothing is mounted on the host. Each exec is a fresh sandbox
  * sharing only the network namespace and the home directory.
+ *
+ * The root-side helpers (sh, ip, mount, setpriv) run with a fixed minimal environment and are
+ * named by absolute path; the agent's environment never reaches them
+ * (docs/decisions/netns-clean-env.md). bwrap's options, the agent's environment included
+ * (`--clearenv`, `--setenv`), travel NUL-separated on the pipe at fd ARGS_FD (`--args`), and the
+ * seccomp filter (seccomp.ts, docs/decisions/netns-seccomp.md) on the pipe at fd SECCOMP_FD:
+ * neither is on any argv in the host's process table. bwrap reads and closes both before it
+ * starts the command, so the agent does not inherit them. Only the command's own argv is on
+ * bwrap's argv (bwrap 0.8 takes it from nowhere else).
  */
+import { BottleError } from '../../errors.js';
 import { GUEST_HOME, GUEST_UID } from '../../plan/bottle-plan.js';
 import { STAGE_DIR } from './names.js';
 
@@ -40,6 +50,10 @@ const STAGE_SCRIPT =
 // hierarchies. $1 = colon-separated cgroup.procs files, then the command.
 const CGROUP_SCRIPT = 'set -e; IFS=:; for f in $1; do echo $$ > "$f"; done; unset IFS; shift; exec "$@"';
 
+/** Descriptor numbers of the two pipes the spawned chain carries to bwrap (stdio entries 3 and 4). */
+export const ARGS_FD = 3;
+export const SECCOMP_FD = 4;
+
 export interface SandboxArgvInput {
   tools: HostTools;
   netns: string;
@@ -48,12 +62,28 @@ export interface SandboxArgvInput {
   system: readonly SystemEntry[];
   cwd: string; // guest path
   argv: readonly string[];
+  /** The agent's whole environment; reaches only the sandboxed command (bwrap --clearenv/--setenv). */
+  env: Readonly<Record<string, string>>;
+  /** The encoded seccomp filter (seccomp.ts) bwrap loads for the command. */
+  seccomp: Uint8Array;
   /** cgroup.procs files every sandbox process joins (resource limits); empty = none. */
   cgroupProcs?: readonly string[];
 }
 
-export function sandboxArgv(input: SandboxArgvInput): { command: string; args: string[] } {
-  const { tools } = input;
+export interface SandboxArgv {
+  /** What appears in the host's process table: helper paths, the netns, the stage paths, the command. */
+  command: string;
+  args: string[];
+  /** Written to the child's fd ARGS_FD: bwrap's options, NUL-separated, environment included. */
+  bwrapArgs: Uint8Array;
+  /** Written to the child's fd SECCOMP_FD. */
+  seccomp: Uint8Array;
+}
+
+const ENV_NAME = /^[^=\0]+$/;
+
+/** bwrap's options: isolation, the file system, the agent's environment, the filter. */
+export function bwrapOptions(input: Pick<SandboxArgvInput, 'system' | 'cwd' | 'env'>): string[] {
   const uid = String(GUEST_UID);
   const bw: string[] = [
     '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
@@ -66,14 +96,30 @@ export function sandboxArgv(input: SandboxArgvInput): { command: string; args: s
   }
   bw.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', '/home', '--bind', `${STAGE_DIR}/h`, GUEST_HOME);
   for (const f of GUEST_ETC_FILES) bw.push('--ro-bind', `${STAGE_DIR}/e/${f}`, `/etc/${f}`);
-  bw.push('--chdir', input.cwd);
+  bw.push('--chdir', input.cwd, '--clearenv');
+  for (const [k, v] of Object.entries(input.env)) {
+    // Names only in errors: values may be secrets.
+    if (!ENV_NAME.test(k)) throw new BottleError('INTERNAL', `agent environment variable name ${JSON.stringify(k)} cannot be set`);
+    if (v.includes('\0')) throw new BottleError('INTERNAL', `agent environment variable ${k} contains a NUL byte`);
+    bw.push('--setenv', k, v);
+  }
+  bw.push('--seccomp', String(SECCOMP_FD));
+  for (const a of bw) if (a.includes('\0')) throw new BottleError('INTERNAL', 'a sandbox path contains a NUL byte');
+  return bw;
+}
+
+export function sandboxArgv(input: SandboxArgvInput): SandboxArgv {
+  const { tools } = input;
+  const uid = String(GUEST_UID);
+  const bwrapArgs = new TextEncoder().encode(bwrapOptions(input).map((a) => `${a}\0`).join(''));
   const inNetns = [
     'netns', 'exec', input.netns,
     tools.sh, '-c', STAGE_SCRIPT, 'bb-stage', tools.mount, input.homeDir, input.etcDir, STAGE_DIR,
     tools.setpriv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all',
-    tools.bwrap, ...bw, '--', ...input.argv,
+    // bwrap 0.8 takes the command only from its own argv, not from the --args file.
+    tools.bwrap, '--args', String(ARGS_FD), '--', ...input.argv,
   ];
   const procs = input.cgroupProcs ?? [];
-  if (procs.length === 0) return { command: tools.ip, args: inNetns };
-  return { command: tools.sh, args: ['-c', CGROUP_SCRIPT, 'bb-cgroup', procs.join(':'), tools.ip, ...inNetns] };
+  if (procs.length === 0) return { command: tools.ip, args: inNetns, bwrapArgs, seccomp: input.seccomp };
+  return { command: tools.sh, args: ['-c', CGROUP_SCRIPT, 'bb-cgroup', procs.join(':'), tools.ip, ...inNetns], bwrapArgs, seccomp: input.seccomp };
 }
