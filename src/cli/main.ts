@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { BottleError, EXIT } from '../errors.js';
 import { commanderErrorLine, printError } from './output.js';
 import { loadCommands } from './commands/index.js';
+import { closeInheritedFds } from './inherited-fds.js';
 
 export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('bot-bottle');
@@ -61,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
 const invokedDirectly = process.argv[1] !== undefined && /[\\/]cli[\\/]main\.[cm]?[jt]s$/.test(process.argv[1]);
 const viaBin = process.argv[1] !== undefined && /bot-bottle(\.mjs)?$/.test(process.argv[1]);
 if (invokedDirectly || viaBin) {
+  closeInheritedFds();
   main(process.argv).then(
     (code) => {
       process.exitCode = code;
