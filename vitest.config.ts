@@ -28,6 +28,7 @@ export const UNIT_TESTS = [
   'test/backends/runtime-dir.test.ts',
   'test/cli/no-color.test.ts',
   'test/cli/json-flag.test.ts',
+  'test/egress/fuzz-parse.test.ts',
 ];
 
 const EXCLUDE = [...configDefaults.exclude];
