@@ -130,7 +130,21 @@ function requestGen(mode: Mode): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.constantFrom(`GET http://${authority}/allowed/smuggled HTTP/1.1\r\nHost: ${authority}\r\n\r\n`, `0\r\n\r\nGET /other/smuggled HTTP/1.1\r\nHost: ${authority}\r\n\r\n`) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 64 }) },
   );
-  return fc
+  // Well-formed requests with one odd part: these reach the upstream, so the forwarding check bites.
+  const nearBenign = fc
+    .tuple(
+      fc.constantFrom('GET', 'POST', 'PUT', 'HEAD', 'DELETE'),
+      path,
+      fc.array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom('Accept: */*', 'Connection: keep-alive', 'X-Api-Key: k', 'User-Agent: fuzz/1', 'Authorization: Bearer agent-value') }, { weight: 1, arbitrary: header }), { maxLength: 2 }),
+      fc.constantFrom('', 'hello'),
+    )
+    .map(([method, p, hs, body]) => {
+      const b = method === 'POST' || method === 'PUT' ? body : '';
+      const t = mode === 'plain' ? `http://${authority}${p}` : p;
+      const framing = b === '' ? '' : `Content-Length: ${b.length}\r\n`;
+      return `${method} ${t} HTTP/1.1\r\nHost: ${authority}\r\n${hs.map((h) => `${h}\r\n`).join('')}${framing}\r\n${b}`;
+    });
+  const hostile = fc
     .tuple(
       fc.constantFrom('GET', 'GET', 'POST', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'CONNECT', 'get', 'G ET', ''),
       target,
@@ -140,6 +154,7 @@ function requestGen(mode: Mode): fc.Arbitrary<string> {
       body,
     )
     .map(([method, t, version, headers, end, b]) => `${method} ${t} ${version}${end}${headers.map(([h, e]) => `${h}${e}`).join('')}${end}${b}`);
+  return fc.oneof({ weight: 2, arbitrary: nearBenign }, { weight: 3, arbitrary: hostile });
 }
 
 type ByteMutation = { at: number; kind: 'flip' | 'insert' | 'delete'; byte: number };
