@@ -29,6 +29,7 @@ export const UNIT_TESTS = [
   'test/cli/no-color.test.ts',
   'test/cli/json-flag.test.ts',
   'test/backends/netns-seccomp-bpf.test.ts',
+  'test/egress/fuzz-parse.test.ts',
 ];
 
 const EXCLUDE = [...configDefaults.exclude];

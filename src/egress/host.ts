@@ -29,7 +29,9 @@ export function normalizeHost(input: string): NormalHost | null {
   }
   if (hostname.startsWith('[')) return { host: hostname.slice(1, -1), kind: 'ipv6' };
   if (hostname.endsWith('.')) hostname = hostname.slice(0, -1);
-  if (hostname.length === 0) return null;
+  // One trailing dot is the root label; a second is an empty label. Refused, so a normalised host
+  // normalises to itself (fuzz counterexample: `example.com..` became `example.com.`).
+  if (hostname.length === 0 || hostname.endsWith('.')) return null;
   if (IPV4_RE.test(hostname)) return { host: hostname, kind: 'ipv4' };
   return { host: hostname, kind: 'name' };
 }

@@ -129,6 +129,9 @@ const PARSER: CorpusCase[] = [
   pd('parse-absmismatch-21', 'header', 'absolute-form target naming another host inside the tunnel (baseline)', {
     request: { method: 'GET', url: `https://${API}/v1/x`, target: `https://${INTERNAL}/v1/x` },
   }),
+  // Fuzz regression (test/egress/fuzz-parse.test.ts): `host..` normalised to `host.`, which a second pass turned into `host`.
+  pd('parse-hostdots-22', 'host', 'CONNECT to a routed name with two trailing dots (an empty label)', { request: { mode: 'connect', method: 'CONNECT', url: `https://${API}..` } }),
+  pd('parse-hostdots-23', 'header', 'Host header naming the tunnel host with two trailing dots', { request: get(API, '/v1/x', [['host', `${API}..:{port}`]]) }),
 ];
 
 // ---------- data in host-name labels (wildcard route) ----------
