@@ -73,6 +73,8 @@ export const STAGE_SCRIPT = [
   '  if [ "$db" = passwd ]; then echo "bb-sidecar:x:$u:$u:bot-bottle sidecar:$m/home:/usr/sbin/nologin"; else echo "bb-sidecar:x:$u:"; fi >> "$m/$db"',
   '  chmod 0644 "$m/$db"; "$M" --bind "$m/$db" "/etc/$db"',
   'done',
+  // the launcher's working directory may be unreachable for the uid (and names a host path)
+  'cd "$m/home"; unset OLDPWD',
   'exec "$@"',
 ].join('\n');
 export const STAGE_NAME = 'bb-sidecar-stage';
