@@ -90,6 +90,21 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl', 'netns'))('netn
       expect(await code(nobody, `http://${h}:9420/`)).toBe('000');
       expect(await code(nobody, `http://${h}:9100/`)).toBe('000');
 
+      // Nor does it send anything into the bottle (the input chain already drops every reply
+      // from the veth, so only one-way datagrams could pass): the agent hears root, not nobody.
+      const heard = b.exec(['node', '-e', `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => console.log(String(m))); s.bind(8080); setTimeout(() => process.exit(0), 4000)`]);
+      await new Promise((r) => setTimeout(r, 1500));
+      const send = (prefix: string[], text: string) =>
+        new Promise<void>((resolve) => {
+          const argv = [...prefix, process.execPath, '-e', `const s = require('dgram').createSocket('udp4'); s.send('${text}', 8080, '${b.guestAddr}', () => s.close())`];
+          execFile(argv[0]!, argv.slice(1), () => resolve());
+        });
+      await send([], 'from-root');
+      await send(nobody, 'from-nobody');
+      const got = (await heard).stdout;
+      expect(got).toContain('from-root');
+      expect(got).not.toContain('from-nobody');
+
       // A neighbour in its own network namespace (a container, a LAN host) routed to the pool via
       // the host: it reaches the host's own address on its link (sanity), not the bottle's.
       const o3 = 16 + Math.floor(Math.random() * 200);

@@ -45,6 +45,7 @@ describe('netns pure parts', () => {
     expect(rs).toContain(`iifname "bb-1234abcdh" ip daddr 10.250.0.1 tcp dport @${PORT_SET} accept`);
     expect(rs).toMatch(/chain input[\s\S]*accept\n\s*iifname "bb-1234abcdh" drop\n\s*iifname != "lo" ip daddr 10.250.0.1 drop/);
     expect(rs).toMatch(/chain output \{\s*type filter hook output[^\n]*\n\s*ip daddr 10.250.0.1 meta skuid != 0 meta skuid != 1900000007 drop/);
+    expect(rs).toMatch(/chain output[^}]*oifname "bb-1234abcdh" meta skuid != 0 meta skuid != 1900000007 drop/);
     expect(rs).toMatch(/chain forward[\s\S]*iifname "bb-1234abcdh" drop[\s\S]*oifname "bb-1234abcdh" drop/);
     expect(openPortsCommand('bot_bottle_1234abcd', [9420, 9099, 9099])).toBe(`add element inet bot_bottle_1234abcd ${PORT_SET} { 9099, 9420 }\n`);
     expect(openPortsCommand('bot_bottle_1234abcd', [])).toBe('');

@@ -10,8 +10,9 @@
  * - The host-end address answers nobody else: a packet for it arriving on any interface other than
  *   the veth or `lo` (a container bridge, the LAN) is dropped, and a locally generated one is
  *   dropped unless its socket belongs to root (the launcher, `list active`'s probe) or to this
- *   bottle's own sidecar uid (the supervisor's readiness probe). Packets without a full socket
- *   (kernel replies, SYN-ACKs) do not match `meta skuid` and pass.
+ *   bottle's own sidecar uid (the supervisor's readiness probe). Likewise nothing but root and
+ *   that uid sends into the veth: another local user cannot reach a listener the agent opens.
+ *   Packets without a full socket (kernel replies, SYN-ACKs) do not match `meta skuid` and pass.
  */
 export const PORT_SET = 'sidecar_ports';
 
@@ -24,7 +25,8 @@ export function firewallRuleset(table: string, vethHost: string, hostAddr: strin
     `    iifname "${vethHost}" drop\n` +
     `    iifname != "lo" ip daddr ${hostAddr} drop\n  }\n` +
     `  chain output {\n    type filter hook output priority -10; policy accept;\n` +
-    `    ip daddr ${hostAddr} meta skuid != 0 meta skuid != ${sidecarUid} drop\n  }\n` +
+    `    ip daddr ${hostAddr} meta skuid != 0 meta skuid != ${sidecarUid} drop\n` +
+    `    oifname "${vethHost}" meta skuid != 0 meta skuid != ${sidecarUid} drop\n  }\n` +
     `  chain forward {\n    type filter hook forward priority -10; policy accept;\n` +
     `    iifname "${vethHost}" drop\n    oifname "${vethHost}" drop\n  }\n` +
     `}\n`
