@@ -53,13 +53,16 @@ function walkRead(path: string, gid: number, skip: ReadonlySet<string>): void {
 
 /**
  * Hand a tree to `uid`: only entries owned by root or by a sidecar uid (an earlier run's) change
- * owner, never through a link, so a hard link to a foreign file planted by an earlier sidecar is
- * left alone.
+ * owner, never through a symlink, and a hard link to a foreign or root file planted by an earlier
+ * sidecar is left alone.
  */
 function walkOwn(path: string, uid: number): void {
   const st = lstat(path);
   if (!st) return;
-  if (st.uid === 0 || isSidecarUid(st.uid)) lchownSync(path, uid, uid);
+  // A root-owned file with a second link may be a host file an earlier sidecar linked in (where
+  // protected_hardlinks is off): never taken over.
+  const foreignLink = st.uid === 0 && !st.isDirectory() && st.nlink > 1;
+  if ((st.uid === 0 || isSidecarUid(st.uid)) && !foreignLink) lchownSync(path, uid, uid);
   if (st.isDirectory()) for (const e of readdirSync(path)) walkOwn(join(path, e), uid);
 }
 
