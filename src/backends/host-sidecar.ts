@@ -5,10 +5,12 @@
  * state/<slug>/logs/sidecar.log live. Given cgroup.procs files, a tiny root sh joins them and then
  * execs the supervisor, so it is inside the bottle's sidecar cgroup before it parses anything and
  * every daemon and git process it starts inherits the limits
- * (docs/decisions/netns-sidecar-cgroup.md).
+ * (docs/decisions/netns-sidecar-cgroup.md). Given a `drop`, that shell then execs the backend's
+ * root prefix (netns: mount staging + `setpriv`), so the supervisor runs as an unprivileged uid
+ * before it reads a byte (docs/decisions/netns-sidecar-uid.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BottleError } from '../errors.js';
 import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
@@ -48,6 +50,18 @@ export interface SidecarPlacement {
   sh: string;
   /** `cgroup.procs` files to write the supervisor's pid into; empty = run without limits. */
   procsFiles: readonly string[];
+  /** Run the supervisor as another user (netns); absent = as the launcher. */
+  drop?: SidecarDrop;
+}
+
+/** How the supervisor is started as an unprivileged uid (built by the backend). */
+export interface SidecarDrop {
+  /** Root argv exec'd after the cgroup join; it ends by exec-ing the supervisor argv appended to it. */
+  prefix: readonly string[];
+  /** `--config` as the supervisor sees it. */
+  configDir: string;
+  /** Replaces the plan's sidecar env (host paths rewritten) and sets HOME. */
+  env: Readonly<Record<string, string>>;
 }
 
 // The pid written is the shell's own, which `exec` hands to the supervisor: there is no moment in
@@ -75,19 +89,22 @@ export async function startHostSidecar(
   const logDir = join(plan.stateDir, 'logs');
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logPath = join(logDir, 'sidecar.log');
-  const logFd = openSync(logPath, 'a', 0o600);
+  // O_NOFOLLOW: the launcher is root and never writes through a link.
+  const logFd = openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const drop = placement?.drop;
   const supervisor = sidecarCommand([
-    'sidecar', '--tokens-from-stdin', '--config', plan.stateDir, '--listen', listen, '--daemons', plan.sidecar.daemons.join(','),
+    'sidecar', '--tokens-from-stdin', '--config', drop?.configDir ?? plan.stateDir, '--listen', listen, '--daemons', plan.sidecar.daemons.join(','),
   ]);
+  const argv = [...(drop?.prefix ?? []), supervisor.command, ...supervisor.args];
   const { command, args } = placement && placement.procsFiles.length > 0
-    ? { command: placement.sh, args: ['-c', JOIN_SCRIPT, JOIN_NAME, ...placement.procsFiles, '--', supervisor.command, ...supervisor.args] }
-    : supervisor;
+    ? { command: placement.sh, args: ['-c', JOIN_SCRIPT, JOIN_NAME, ...placement.procsFiles, '--', ...argv] }
+    : { command: argv[0]!, args: argv.slice(1) };
   const env: Record<string, string> = { BOT_BOTTLE_SLUG: plan.slug };
   for (const k of ['PATH', 'HOME', 'LANG', 'TZ'] as const) {
     const v = process.env[k];
     if (v !== undefined) env[k] = v;
   }
-  Object.assign(env, plan.sidecar.env);
+  Object.assign(env, drop ? drop.env : plan.sidecar.env);
   // Own process group: a terminal Ctrl-C reaches the launcher only, which tears down in order.
   const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', logFd], detached: true });
   closeSync(logFd);
@@ -141,7 +158,7 @@ export async function startHostSidecar(
     // Only a supervisor that exited by itself names a failing daemon; after our own timeout
     // SIGTERM every daemon "exits with 143", which says nothing.
     const daemon = ready.reason.startsWith('exited') ? /sidecar daemon (\S+) exited with (\d+)/.exec(logTail) : null;
-    const own = /^bot-bottle: error: (.*)$/m.exec(logTail) ?? new RegExp(`^(${JOIN_NAME}: .*)$`, 'm').exec(logTail);
+    const own = /^bot-bottle: error: (.*)$/m.exec(logTail) ?? new RegExp(`^((?:${JOIN_NAME}|bb-sidecar-stage|setpriv|unshare|mount|chown|cp): .*)$`, 'm').exec(logTail);
     const what = daemon
       ? `sidecar daemon ${daemon[1]} exited with ${daemon[2]} at startup${lastDaemonLine(logTail, daemon[1]!)}`
       : `sidecars failed to start (${ready.reason}${own ? `: ${own[1]}` : ''})`;

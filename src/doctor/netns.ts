@@ -1,7 +1,9 @@
 /**
  * netns checks of `doctor` (docs/cli.md; docs/decisions/doctor.md): Linux, root, the host tools
  * the backend drives (tools.ts's list, so doctor and launch agree), bubblewrap ≥ 0.8, git with
- * http-backend for the git gate, writable memory/pids/cpu cgroups, and the runtime directory's modes.
+ * http-backend for the git gate, writable memory/pids/cpu cgroups, the runtime directory's modes, and
+ * that the sidecars can be started as an unprivileged uid in a private mount namespace
+ * (docs/decisions/netns-sidecar-uid.md).
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,13 +83,39 @@ async function cgroupCheck(): Promise<Check> {
 }
 
 /**
+ * What the sidecar uid drop needs (docs/decisions/netns-sidecar-uid.md): `unshare --mount
+ * --propagation private` and a `setpriv` that knows every flag the launch passes, tried for real
+ * with `true` as uid 65534.
+ */
+export async function sidecarUidCheck(): Promise<Check> {
+  const id = 'netns.sidecar-uid';
+  if (!isRoot()) return skip(S, id, 'sidecar uid drop: not probed (needs root)');
+  const unshare = findExecutable('unshare');
+  const setpriv = findExecutable('setpriv');
+  if (unshare === null || setpriv === null) return fail(S, id, 'sidecar uid drop: unshare or setpriv missing', 'apt-get install util-linux');
+  const r = await runCommand(
+    unshare,
+    ['--mount', '--propagation', 'private', '--', setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', 'true'],
+    { timeoutMs: 5000 },
+  );
+  if (r.code === 0) return ok(S, id, 'sidecars can run as their own uid (unshare --mount, setpriv --reuid/--inh-caps/--bounding-set/--no-new-privs)');
+  const why = r.stderr.trim().split('\n')[0] ?? '';
+  return fail(
+    S,
+    id,
+    `sidecars cannot drop to their own uid: ${why || `exit ${r.code}`}`,
+    'install a current util-linux (apt-get install util-linux: setpriv with --inh-caps, --bounding-set, --no-new-privs); in a container, allow mount namespaces (CAP_SYS_ADMIN)',
+  );
+}
+
+/**
  * The runtime directory (docs/decisions/doctor.md): absent is fine, a launch creates it; a wrong
  * owner or mode would break every launch (or expose the records), so it fails.
  */
 export function runtimeDirCheck(root: string = RUNTIME_DIR, expectUid = 0): Check {
   if (!existsSync(root)) return ok(S, 'netns.runtime-dir', `${root} absent (it will be created on first launch)`);
   const problems = inspectRuntimeDir(root, expectUid);
-  if (problems.length === 0) return ok(S, 'netns.runtime-dir', `${root} (0755 root; netns/ 0700)`);
+  if (problems.length === 0) return ok(S, 'netns.runtime-dir', `${root} (0755 root; netns/ 0700; stage/, sidecar/ 0755)`);
   return fail(
     S,
     'netns.runtime-dir',
@@ -120,6 +148,7 @@ export async function netnsChecks(opts: NetnsCheckOptions = {}): Promise<Check[]
   }
   checks.push(await gitCheck());
   checks.push(await cgroupCheck());
+  checks.push(await sidecarUidCheck());
   checks.push(runtimeDirCheck(opts.runtimeDir, opts.runtimeUid));
   return checks;
 }

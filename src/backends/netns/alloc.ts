@@ -4,7 +4,7 @@
  */
 
 const POOL_BASE = (10 << 24) | (250 << 16);
-const POOL_BLOCKS = 1 << 14; // 65536 / 4
+export const POOL_BLOCKS = 1 << 14; // 65536 / 4
 
 export interface Block {
   index: number;

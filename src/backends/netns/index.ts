@@ -1,14 +1,16 @@
 /**
  * The daemonless Linux backend (docs/architecture.md#8-the-netns-backend): per bottle a network namespace joined to the
- * host by a veth /30, an nftables table that lets the bottle reach nothing but its sidecar ports,
- * the sidecars as host processes bound to the host end, and the agent under bubblewrap as uid
- * 1000 with no capabilities.
+ * host by a veth /30, an nftables table that lets the bottle reach nothing but its running sidecar
+ * ports (and nobody else reach those), the sidecars as host processes of the bottle's own
+ * unprivileged uid bound to the host end (docs/decisions/netns-sidecar-uid.md), and the agent
+ * under bubblewrap as uid 1000 with no capabilities.
  */
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { canConnect } from '../../util/can-connect.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { DAEMON_PORTS } from '../../sidecar/daemons.js';
+import { selfCommand } from '../../sidecar/self-command.js';
 import { GUEST_UID, type BottlePlan, type DaemonName, type SidecarSecrets } from '../../plan/bottle-plan.js';
 import type { ActiveBottle, Availability, Backend, CleanupPlan, RunningBottle } from '../backend.js';
 import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
@@ -17,7 +19,7 @@ import { UndoStack } from '../undo-stack.js';
 import { withAllocLock } from './alloc-lock.js';
 import { createBottleCgroups, listBottleCgroups, removeCgroupDirs, SIDECAR_LIMITS, type CgroupLimits } from './cgroups.js';
 import { pickBlock, usedBlocks, type Block } from './alloc.js';
-import { firewallRuleset } from './firewall.js';
+import { firewallRuleset, openPortsCommand } from './firewall.js';
 import { guestEtcFiles } from './guest-etc.js';
 import { NAME_PREFIX, namesFor, TABLE_PREFIX, type NetnsNames } from './names.js';
 import { ensureRuntimeDirs } from './runtime-dir.js';
@@ -25,6 +27,10 @@ import { isSidecarOf, pidAlive, readRecords, removeRecord, writeRecord, type Net
 import { DEFAULT_PATH, NetnsBottle } from './running.js';
 import { GUEST_ETC_FILES, SYSTEM_PATHS, type SystemEntry } from './sandbox-argv.js';
 import { findTools, netnsAvailability, type NetnsTools } from './tools.js';
+import { killUidProcesses, runningUids, sidecarUidProcesses, systemUids } from './sidecar-procs.js';
+import { sidecarStaging } from './sidecar-staging.js';
+import { prepareSidecarState } from './sidecar-state.js';
+import { busyBlockIndexes, sidecarUidFor } from './sidecar-user.js';
 
 async function must(tools: NetnsTools, cmd: keyof NetnsTools, args: string[], input?: string): Promise<string> {
   const r = await runCommand(tools[cmd], args, input === undefined ? {} : { input });
@@ -73,6 +79,18 @@ async function killNamespaceProcesses(tools: NetnsTools, netns: string): Promise
 }
 
 
+/** Root of the installed package: dist/cli/main.js → the directory holding dist/ and node_modules/. */
+function packageRoot(main: string): string {
+  return dirname(dirname(dirname(main)));
+}
+
+/** Sidecar uids of bottles whose launcher or supervisor still runs. */
+function liveSidecarUids(): Set<number> {
+  const out = new Set<number>();
+  for (const r of readRecords()) if (typeof r.sidecarUid === 'number' && (pidAlive(r.ownerPid) || isSidecarOf(r))) out.add(r.sidecarUid);
+  return out;
+}
+
 function checkPlan(plan: BottlePlan): void {
   if (plan.agent.image.dockerfile !== null) {
     throw new BottleError('BACKEND_UNAVAILABLE', `netns cannot build images (bottle for agent "${plan.agentName}" sets a Dockerfile)`, {
@@ -86,7 +104,11 @@ async function setupNetwork(tools: NetnsTools, names: NetnsNames, undo: UndoStac
     if (existsSync(`/run/netns/${names.netns}`)) {
       throw new BottleError('SLUG_IN_USE', `network namespace ${names.netns} already exists`, { fix: 'choose another label, or run "bot-bottle cleanup"' });
     }
-    const block = pickBlock(usedBlocks(await must(tools, 'ip', ['-o', '-4', 'addr', 'show'])));
+    // A block whose sidecar uid is named in /etc/passwd or still runs a process (an orphan of a
+    // bottle that died without teardown) is skipped: a new bottle shares its uid with nothing.
+    const used = usedBlocks(await must(tools, 'ip', ['-o', '-4', 'addr', 'show']));
+    for (const i of busyBlockIndexes([...systemUids(), ...runningUids()])) used.add(i);
+    const block = pickBlock(used);
     if (!block) throw new BottleError('LAUNCH_FAILED', 'no free /30 left in 10.250.0.0/16', { fix: 'run "bot-bottle cleanup"' });
     await must(tools, 'ip', ['netns', 'add', names.netns]);
     undo.push('network namespace', () => quiet(tools, 'ip', ['netns', 'del', names.netns]));
@@ -174,8 +196,11 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         record.guestAddr = block.guestAddr;
         writeRecord(record);
         aborted();
-        const ports = plan.sidecar.daemons.map((d) => DAEMON_PORTS[d]);
-        await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, ports));
+        const uid = sidecarUidFor(block.index);
+        record.sidecarUid = uid;
+        writeRecord(record);
+        // The port set starts empty; the ports of the daemons that report ready are added below.
+        await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, uid));
         undo.push('nftables table', () => quiet(tools, 'nft', ['delete', 'table', 'inet', names.table]));
         // Agent and sidecars each get a leaf of the bottle cgroup (docs/decisions/netns-sidecar-cgroup.md).
         const cgroups = createBottleCgroups(names.short, { ...SIDECAR_LIMITS, ...opts.sidecarLimits });
@@ -184,8 +209,28 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         const { homeDir, etcDir } = prepareGuestFiles(plan, block.hostAddr);
         aborted();
         hooks.onProgress('starting sidecars');
-        const sidecar = await startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, opts.sidecarCommand, { sh: tools.sh, procsFiles: cgroups.sidecarProcsFiles });
+        // Runs after the supervisor's own stop (undo is LIFO): whatever still runs as the bottle's
+        // uid — a git child in a session of its own included — is killed.
+        undo.push('sidecar processes', async () => {
+          const left = await killUidProcesses(uid);
+          if (left.length > 0) throw new BottleError('TEARDOWN_FAILED', `processes of sidecar uid ${uid} survived SIGKILL: ${left.join(', ')}`);
+        });
+        prepareSidecarState(plan.stateDir, uid);
+        const self = opts.sidecarCommand ? null : selfCommand([]);
+        const staging = sidecarStaging({
+          tools, uid, stateDir: plan.stateDir, env: plan.sidecar.env,
+          self: self ? { pkgRoot: packageRoot(self.args[0]!), node: self.command, main: self.args[0]! } : null,
+        });
+        const staged = staging.self;
+        const command: SidecarCommand | undefined = staged ? (args) => ({ command: staged.command, args: [...staged.args, ...args] }) : opts.sidecarCommand;
+        const sidecar = await startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, command, {
+          sh: tools.sh, procsFiles: cgroups.sidecarProcsFiles, drop: { prefix: staging.prefix, configDir: staging.configDir, env: staging.env },
+        });
         undo.push('sidecars', () => sidecar.stop());
+        // Only now, and only the ports of daemons that are really serving, become reachable.
+        const ports = sidecar.daemons.flatMap((d) => (d in DAEMON_PORTS ? [DAEMON_PORTS[d as DaemonName]] : []));
+        const open = openPortsCommand(names.table, ports);
+        if (open !== '') await must(tools, 'nft', ['-f', '-'], open);
         writeRecord({ ...record, sidecarPid: sidecar.pid, daemons: sidecar.daemons });
         aborted();
         return new NetnsBottle({
@@ -209,7 +254,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       // answered or refused at once), so a crashed daemon shows as down (docs/security-model.md#3-fault-behaviour).
       return Promise.all(
         live.map(async (r) => {
-          const up = isSidecarOf(r.sidecarPid, r.stateDir)
+          const up = isSidecarOf(r)
             ? (await Promise.all(r.daemons.map(async (d) => ((await canConnect(r.hostAddr, DAEMON_PORTS[d as DaemonName] ?? 0)) ? d : null)))).filter((d): d is string => d !== null)
             : [];
           return {
@@ -222,7 +267,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
 
     async reloadEgress(slug: string): Promise<void> {
       const rec = readRecords().find((r) => r.slug === slug);
-      if (!rec || !isSidecarOf(rec.sidecarPid, rec.stateDir)) throw new BottleError('STATE_NOT_FOUND', `no running netns sidecars for ${slug}`);
+      if (!rec || !isSidecarOf(rec)) throw new BottleError('STATE_NOT_FOUND', `no running netns sidecars for ${slug}`);
       process.kill(rec.sidecarPid!, 'SIGHUP');
     },
 
@@ -243,9 +288,20 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       };
       const slugOf = (short: string) => records.get(short)?.slug ?? null;
       const resources: CleanupPlan['resources'] = [];
+      const procs = new Set<number>();
       for (const r of records.values()) {
         if (isLive(r.short)) continue;
-        if (isSidecarOf(r.sidecarPid, r.stateDir)) resources.push({ kind: 'process', name: String(r.sidecarPid), slug: r.slug });
+        if (isSidecarOf(r)) {
+          resources.push({ kind: 'process', name: String(r.sidecarPid), slug: r.slug });
+          procs.add(r.sidecarPid!);
+        }
+      }
+      // Every process of a sidecar uid that no live bottle holds (docs/decisions/netns-sidecar-uid.md).
+      const byUid = new Map([...records.values()].filter((r) => typeof r.sidecarUid === 'number').map((r) => [r.sidecarUid!, r]));
+      for (const p of sidecarUidProcesses()) {
+        const r = byUid.get(p.uid);
+        if ((r && isLive(r.short)) || procs.has(p.pid)) continue;
+        resources.push({ kind: 'process', name: String(p.pid), slug: r?.slug ?? null });
       }
       for (const m of nsOut.matchAll(/^(bb-([0-9a-f]{8}))\b/gm)) {
         if (!isLive(m[2]!)) resources.push({ kind: 'netns', name: m[1]!, slug: slugOf(m[2]!) });
@@ -276,6 +332,12 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         try {
           if (r.kind === 'process') {
             const pid = Number(r.name);
+            const uidProc = sidecarUidProcesses().find((p) => p.pid === pid);
+            if (uidProc) {
+              // Re-checked now: a pid reused by a live bottle's sidecar since the survey is spared.
+              if (!liveSidecarUids().has(uidProc.uid)) process.kill(pid, 'SIGKILL');
+              continue;
+            }
             try {
               process.kill(-pid, 'SIGKILL');
             } catch {

@@ -12,6 +12,8 @@ export const RUNTIME_DIR = '/run/bot-bottle';
 export const RECORD_DIR = `${RUNTIME_DIR}/netns`;
 /** Empty mount point used inside each sandbox's private mount namespace (never mounted on the host). */
 export const STAGE_DIR = `${RUNTIME_DIR}/stage`;
+/** Empty mount point for the tmpfs each bottle's sidecars run from, in their own mount namespace. */
+export const SIDECAR_MOUNT = `${RUNTIME_DIR}/sidecar`;
 
 export interface NetnsNames {
   short: string;

@@ -18,6 +18,11 @@ export interface NetnsRecord {
   guestAddr: string;
   ownerPid: number;
   sidecarPid: number | null;
+  /**
+   * The unprivileged uid (= gid) the sidecars run as (docs/decisions/netns-sidecar-uid.md); null
+   * until the block is allocated. Absent in records of earlier versions (sidecars as root).
+   */
+  sidecarUid?: number | null;
   agent: string;
   label: string;
   color: string;
@@ -60,13 +65,24 @@ export function readRecords(): NetnsRecord[] {
   return out;
 }
 
-/** True when `pid` is still the sidecar supervisor of `stateDir` (guards against pid reuse). */
-export function isSidecarOf(pid: number | null, stateDir: string): boolean {
+/**
+ * True when `rec.sidecarPid` is still that bottle's sidecar supervisor (guards against pid reuse):
+ * a `sidecar` process running as the bottle's sidecar uid; for records of earlier versions (root
+ * sidecars), one whose `--config` is the bottle's state dir. The supervisor's `--config` is the
+ * staged path, the same in every bottle, so it no longer tells bottles apart.
+ */
+export function isSidecarOf(rec: Pick<NetnsRecord, 'sidecarPid' | 'stateDir' | 'sidecarUid'>): boolean {
+  const pid = rec.sidecarPid;
   if (!pid) return false;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!argv.includes('sidecar')) return false;
+    if (typeof rec.sidecarUid === 'number') {
+      const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+      return Number(uid) === rec.sidecarUid;
+    }
     const i = argv.indexOf('--config');
-    return argv.includes('sidecar') && i >= 0 && argv[i + 1] === stateDir;
+    return i >= 0 && argv[i + 1] === rec.stateDir;
   } catch {
     return false;
   }

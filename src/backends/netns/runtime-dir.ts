@@ -7,11 +7,12 @@
  *   /run/bot-bottle          0755 root  traversed by the unprivileged bwrap to reach stage/
  *   /run/bot-bottle/netns    0700 root  records: slugs, state paths, pids
  *   /run/bot-bottle/stage    0755 root  empty mount point for each sandbox's private tmpfs
+ *   /run/bot-bottle/sidecar  0755 root  empty mount point for each bottle's sidecar tmpfs
  */
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BottleError } from '../../errors.js';
-import { RECORD_DIR, RUNTIME_DIR, STAGE_DIR } from './names.js';
+import { RECORD_DIR, RUNTIME_DIR, SIDECAR_MOUNT, STAGE_DIR } from './names.js';
 
 export { RUNTIME_DIR };
 
@@ -27,6 +28,7 @@ export function runtimeLevels(root = RUNTIME_DIR): RuntimeLevel[] {
     { path: root, mode: 0o755, why: 'the unprivileged sandbox must traverse it to reach stage/' },
     { path: under(RECORD_DIR), mode: 0o700, why: 'bottle records are root-only' },
     { path: under(STAGE_DIR), mode: 0o755, why: 'the sandbox mount point must be reachable' },
+    { path: under(SIDECAR_MOUNT), mode: 0o755, why: 'the unprivileged sidecars must reach their staged files below it' },
   ];
 }
 

@@ -7,11 +7,13 @@ export interface NetnsTools extends HostTools {
   nft: string;
   flock: string;
   tar: string;
+  /** Starts the sidecars in a private mount namespace (docs/decisions/netns-sidecar-uid.md). */
+  unshare: string;
 }
 
 /** Debian package of each tool (also `doctor`'s fix lines). */
 export const PACKAGES: Record<keyof NetnsTools, string> = {
-  ip: 'iproute2', sh: 'dash', mount: 'mount', setpriv: 'util-linux', bwrap: 'bubblewrap', nft: 'nftables', flock: 'util-linux', tar: 'tar',
+  ip: 'iproute2', sh: 'dash', mount: 'mount', setpriv: 'util-linux', bwrap: 'bubblewrap', nft: 'nftables', flock: 'util-linux', tar: 'tar', unshare: 'util-linux',
 };
 
 export function findTools(): { tools: NetnsTools } | { missing: string[] } {
