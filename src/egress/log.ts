@@ -4,7 +4,7 @@
  * redactor (with the process scanner, so known secrets and the canary are covered too); credential
  * headers never print their values.
  */
-import { createWriteStream, type WriteStream, statSync, renameSync, mkdirSync } from 'node:fs';
+import { copyFileSync, createWriteStream, type WriteStream, statSync, renameSync, mkdirSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { redactForLog } from '../dlp/redact.js';
 import type { Finding, Scanner } from '../dlp/types.js';
@@ -111,6 +111,12 @@ export const AUDIT_ROTATE_BYTES = 64 * 1024 * 1024;
  * Appends JSON lines; at 64 MiB the file moves to `<path>.1` (two generations kept). Lines are
  * batched per 20 ms (one write instead of one per request: the hot path stays syscall-free);
  * `close()` flushes.
+ *
+ * Where the daemon may not rename in the directory (netns sidecars run as their own uid and own
+ * only the two files, not root's logs/: docs/decisions/netns-sidecar-uid.md), rotation copies the
+ * file over the pre-created `<path>.1` and truncates it in place; the O_APPEND stream then goes on
+ * at offset 0. Either way the audit of a hostile agent's request flood stays within two
+ * generations on disk.
  */
 export function createAuditFile(path: string, rotateBytes = AUDIT_ROTATE_BYTES): AuditSink {
   mkdirSync(dirname(path), { recursive: true });
@@ -135,13 +141,19 @@ export function createAuditFile(path: string, rotateBytes = AUDIT_ROTATE_BYTES):
     const chunk = pending.join('');
     pending = [];
     if (size + pendingBytes > rotateBytes && size > 0) {
-      stream.end();
       try {
         renameSync(path, `${path}.1`);
+        stream.end();
+        stream = open();
       } catch {
-        /* rotation is best effort; keep appending */
+        try {
+          // Records still queued in the stream land after the cut, in the new generation.
+          copyFileSync(path, `${path}.1`);
+          truncateSync(path, 0);
+        } catch {
+          /* neither possible: keep appending rather than lose records */
+        }
       }
-      stream = open();
       size = 0;
     }
     size += pendingBytes;

@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAuditFile, headersForLog, type AuditRecord } from '../../src/egress/log.js';
 import { tempDir } from './harness.js';
+import { skipReason } from '../helpers/capabilities.js';
 
 const rec = (id: number): AuditRecord => ({
   ts: 't', bottle: 'b', id, conn: 1, mode: 'intercept', method: 'GET', host: 'a.test', port: 443, path: '/x', route: 'a.test', match: null,
@@ -45,4 +46,42 @@ describe('audit file', () => {
     const h = headersForLog(['Authorization', 'Bearer real', 'Cookie', 'a=b', 'X-Api-Key', 'k', 'Accept', '*/*'], { name: 'x-api-key', slot: 'EGRESS_TOKEN_3' });
     expect(h).toEqual({ authorization: '[redacted len=11]', cookie: '[redacted len=3]', 'x-api-key': '[injected:EGRESS_TOKEN_3]', accept: '*/*' });
   });
+});
+
+describe.skipIf(skipReason('root'))('audit rotation without a writable directory', () => {
+  it('an unprivileged writer that owns only the file and its .1 rotates by copy + truncate, so the file stays bounded', async () => {
+    const { mkdtempSync, mkdirSync, chownSync, chmodSync, writeFileSync, readFileSync, statSync, rmSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { fileURLToPath } = await import('node:url');
+    const root = mkdtempSync(join(tmpdir(), 'bb-audit-'));
+    try {
+      chmodSync(root, 0o755);
+      const logs = join(root, 'logs');
+      mkdirSync(logs, { mode: 0o755 }); // root's, not writable by the writer
+      const path = join(logs, 'egress-audit.jsonl');
+      for (const f of [path, `${path}.1`]) {
+        writeFileSync(f, '', { mode: 0o600 });
+        chownSync(f, 65534, 65534);
+      }
+      const mod = fileURLToPath(new URL('../../src/egress/log.ts', import.meta.url));
+      const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
+      const script = `const { createAuditFile } = await import(${JSON.stringify(mod)});
+        const a = createAuditFile(${JSON.stringify(path)}, 4000);
+        for (let i = 0; i < 200; i++) { a.write({ id: i, pad: 'x'.repeat(100) }); await new Promise((r) => setTimeout(r, 2)); }
+        await a.close();`;
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', tsx, '--input-type=module', '-e', script], { encoding: 'utf8', cwd: '/' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(statSync(logs).uid).toBe(0);
+      const current = readFileSync(path, 'utf8');
+      const rotated = readFileSync(`${path}.1`, 'utf8');
+      // 200 records × ~120 bytes = ~24 KB written; the two generations hold at most ~2 × (4000 + a batch).
+      expect(current.length + rotated.length).toBeLessThan(2 * (4000 + 3000));
+      expect(rotated.length).toBeGreaterThan(0);
+      const ids = current.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: number }).id);
+      expect(ids.at(-1)).toBe(199);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

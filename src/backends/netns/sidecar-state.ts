@@ -25,8 +25,11 @@ export const OWN_DIRS: ReadonlyArray<{ path: string; mode: number }> = [
   { path: 'git-gate/run', mode: 0o700 },
   { path: 'git-gate/hooks', mode: 0o755 },
 ];
-/** Files the sidecars append to (in root-owned logs/). */
-export const OWN_FILES = ['logs/egress-audit.jsonl', 'logs/git-gate-audit.jsonl'] as const;
+/**
+ * Files the sidecars append to (in root-owned logs/), and egress's second audit generation: the
+ * daemon cannot rename in logs/, so it rotates by copying over `.1` and truncating (egress/log.ts).
+ */
+export const OWN_FILES = ['logs/egress-audit.jsonl', 'logs/egress-audit.jsonl.1', 'logs/git-gate-audit.jsonl'] as const;
 
 function lstat(path: string): Stats | null {
   try {
