@@ -99,6 +99,17 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('netns: clean environm
     rmSync(tripwire);
   });
 
+  it('the launcher\'s working directory is visible nowhere inside the sandbox (no PWD in any readable environ)', async () => {
+    const cwd = process.cwd();
+    expect(cwd).not.toBe('/');
+    const r = await b.exec(['/bin/sh', '-c', 'for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$f" 2>/dev/null; done; echo END']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('END');
+    // positive control: the environ files were readable (the agent's own PATH is in there)
+    expect(r.stdout).toContain('PATH=');
+    expect(r.stdout).not.toContain(cwd);
+  });
+
   it('no host process of the chain shows an agent env value in cmdline or environ while a sandbox runs', async () => {
     const running = b.exec(['/bin/sleep', '3']);
     let seen: ReturnType<typeof processesHolding> = [];

@@ -85,8 +85,11 @@ export class NetnsBottle implements RunningBottle {
     });
     // The helpers get HELPER_ENV only; the agent's environment and bwrap's options go down the
     // extra pipes (sandbox-argv.ts), which bwrap reads to EOF and closes.
+    // cwd '/': the helpers' shells export PWD, and bwrap's environment is readable from inside the
+    // sandbox (/proc/<bwrap>/environ): the launcher's directory is none of the agent's business.
     const child = spawn(launch.command, launch.args, {
       env: { ...HELPER_ENV },
+      cwd: '/',
       stdio: tty ? ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] : [opts.stdin, 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     feed(child, ARGS_FD, launch.bwrapArgs);
