@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createBottleCgroups, removeCgroupDirs } from '../backends/netns/cgroups.js';
 import { inspectRuntimeDir, RUNTIME_DIR } from '../backends/netns/runtime-dir.js';
 import { PACKAGES, type NetnsTools } from '../backends/netns/tools.js';
-import { findExecutable, isLinux, isRoot } from '../backends/platform.js';
+import { findExecutable, findSystemTool, isLinux, isRoot } from '../backends/platform.js';
 import { runCommand } from '../backends/run-command.js';
 import { fail, ok, skip, warn, type Check } from './check.js';
 
@@ -90,8 +90,8 @@ async function cgroupCheck(): Promise<Check> {
 export async function sidecarUidCheck(): Promise<Check> {
   const id = 'netns.sidecar-uid';
   if (!isRoot()) return skip(S, id, 'sidecar uid drop: not probed (needs root)');
-  const unshare = findExecutable('unshare');
-  const setpriv = findExecutable('setpriv');
+  const unshare = findSystemTool('unshare');
+  const setpriv = findSystemTool('setpriv');
   if (unshare === null || setpriv === null) return fail(S, id, 'sidecar uid drop: unshare or setpriv missing', 'apt-get install util-linux');
   const r = await runCommand(
     unshare,
@@ -141,7 +141,7 @@ export async function netnsChecks(opts: NetnsCheckOptions = {}): Promise<Check[]
       : fail(S, 'netns.root', 'netns needs root (network namespaces, veth and nftables need CAP_NET_ADMIN and CAP_SYS_ADMIN)', 'run it as root: sudo -E bot-bottle …'),
   );
   for (const name of Object.keys(PACKAGES) as Array<keyof NetnsTools>) {
-    const path = findExecutable(name);
+    const path = findSystemTool(name);
     if (path === null) checks.push(fail(S, `netns.tool.${name}`, `${name} not found`, `apt-get install ${PACKAGES[name]}`));
     else if (name === 'bwrap') checks.push(await bwrapCheck(path));
     else checks.push(ok(S, `netns.tool.${name}`, `${name} (${path})`));

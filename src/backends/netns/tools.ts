@@ -1,5 +1,5 @@
 /** Host tools the netns backend drives, found without spawning anything (available() is cheap). */
-import { findExecutable, isLinux, isRoot } from '../platform.js';
+import { findSystemTool, isLinux, isRoot } from '../platform.js';
 import type { Availability } from '../backend.js';
 import type { HostTools } from './sandbox-argv.js';
 
@@ -20,7 +20,7 @@ export function findTools(): { tools: NetnsTools } | { missing: string[] } {
   const found: Partial<NetnsTools> = {};
   const missing: string[] = [];
   for (const name of Object.keys(PACKAGES) as Array<keyof NetnsTools>) {
-    const p = findExecutable(name);
+    const p = findSystemTool(name);
     if (p) found[name] = p;
     else missing.push(name);
   }
