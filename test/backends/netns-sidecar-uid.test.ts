@@ -142,7 +142,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns sidecar
         execFileSync('nsenter', [`--mount=/proc/${rec.sidecarPid}/ns/mnt`, '--', SETPRIV, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script], { encoding: 'utf8' });
       const st = `${SIDECAR_MOUNT}/state`;
       const writable = asUid(`cd ${st} && find . -writable 2>/dev/null | sort`).split('\n').filter(Boolean);
-      const own = /^\.\/(git-gate\/(repos|run|hooks)(\/.*)?|logs\/(egress|git-gate)-audit\.jsonl)$/;
+      const own = /^\.\/(git-gate\/(repos|run|hooks)(\/.*)?|logs\/(egress-audit\.jsonl(\.1)?|git-gate-audit\.jsonl))$/;
       expect(writable.filter((p) => !own.test(p))).toEqual([]);
       expect(writable).toEqual(expect.arrayContaining(['./logs/egress-audit.jsonl', './logs/git-gate-audit.jsonl', './git-gate/repos', './git-gate/run/hook.sock']));
       // the same judgement per entry through test -w, for the root-owned ones

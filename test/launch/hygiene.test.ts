@@ -2,12 +2,13 @@
  * Secrets hygiene of a full launch through the compiled CLI (docs/security-model.md §5): a planted
  * `token_ref` secret and the bottle's canary appear in no process argv, state file, log (egress at
  * level 2), CLI output, dry-run plan, `info` or `list` output; the secret reaches only the egress
- * daemon's environment; the CA private key is 0600 in a 0700 directory and is gone after teardown.
+ * daemon's environment; the CA private key is readable only by root and the bottle's sidecar uid (0640 root:<sidecar gid> in a 0750 directory) and is gone after teardown.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isSidecarUid } from '../../src/backends/netns/sidecar-user.js';
 import { skipReason } from '../helpers/capabilities.js';
 import { leftovers } from '../backends/helpers/leftovers.js';
 import { cleanupDryRun, curlLine, distMissing, loopbackRoute, makeHome, runDist, spawnCli, type DistResult } from './faults-cli.js';
@@ -51,7 +52,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
     if (home !== '') rmSync(home, { recursive: true, force: true });
   });
 
-  it('no secret and no canary in argv, state, logs, CLI output, dry runs, info or list; CA key 0600 in 0700, deleted at teardown', async () => {
+  it('no secret and no canary in argv, state, logs, CLI output, dry runs, info or list; CA key readable by root and the sidecar uid only, deleted at teardown', async () => {
     [ok, tlsUp] = await Promise.all([httpOk(), untrustedTls()]);
     home = makeHome({
       bottleYaml:
@@ -122,10 +123,18 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
       sidecarPids.push(supervisor, egress[0]!);
       for (const pid of sidecarPids) sidecarArgv.set(pid, allCmdlines().get(pid) ?? '');
 
-      // The CA private key while running: 0600 in a 0700 directory.
+      // The CA private key while running: readable by root and by this bottle's sidecar uid only
+      // (root-owned, group = that uid's own group, read-only for it; nothing for anyone else), in a
+      // directory only those two can enter (docs/decisions/netns-sidecar-uid.md).
       const key = join(state, 'egress', 'ca-key.pem');
-      expect(statSync(key).mode & 0o777).toBe(0o600);
-      expect(statSync(join(state, 'egress')).mode & 0o777).toBe(0o700);
+      const keySt = statSync(key);
+      const dirSt = statSync(join(state, 'egress'));
+      expect(keySt.uid).toBe(0);
+      expect(isSidecarUid(keySt.gid)).toBe(true);
+      expect(keySt.mode & 0o777).toBe(0o640);
+      expect(dirSt.uid).toBe(0);
+      expect(dirSt.gid).toBe(keySt.gid);
+      expect(dirSt.mode & 0o777).toBe(0o750);
 
       await collect('list active --json', ['list', 'active', '--json']);
       await collect('list active', ['list', 'active']);
