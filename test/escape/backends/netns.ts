@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { listBottleCgroups, SIDECAR_CGROUP } from '../../../src/backends/netns/cgroups.js';
 import { createNetnsBackend } from '../../../src/backends/netns/index.js';
+import { runCommand } from '../../../src/backends/run-command.js';
 import { namesFor } from '../../../src/backends/netns/names.js';
 import { readRecords } from '../../../src/backends/netns/records.js';
 import type { NetnsBottle } from '../../../src/backends/netns/running.js';
@@ -28,25 +29,9 @@ const PORTS = { egress: DAEMON_PORTS.egress, gitGate: DAEMON_PORTS['git-gate'], 
 const DIST_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 const rnd = () => randomBytes(3).toString('hex');
 
+/** Host commands of the adapter: the backend's own runner, with the test's environment. */
 function run(cmd: string, args: readonly string[], opts: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout, stderr: stderr + e.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 128, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.stdin ?? '');
-  });
+  return runCommand(cmd, args, { env: opts.env ?? process.env, ...(opts.stdin !== undefined ? { input: opts.stdin } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
 }
 
 async function must(cmd: string, args: readonly string[]): Promise<void> {
