@@ -24,7 +24,7 @@ const SENSITIVE = 'myco-db-pass-Xk29sLq07vBn';
 const HOSTS = [A, 'red.example.test', 'all.example.test', 'off.example.test', 'hdr.example.test', 'sup.example.test', 'a.cdn.test', 'in.example.test'];
 
 const a36 = 'a1B2c3D4e5'.repeat(3) + 'abcdef';
-const SAMPLES: Record<string, string> = {
+const SAMPLES = {
   aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE',
   github_token: `ghp_${a36}`,
   github_pat: `github_pat_11ABCDEFG0${'x'.repeat(50)}_yz`,
@@ -42,7 +42,7 @@ const SAMPLES: Record<string, string> = {
   card_number: 'card 4111 1111 1111 1111 exp 12/30',
   credential_assignment: 'password = "Zr8#kq2Lp0vX!mw5"',
   url_credentials: 'https://deploy:Hunter2Secretx@git.internal.test/repo.git',
-};
+} satisfies Record<string, string>;
 
 /** Deterministic benign prose/code of about `n` bytes (no secrets, no injection phrases). */
 function benign(n: number): string {
