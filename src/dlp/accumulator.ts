@@ -32,6 +32,12 @@ interface KeyState {
   count: number;
 }
 
+function sameBits(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function bitmapKey(b: Uint8Array): string {
   let k = '';
   for (let i = 0; i < b.length; i++) k += String.fromCharCode(b[i]!);
@@ -69,11 +75,15 @@ export class FragmentAccumulator implements FragmentAccumulatorLike {
     this.expire(st, nowMs);
     const last = st.pieces.length > st.head ? st.pieces[st.pieces.length - 1]! : null;
     if (last && nowMs < last.at) st.ordered = false;
-    const k = bitmapKey(covered);
-    let d = st.distinct.get(k);
+    // The common case: the same bitmap as the last piece (a repeated request) — no key to build.
+    let d = last && sameBits(last.d.bits, covered) ? last.d : undefined;
     if (!d) {
-      d = { bits: Uint8Array.from(covered), live: 0 };
-      st.distinct.set(k, d);
+      const k = bitmapKey(covered);
+      d = st.distinct.get(k);
+      if (!d) {
+        d = { bits: Uint8Array.from(covered), live: 0 };
+        st.distinct.set(k, d);
+      }
     }
     d.live += 1;
     st.pieces.push({ at: nowMs, d });
