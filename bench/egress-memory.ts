@@ -10,7 +10,9 @@
  *
  * Knobs: BENCH_MEM_REQUESTS (5000), BENCH_MEM_CONCURRENCY (16), BENCH_MEM_TUNNELS (1000),
  * BENCH_MEM_SETTLE_MS (2000), BENCH_MEM_SKIP_FLOOR=1, BENCH_EGRESS_NODE_OPTIONS (replaces the
- * daemon's NODE_OPTIONS, e.g. "" for V8 defaults, to measure a flag's effect).
+ * daemon's NODE_OPTIONS, e.g. "" for V8 defaults, to measure a flag's effect),
+ * BENCH_MEM_SNAPSHOT_DIR (diagnostics: a V8 heap snapshot of egress after each reading is written
+ * there; a snapshot forces a full GC, so the readings after the first are no longer comparable).
  * `runEgressMemoryBench()` is exported for bench/egress.ts; run directly it prints the table.
  */
 import 'reflect-metadata';
@@ -251,7 +253,9 @@ export async function runEgressMemoryBench(o: EgressMemoryOptions = {}): Promise
       secrets: { EGRESS_TOKEN_0: TOKEN, EGRESS_TOKEN_CANARY: 'bench-canary-value-Zx8Yw7Vu6Ts5Rq4' },
     });
     if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
-    const eg = await startChild(children, process.execPath, ['--import', PROBE, main, 'sidecar', 'egress'], env, boot, 'stderr');
+    const snapDir = process.env.BENCH_MEM_SNAPSHOT_DIR;
+    const snapArgs = snapDir ? ['--heapsnapshot-signal=SIGPWR', `--diagnostic-dir=${snapDir}`] : [];
+    const eg = await startChild(children, process.execPath, [...snapArgs, '--import', PROBE, main, 'sidecar', 'egress'], env, boot, 'stderr');
     const egPort = Number(eg.match[1]);
 
     let floor: Child | null = null;
@@ -268,6 +272,10 @@ export async function runEgressMemoryBench(o: EgressMemoryOptions = {}): Promise
     const read = async (name: string, ch: Child, phase: MemoryRow['phase'], note?: string) => {
       const heap = name === 'egress' ? await heapOf(ch) : {};
       rows.push({ name, phase, reading: { ...status(ch.child.pid!), ...heap }, ...(note ? { note } : {}) });
+      if (snapDir && name === 'egress') {
+        ch.child.kill('SIGPWR');
+        await sleep(8000);
+      }
     };
     await sleep(settle);
     await read('egress', eg, 'idle');
