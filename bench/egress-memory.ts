@@ -9,7 +9,9 @@
  * No forced GC anywhere: RSS is what the kernel charges the process.
  *
  * Knobs: BENCH_MEM_REQUESTS (5000), BENCH_MEM_CONCURRENCY (16), BENCH_MEM_TUNNELS (1000),
- * BENCH_MEM_SETTLE_MS (2000), BENCH_MEM_SKIP_FLOOR=1, BENCH_EGRESS_NODE_OPTIONS (replaces the
+ * BENCH_MEM_SETTLE_MS (2000), BENCH_MEM_QUIET_MS (15000: the extra "after load, quiet" reading,
+ * once V8's memory reducer has had time to run; 0 skips it), BENCH_MEM_SKIP_FLOOR=1,
+ * BENCH_EGRESS_EXTRA_ENV ("NAME=value,…" added to the daemon's env, for experiments), BENCH_EGRESS_NODE_OPTIONS (replaces the
  * daemon's NODE_OPTIONS, e.g. "" for V8 defaults, to measure a flag's effect),
  * BENCH_MEM_SNAPSHOT_DIR (diagnostics: a V8 heap snapshot of egress after each reading is written
  * there; a snapshot forces a full GC, so the readings after the first are no longer comparable).
@@ -51,7 +53,7 @@ export interface MemoryReading {
 
 export interface MemoryRow {
   name: string;
-  phase: 'idle' | 'after load' | 'tunnels';
+  phase: 'idle' | 'after load' | 'after load, quiet' | 'tunnels';
   reading: MemoryReading;
   note?: string;
 }
@@ -68,6 +70,7 @@ export interface EgressMemoryOptions {
   concurrency?: number;
   tunnels?: number;
   settleMs?: number;
+  quietMs?: number;
   skipFloor?: boolean;
   /** Replaces the daemon's NODE_OPTIONS (undefined: as the supervisor sets them). */
   nodeOptions?: string;
@@ -202,6 +205,7 @@ export async function runEgressMemoryBench(o: EgressMemoryOptions = {}): Promise
   const c = o.concurrency ?? Number(process.env.BENCH_MEM_CONCURRENCY ?? 16);
   const tunnels = o.tunnels ?? Number(process.env.BENCH_MEM_TUNNELS ?? 1000);
   const settle = o.settleMs ?? Number(process.env.BENCH_MEM_SETTLE_MS ?? 2000);
+  const quiet = o.quietMs ?? Number(process.env.BENCH_MEM_QUIET_MS ?? 15_000);
   const skipFloor = o.skipFloor ?? process.env.BENCH_MEM_SKIP_FLOOR === '1';
   const nodeOptions = o.nodeOptions ?? process.env.BENCH_EGRESS_NODE_OPTIONS;
   const main = join(ROOT, 'dist', 'cli', 'main.js');
@@ -253,6 +257,10 @@ export async function runEgressMemoryBench(o: EgressMemoryOptions = {}): Promise
       secrets: { EGRESS_TOKEN_0: TOKEN, EGRESS_TOKEN_CANARY: 'bench-canary-value-Zx8Yw7Vu6Ts5Rq4' },
     });
     if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
+    for (const kv of (process.env.BENCH_EGRESS_EXTRA_ENV ?? '').split(',').filter(Boolean)) {
+      const i = kv.indexOf('=');
+      env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
     const snapDir = process.env.BENCH_MEM_SNAPSHOT_DIR;
     const snapArgs = snapDir ? ['--heapsnapshot-signal=SIGPWR', `--diagnostic-dir=${snapDir}`] : [];
     const eg = await startChild(children, process.execPath, [...snapArgs, '--import', PROBE, main, 'sidecar', 'egress'], env, boot, 'stderr');
@@ -295,6 +303,11 @@ export async function runEgressMemoryBench(o: EgressMemoryOptions = {}): Promise
       const floorLoad = await loadNote(floor.child.pid!, floorPort);
       await sleep(settle);
       await read('node-floor (tsx)', floor, 'after load', floorLoad);
+    }
+    if (quiet > 0) {
+      await sleep(quiet);
+      await read('egress', eg, 'after load, quiet', `${((quiet + settle) / 1000).toFixed(0)} s after the load`);
+      if (floor) await read('node-floor (tsx)', floor, 'after load, quiet', '');
     }
 
     const egTunnels = await openTunnels(egPort, bottle.certPem, upPort, tunnels);

@@ -18,10 +18,10 @@ describe('egress node flags (docs/decisions/egress-memory.md)', () => {
   it('sizes the old space to the connection cap and the buffer budget; bad values fall back to the defaults', () => {
     const def = egressOldSpaceMb({});
     // Defaults: 256 connections, budget max(64 MiB, 2 × 32 MiB).
-    expect(def).toBe(96 + 8 + 192);
+    expect(def).toBe(96 + 8 + 256);
     expect(egressOldSpaceMb({ EGRESS_MAX_CLIENT_CONNECTIONS: '1280' })).toBe(def + 32);
-    expect(egressOldSpaceMb({ EGRESS_BUFFER_BUDGET_BYTES: String(128 * MiB) })).toBe(def + 192);
-    expect(egressOldSpaceMb({ EGRESS_DLP_MAX_BODY_BYTES: String(64 * MiB) })).toBe(def + 192);
+    expect(egressOldSpaceMb({ EGRESS_BUFFER_BUDGET_BYTES: String(128 * MiB) })).toBe(def + 256);
+    expect(egressOldSpaceMb({ EGRESS_DLP_MAX_BODY_BYTES: String(64 * MiB) })).toBe(def + 256);
     expect(egressOldSpaceMb({ EGRESS_BUFFER_BUDGET_BYTES: 'lots', EGRESS_MAX_CLIENT_CONNECTIONS: '-3' })).toBe(def);
   });
 
