@@ -87,10 +87,12 @@ function status(pid: number): MemoryReading {
 
 /**
  * A preload that makes the daemon answer SIGUSR2 with one stderr line of process.memoryUsage():
- * cheap (one listener, nothing retained) and the only way to see the V8 heap from outside.
+ * cheap (one listener, nothing retained) and the only way to see the V8 heap from outside. With
+ * `--expose-gc` in BENCH_EGRESS_NODE_OPTIONS it first runs a full GC (diagnostics: the readings
+ * then show what live data costs, without garbage).
  */
 const PROBE = `data:text/javascript,${encodeURIComponent(
-  "process.on('SIGUSR2',()=>{const m=process.memoryUsage();process.stderr.write(JSON.stringify({event:'bench_memory',heapUsed:m.heapUsed,heapTotal:m.heapTotal,external:m.external,arrayBuffers:m.arrayBuffers})+'\\n')})",
+  "process.on('SIGUSR2',()=>{if(globalThis.gc)globalThis.gc();const m=process.memoryUsage();process.stderr.write(JSON.stringify({event:'bench_memory',heapUsed:m.heapUsed,heapTotal:m.heapTotal,external:m.external,arrayBuffers:m.arrayBuffers})+'\\n')})",
 )}`;
 
 interface Child {
@@ -278,6 +280,7 @@ export async function runEgressMemoryBench(o: EgressMemoryOptions = {}): Promise
     const floorPort = floor ? Number(floor.match[1]) : 0;
 
     const read = async (name: string, ch: Child, phase: MemoryRow['phase'], note?: string) => {
+      // The heap probe first: in a diagnostic run it collects garbage before VmRSS is read.
       const heap = name === 'egress' ? await heapOf(ch) : {};
       rows.push({ name, phase, reading: { ...status(ch.child.pid!), ...heap }, ...(note ? { note } : {}) });
       if (snapDir && name === 'egress') {
