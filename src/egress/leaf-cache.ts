@@ -1,8 +1,8 @@
 /**
  * On-demand leaf certificates for intercepted hosts (docs/security-model.md §2.3): SAN = CONNECT
  * host, EKU serverAuth, valid now−1 h … min(now+7 d, CA expiry). One P-256 leaf key per process
- * (minting is then one signature); an LRU of SecureContexts by host; concurrent first requests
- * share a mint.
+ * (minting is then one signature); an LRU of SecureContexts by host, capped by an estimate of the
+ * bytes it holds (docs/decisions/egress-memory.md); concurrent first requests share a mint.
  */
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
@@ -14,6 +14,19 @@ import { EC_ALG, randomSerial, toPem, type LoadedCa } from './ca.js';
 const HOUR = 3600_000;
 const LEAF_MS = 7 * 24 * HOUR;
 
+/**
+ * What one cached leaf costs the process beyond its strings: the native SSL_CTX with the chain
+ * and key, measured at ≈ 45 KB per entry on Node 20 (docs/decisions/egress-memory.md).
+ */
+export const LEAF_CONTEXT_BYTES = 46 * 1024;
+/** Default byte cap of the cache: ≈ 130 hosts; a miss past it costs one mint (one signature). */
+export const DEFAULT_LEAF_CACHE_BYTES = 6 * 1024 * 1024;
+
+/** Estimated bytes one entry holds: the SecureContext plus its strings (UTF-16 worst case). */
+export function leafEntryBytes(host: string, certPem: string): number {
+  return LEAF_CONTEXT_BYTES + 2 * (host.length + certPem.length);
+}
+
 export interface Leaf {
   context: tls.SecureContext;
   certPem: string;
@@ -22,15 +35,20 @@ export interface Leaf {
 
 export interface LeafCacheOptions {
   ca: LoadedCa;
+  /** Cap on entries (default 512); the byte cap usually binds first. */
   max?: number;
+  /** Cap on the estimated bytes of all entries (default DEFAULT_LEAF_CACHE_BYTES). */
+  maxBytes?: number;
   now?: () => number;
 }
 
 export class LeafCache {
   private readonly ca: LoadedCa;
   private readonly max: number;
+  private readonly maxBytes: number;
   private readonly now: () => number;
   private readonly leaves = new Map<string, Leaf>();
+  private held = 0;
   private readonly pending = new Map<string, Promise<Leaf>>();
   private keyPair: Promise<{ keys: webcrypto.CryptoKeyPair; pem: string }> | undefined;
   mints = 0;
@@ -38,6 +56,8 @@ export class LeafCache {
   constructor(opts: LeafCacheOptions) {
     this.ca = opts.ca;
     this.max = opts.max ?? 512;
+    this.maxBytes = opts.maxBytes ?? DEFAULT_LEAF_CACHE_BYTES;
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes <= 0) throw new RangeError(`leaf cache maxBytes must be a positive integer (got ${String(opts.maxBytes)})`);
     this.now = opts.now ?? Date.now;
   }
 
@@ -46,7 +66,7 @@ export class LeafCache {
     const leaf = this.leaves.get(host);
     if (!leaf) return undefined;
     if (leaf.notAfter - this.now() < HOUR) {
-      this.leaves.delete(host);
+      this.drop(host, leaf);
       return undefined;
     }
     // LRU: re-insert moves it to the newest end.
@@ -63,11 +83,7 @@ export class LeafCache {
       p = this.mint(host).then(
         (leaf) => {
           this.pending.delete(host);
-          this.leaves.set(host, leaf);
-          while (this.leaves.size > this.max) {
-            const oldest = this.leaves.keys().next().value as string;
-            this.leaves.delete(oldest);
-          }
+          this.store(host, leaf);
           return leaf;
         },
         (err: unknown) => {
@@ -82,6 +98,28 @@ export class LeafCache {
 
   get size(): number {
     return this.leaves.size;
+  }
+
+  /** Estimated bytes the cached entries hold. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Inserts as newest, then evicts from the oldest end until both caps hold (the newest stays). */
+  private store(host: string, leaf: Leaf): void {
+    const old = this.leaves.get(host);
+    if (old) this.drop(host, old);
+    this.leaves.set(host, leaf);
+    this.held += leafEntryBytes(host, leaf.certPem);
+    while (this.leaves.size > 1 && (this.leaves.size > this.max || this.held > this.maxBytes)) {
+      const [oldest, l] = this.leaves.entries().next().value as [string, Leaf];
+      this.drop(oldest, l);
+    }
+  }
+
+  private drop(host: string, leaf: Leaf): void {
+    this.leaves.delete(host);
+    this.held -= leafEntryBytes(host, leaf.certPem);
   }
 
   private leafKey(): Promise<{ keys: webcrypto.CryptoKeyPair; pem: string }> {
