@@ -56,3 +56,9 @@ export function firstLine(r: CommandResult): string {
   const text = (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? '';
   return text.slice(0, 300);
 }
+
+/** One command line: what the runner runs (and golden tests compare). */
+export interface Argv {
+  readonly command: string;
+  readonly args: readonly string[];
+}

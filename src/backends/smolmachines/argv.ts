@@ -6,15 +6,13 @@
  * `.smolmachine`, `-e KEY=VALUE` per exec.
  */
 import { GUEST_USER } from '../../plan/bottle-plan.js';
+import type { Argv } from '../command-runner.js';
+
+export type { Argv };
 
 /** Every smolmachines VM is `bot-bottle-<slug>`; cleanup finds orphans by this prefix. */
 export const MACHINE_PREFIX = 'bot-bottle-';
 export const machineName = (slug: string): string => `${MACHINE_PREFIX}${slug}`;
-
-export interface Argv {
-  readonly command: string;
-  readonly args: readonly string[];
-}
 
 const smolvm = (...args: string[]): Argv => ({ command: 'smolvm', args });
 

@@ -15,6 +15,7 @@ import type { ActiveBottle, Availability, Backend, CleanupPlan, RunningBottle } 
 import { firstLine, realRunner, type CommandRunner } from '../command-runner.js';
 import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
 import { aliasesUp } from '../loopback-alias.js';
+import { CliBottle } from '../cli-bottle.js';
 import { allocateAlias, CLAIM_DIR, pidAlive, readClaims, releaseClaim, writeClaim, type AliasClaim } from '../loopback-alias-claims.js';
 import { pollUntil } from '../poll-ready.js';
 import { UndoStack } from '../undo-stack.js';
@@ -22,9 +23,9 @@ import {
   ifconfigAliasArgv, ifconfigShowArgv, MACHINE_PREFIX, machineCreateArgv, machineDeleteArgv, machineExecArgv, machineListArgv, machineName,
   machineStartArgv, machineStopArgv, readinessArgv, type Argv,
 } from './argv.js';
-import { allowlistTook, guestHosts, listedMachines, recordedAllowlist } from './guest.js';
+import { guestHosts } from '../guest-env.js';
+import { allowlistTook, listedMachines, recordedAllowlist } from './machine-json.js';
 import { defaultCacheRoot, ensurePack } from './image-pack.js';
-import { SmolBottle } from './running.js';
 import { probeSmolHost, smolAvailability, type SmolHost } from './tools.js';
 
 export const SMOL_NAME = 'smolmachines';
@@ -162,7 +163,7 @@ export function createSmolmachinesBackend(opts: SmolmachinesOptions = {}): Backe
           );
           if (r.code !== 0) hooks.onProgress('warning: the bottle CA was not added to the VM\'s system store (update-ca-certificates failed); the CA env variables still apply');
         }
-        return new SmolBottle({ plan, run, machine: name, alias, sidecarLog: sidecar.logPath, undo });
+        return new CliBottle({ plan, run, backend: SMOL_NAME, target: name, sidecarAddr: alias, guestExec: machineExecArgv, sidecarLog: sidecar.logPath, undo });
       } catch (err) {
         await undo.run();
         throw err;

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import type { Availability } from '../backend.js';
-import { findExecutable } from '../platform.js';
+import { findExecutable, platformName } from '../platform.js';
 
 export const SMOLVM_INSTALL = 'install smolvm: brew install smol-machines/tap/smolvm (macOS), or curl -sSL https://smolmachines.com/install.sh | bash (macOS, Linux)';
 
@@ -28,11 +28,12 @@ export function kvmUsable(path = '/dev/kvm'): boolean {
 }
 
 export function probeSmolHost(): SmolHost {
+  const platform = platformName();
   return {
-    platform: process.platform,
+    platform,
     smolvm: findExecutable('smolvm'),
     docker: findExecutable('docker'),
-    kvm: process.platform === 'linux' ? kvmUsable() : false,
+    kvm: platform === 'linux' ? kvmUsable() : false,
   };
 }
 
