@@ -121,7 +121,7 @@ describe('macos-container: golden argv', () => {
 
   it("no sidecar address on the host-only network: one clear error, everything created is removed", async () => {
     const { be, r } = backend({ 'container inspect bot-bottle-sidecars-noip': { stdout: inspect('noip', null) } });
-    const err = await be.launch(planFor('noip'), secrets, { onProgress: () => undefined }).catch((e: unknown) => e as Error);
+    const err = await be.launch(planFor('noip'), secrets, { onProgress: () => undefined }).then(() => expect.unreachable("the launch succeeded"), (e: unknown) => e as Error);
     expect(err.message).toBe('could not read the sidecar\'s address on bot-bottle-net-noip from "container inspect bot-bottle-sidecars-noip"');
     expect(lines(r).some((l) => l.startsWith('container run --detach'))).toBe(false);
     expect(lines(r).slice(-4)).toEqual([

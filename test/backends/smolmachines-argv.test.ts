@@ -178,7 +178,7 @@ describe('smolmachines: golden argv', () => {
   it('fails closed when the allowlist did not take: VM deleted (never started), sidecars stopped, alias released', async () => {
     allowed = () => [];
     const r = capturingRunner(script());
-    const err = await backend(r).launch(planFor('open'), secrets, { onProgress: () => undefined }).catch((e: unknown) => e as Error);
+    const err = await backend(r).launch(planFor('open'), secrets, { onProgress: () => undefined }).then(() => expect.unreachable("the launch succeeded"), (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/^VM bot-bottle-open did not record the network allowlist 127\.0\.0\.\d+\/32 \(recorded: empty\); refusing to start it$/);
     const lines = r.lines();
@@ -193,7 +193,7 @@ describe('smolmachines: golden argv', () => {
     const r = capturingRunner(script({ 'smolvm machine exec --name bot-bottle-slow -- true': { code: 1, stderr: 'agent not ready' } }));
     const err = await backend(r, { readiness: { timeoutMs: 1000, sleep: async () => undefined } })
       .launch(planFor('slow'), secrets, { onProgress: () => undefined })
-      .catch((e: unknown) => e as Error);
+      .then(() => expect.unreachable("the launch succeeded"), (e: unknown) => e as Error);
     expect(err.message).toMatch(/^VM bot-bottle-slow did not answer "smolvm machine exec … true" within 1s \(\d+ attempts\)$/);
     const probes = r.lines().filter((l) => l === 'smolvm machine exec --name bot-bottle-slow -- true');
     expect(probes.length).toBeGreaterThan(1);
@@ -212,7 +212,7 @@ describe('smolmachines: golden argv', () => {
 
   it('an image missing from Docker is one clear error, before any VM exists', async () => {
     const r = capturingRunner(script({ 'docker image inspect': { code: 1, stderr: 'Error: No such image: bot-bottle-claude:latest' } }));
-    const err = await backend(r).launch(planFor('noimg'), secrets, { onProgress: () => undefined }).catch((e: unknown) => e as Error & { fix?: string });
+    const err = await backend(r).launch(planFor('noimg'), secrets, { onProgress: () => undefined }).then(() => expect.unreachable("the launch succeeded"), (e: unknown) => e as Error & { fix?: string });
     expect(err.message).toBe(`agent image ${TAG} not found in Docker's image store: Error: No such image: bot-bottle-claude:latest`);
     expect(err.fix).toContain(`docker build -t ${TAG}`);
     expect(r.lines().some((l) => l.startsWith('smolvm machine'))).toBe(false);
