@@ -1,6 +1,5 @@
 /**
- * The host-wide allocation lock for backends that are not netns (docs/architecture.md, "parallel
- * bottles"). Where flock(1) exists (Linux) it is the very same flock on
+ * The host-wide allocation lock for backends that are not netns (docs/decisions/loopback-alias-pool.md). Where flock(1) exists (Linux) it is the very same flock on
  * `<os.tmpdir()>/bot-bottle-alloc.lock` netns takes, so every allocator on the host excludes every
  * other. macOS ships no flock(1): there an atomic `mkdir` of `<lock>.d` is the lock, holding the
  * owner's pid so a lock left by a crashed launcher is taken over instead of blocking for ever

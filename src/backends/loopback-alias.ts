@@ -1,5 +1,5 @@
 /**
- * The loopback alias pool of the smolmachines backend (docs/architecture.md, smolmachines): one
+ * The loopback alias pool of the smolmachines backend (docs/architecture.md#8a-the-smolmachines-and-macos-container-backends): one
  * address of 127.0.0.16–127.0.0.31 per bottle; its sidecars listen only there and its VM may
  * reach only that /32. Pure: which aliases are taken is decided by the caller
  * (loopback-alias-claims.ts) under the host-wide lock.

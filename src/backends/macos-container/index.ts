@@ -1,5 +1,5 @@
 /**
- * The macos-container backend (docs/architecture.md, macos-container): Apple's `container` runtime
+ * The macos-container backend (docs/architecture.md#8a-the-smolmachines-and-macos-container-backends): Apple's `container` runtime
  * on macOS 26. Per bottle a host-only (`--internal`) network for the agent and a NAT network for the
  * sidecars; the sidecar container sits on both and gets the token values over its stdin; the
  * agent's proxy is the sidecar's address on the host-only network, read back after start; the

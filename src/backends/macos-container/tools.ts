@@ -1,5 +1,5 @@
 /**
- * What the macos-container backend needs (docs/architecture.md, macos-container): macOS 26 or later
+ * What the macos-container backend needs (docs/architecture.md#8a-the-smolmachines-and-macos-container-backends): macOS 26 or later
  * (Darwin 25) and Apple's `container` CLI on PATH. Cheap: no spawn (doctor adds `container system
  * status`).
  */

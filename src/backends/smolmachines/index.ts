@@ -1,5 +1,5 @@
 /**
- * The smolmachines backend (docs/architecture.md, smolmachines): the agent in a libkrun micro-VM
+ * The smolmachines backend (docs/architecture.md#8a-the-smolmachines-and-macos-container-backends): the agent in a libkrun micro-VM
  * driven through the `smolvm` CLI, its sidecars as host processes listening only on the bottle's
  * loopback alias (127.0.0.16–31), and the VM's egress allowlist = that alias /32, read back after
  * create (fail closed). Built to the CLI; not run on real hardware in this version

@@ -1,5 +1,5 @@
 /**
- * What the smolmachines backend needs on this host (docs/architecture.md, smolmachines): macOS or
+ * What the smolmachines backend needs on this host (docs/architecture.md#8a-the-smolmachines-and-macos-container-backends): macOS or
  * Linux with a usable /dev/kvm, and `smolvm` on PATH. `docker` is only needed to pack the agent
  * image (sidecars run as host processes in this version), so its absence is a doctor warning.
  * Cheap: no spawn.
