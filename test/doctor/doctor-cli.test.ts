@@ -22,7 +22,7 @@ interface DoctorDoc {
 }
 
 const ESC = '\u001b';
-const UNIMPLEMENTED = ['macos-container', 'docker', 'smolmachines'];
+const UNIMPLEMENTED = ['docker'];
 
 let e: CliEnv;
 beforeEach(() => {
@@ -63,6 +63,18 @@ describe('bot-bottle doctor', () => {
       });
       expect(doc.usable).not.toContain(name);
     }
+    // The CLI-driven backends: each with its state and fix on this host (Linux, no smolvm, no
+    // /dev/kvm, no Apple container), never usable here.
+    expect(byId(doc, 'macos-container.os')).toEqual({
+      id: 'macos-container.os', scope: 'macos-container', status: 'fail',
+      message: "macos-container needs macOS 26 with Apple's container runtime (this is linux)", fix: 'on Linux use --backend netns (root)',
+    });
+    expect(byId(doc, 'smolmachines.os')?.status).toBe('ok');
+    const smol = doc.checks.filter((c) => c.scope === 'smolmachines');
+    expect(smol.map((c) => c.id)).toEqual(expect.arrayContaining(['smolmachines.tool.smolvm', 'smolmachines.kvm', 'smolmachines.docker', 'smolmachines.untested']));
+    for (const c of smol.filter((x) => x.status === 'fail')) expect(c.fix).toMatch(/smolvm|KVM|netns/);
+    expect(byId(doc, 'smolmachines.untested')).toMatchObject({ status: 'warn', message: expect.stringContaining('has not run on real hardware') });
+    for (const name of ['macos-container', 'smolmachines']) expect(doc.usable).not.toContain(name);
     expect(doc.checks.filter((c) => c.scope === 'netns').map((c) => c.id)).toEqual(
       expect.arrayContaining(['netns.linux', 'netns.root', 'netns.tool.bwrap', 'netns.tool.ip', 'netns.tool.nft', 'netns.git', 'netns.cgroups', 'netns.runtime-dir']),
     );

@@ -3,10 +3,14 @@
  * skip with a printed reason, never a silent pass.
  */
 import type { EscapeAdapter } from '../types.js';
+import { createMacosContainerEscapeAdapter } from './macos-container.js';
 import { createNetnsEscapeAdapter } from './netns.js';
+import { createSmolmachinesEscapeAdapter } from './smolmachines.js';
 
 const ADAPTERS: Readonly<Record<string, () => EscapeAdapter>> = {
   netns: createNetnsEscapeAdapter,
+  smolmachines: createSmolmachinesEscapeAdapter,
+  'macos-container': createMacosContainerEscapeAdapter,
 };
 
 export type AdapterChoice = { adapter: EscapeAdapter } | { skip: string };
