@@ -12,8 +12,9 @@
  * Setups take turns (BENCH_ROUNDS interleaved rounds) so background load on a shared machine hits
  * them alike. Knobs: BENCH_REQUESTS (20000), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
  * BENCH_ROUNDS (3), BENCH_CONCURRENCY (1,16), BENCH_BASELINE_DIST (another build's dist/, shown as
- * an `egress-before` column), BENCH_SKIP_MITM=1, BENCH_SKIP_RSS=1, BENCH_EGRESS_NODE_ARGS (given to egress and the floor alike,
- * e.g. `--cpu-prof --cpu-prof-dir=bench/profiles`; bench/cpuprofile-top.ts reads the profiles).
+ * an `egress-before` column), BENCH_SKIP_MITM=1, BENCH_SKIP_RSS=1 (skips the memory rows, which
+ * bench/egress-memory.ts measures on a fresh daemon after the rounds; its BENCH_MEM_* knobs apply),
+ * BENCH_EGRESS_NODE_ARGS (given to egress and the floor alike, e.g. `--cpu-prof --cpu-prof-dir=bench/profiles`; bench/cpuprofile-top.ts reads the profiles).
  */
 import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -22,13 +23,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { transformSync } from 'esbuild';
 import net from 'node:net';
-import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { createTestCa } from '../test/helpers/test-ca.js';
 import { createBottleCa, writeBottleCa } from '../src/egress/ca.js';
+import { runEgressMemoryBench } from './egress-memory.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_REQUESTS ?? 20_000);
@@ -48,15 +49,6 @@ interface Result {
   p99: number;
   errors: number;
   warm: number;
-}
-
-function procRssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 /** user+system CPU of a process in ms, from /proc (Linux); NaN elsewhere. */
@@ -343,29 +335,6 @@ async function main(): Promise<void> {
       for (const s of setups) await s.dispatcher.close();
     }
 
-    // RSS with 1000 open idle intercepted tunnels (each has served one keep-alive request).
-    let rssLine = '';
-    if (process.env.BENCH_SKIP_RSS !== '1') {
-      const rssBefore = procRssMb(eg.child.pid!);
-      const sockets: tls.TLSSocket[] = [];
-      const open = async (): Promise<void> => {
-        const raw = net.connect(egPort, '127.0.0.1');
-        await new Promise<void>((res, rej) => (raw.once('connect', () => res()), raw.once('error', rej)));
-        raw.write(`CONNECT ${HOST}:${upPort} HTTP/1.1\r\nHost: ${HOST}:${upPort}\r\n\r\n`);
-        await new Promise<void>((res, rej) => (raw.once('data', () => res()), raw.once('close', () => rej(new Error('tunnel refused')))));
-        const t = tls.connect({ socket: raw, ca: bottle.certPem, servername: HOST, ALPNProtocols: ['http/1.1'] });
-        await new Promise<void>((res, rej) => (t.once('secureConnect', () => res()), t.once('error', rej)));
-        t.write(`GET /v1/idle HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
-        await new Promise<void>((res, rej) => (t.once('data', () => res()), t.once('close', () => rej(new Error('tunnel closed')))));
-        t.on('error', () => {});
-        sockets.push(t);
-      };
-      for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, open));
-      await new Promise((r) => setTimeout(r, 3000));
-      const rssAfter = procRssMb(eg.child.pid!);
-      rssLine = `egress RSS: ${rssBefore.toFixed(1)} MB after the load runs; ${rssAfter.toFixed(1)} MB with ${sockets.length} open idle intercepted tunnels (target ≤ 100 MB; no forced GC)`;
-      for (const t of sockets) t.destroy();
-    }
     const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
     const lines: string[] = [];
     lines.push(`egress bench: ${N} requests or ${T / 1000} s per setup in ${ROUNDS} interleaved rounds, after ${WARM / 1000} s warm-up; compiled egress (dist/); node ${process.version}; ${new Date().toISOString()}`);
@@ -383,10 +352,14 @@ async function main(): Promise<void> {
       const b = beforeCpu.find((y) => y.c === x.c);
       lines.push(`egress process CPU per proxied request at c=${x.c}: ${f(x.usPerReq, 0)} µs (policy-free Node floor: ${fl ? f(fl.usPerReq, 0) : 'n/a'} µs, ratio ${fl ? f(x.usPerReq / fl.usPerReq, 2) : 'n/a'}x${b && fl ? `; egress-before ${f(b.usPerReq, 0)} µs, ratio ${f(b.usPerReq / fl.usPerReq, 2)}x` : ''}; user+system over the measured slices)`);
     }
-    if (rssLine) lines.push(rssLine);
     lines.push(`load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${process.env.BENCH_EGRESS_NODE_ARGS ? `egress node args: ${process.env.BENCH_EGRESS_NODE_ARGS}` : 'no profiler'})`);
+    // Memory rows: a fresh daemon of their own (bench/egress-memory.ts), so the RSS figures do
+    // not depend on what the throughput rounds above left in the heap.
+    const mem = process.env.BENCH_SKIP_RSS === '1' ? null : await runEgressMemoryBench();
+    if (mem) lines.push('', 'egress memory (bench/egress-memory.ts):', ...mem.lines.filter((l) => !mem.verdicts.includes(l)));
     lines.push('issue-15 egress targets:');
     for (const t of targets(levels, results, egressCpu, floorCpu)) lines.push(`  ${t.met === null ? 'n/a  ' : t.met ? 'met  ' : 'short'} ${t.what}: ${t.figure}`);
+    for (const v of mem?.verdicts ?? []) lines.push(`  ${v.endsWith(': met') ? 'met  ' : 'short'} ${v.replace(/: (met|short)$/, '')}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     cleanup();
