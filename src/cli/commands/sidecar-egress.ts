@@ -28,8 +28,8 @@ export function registerSidecarEgress(sidecarCommand: Command): void {
         const listen = o.listen ?? (inherited === undefined ? undefined : /(^[^:]+|\]):\d+$/.test(inherited) ? inherited : `${inherited.includes(':') ? `[${inherited}]` : inherited}:9099`);
         // Loaded here, not at the top: the supervisor and the git-gate child load this file too.
         const { runEgressDaemon } = await import('../../egress/daemon.js');
-        watchLifeline();
-        process.exitCode = await runEgressDaemon(process.env, { ...(o.routes ? { routes: o.routes } : {}), ...(listen ? { listen } : {}) });
+        const lifeline = watchLifeline();
+        process.exitCode = await runEgressDaemon(process.env, { ...(o.routes ? { routes: o.routes } : {}), ...(listen ? { listen } : {}) }, () => lifeline?.listening());
         return;
       }
       process.exitCode = await check(o as typeof o & { check: string });

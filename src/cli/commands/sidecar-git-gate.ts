@@ -14,8 +14,8 @@ export function registerSidecarGitGate(sidecarCommand: Command): void {
     .action(async () => {
       // Loaded on use: the supervisor and the egress child load this file too.
       const { runGitGateDaemon } = await import('../../gate/daemon.js');
-      watchLifeline();
-      const code = await runGitGateDaemon(process.env, (line) => process.stderr.write(`${line}\n`));
+      const lifeline = watchLifeline();
+      const code = await runGitGateDaemon(process.env, (line) => process.stderr.write(`${line}\n`), () => lifeline?.listening());
       process.exitCode = code;
     });
 }
