@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * The entry point (bin/bot-bottle.mjs, and the sidecars: src/sidecar/self-command.ts). Dispatch
- * only: a sidecar daemon started by the supervisor as exactly `main.js sidecar <daemon>` runs
- * without loading the command-line parser; everything else goes through program.ts
- * (docs/decisions/launch-processes.md).
+ * only: the sidecar processes — a daemon as exactly `main.js sidecar <daemon>`, the supervisor as
+ * exactly the argv the backends use — run without loading the command-line parser; everything else
+ * goes through program.ts (docs/decisions/launch-processes.md).
  */
 import type { Command } from 'commander';
-import { EXIT } from '../errors.js';
+import { BottleError, EXIT } from '../errors.js';
 import { printError } from './output.js';
 import { closeInheritedFds } from './inherited-fds.js';
 import { directDaemon, runDaemon } from '../sidecar/run-daemon.js';
@@ -18,6 +18,19 @@ export async function buildProgram(only?: string): Promise<Command> {
 export async function main(argv: string[]): Promise<number> {
   const daemon = directDaemon(argv);
   if (daemon !== null) return runDaemon(daemon);
+  if (argv[2] === 'sidecar') {
+    const { directSupervisor, runSupervisor } = await import('../sidecar/run-supervisor.js');
+    const opts = directSupervisor(argv);
+    if (opts !== null) {
+      try {
+        return await runSupervisor(opts);
+      } catch (err) {
+        // As program.ts reports a command's error: one line, the error's own exit code.
+        printError(err);
+        return err instanceof BottleError ? err.exitCode : EXIT.error;
+      }
+    }
+  }
   return (await import('./program.js')).runProgram(argv);
 }
 

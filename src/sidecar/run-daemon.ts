@@ -9,10 +9,13 @@ import { watchLifeline } from './lifeline.js';
 
 export type DirectDaemon = 'egress' | 'git-gate';
 
+/** The daemons this build runs (supervise is not available: docs/decisions/supervise-not-available.md). */
+export const IMPLEMENTED_DAEMONS: readonly DirectDaemon[] = ['egress', 'git-gate'];
+
 /** The daemon named by exactly `<node> <main> sidecar <daemon>`; null for any other argv. */
 export function directDaemon(argv: readonly string[]): DirectDaemon | null {
   if (argv.length !== 4 || argv[2] !== 'sidecar') return null;
-  return argv[3] === 'egress' || argv[3] === 'git-gate' ? argv[3] : null;
+  return IMPLEMENTED_DAEMONS.find((d) => d === argv[3]) ?? null;
 }
 
 /** Runs `daemon` until it stops; resolves with its exit code. `egress` takes optional overrides. */
