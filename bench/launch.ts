@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const phaseNames = Object.keys(phaseRow.samples[0]?.phases ?? {});
   const phases = phaseNames.map((p) => `${p === 'start' ? 'plan → first step' : p}: ${fmt(median(phaseRow.samples.map((s) => s.phases[p] ?? 0)))}`);
   const text = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}), node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (machine shared with other work: compare ratios, not absolutes); command \`${CMD}\`.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}), node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (machine shared with other work: compare ratios, not absolutes); agent command \`${CMD}\`; run with \`npm run bench:launch -- --write\`.`,
     '',
     ...lines,
     '',
