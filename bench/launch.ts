@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n';
     const section = `## Launch\n\n${text}\n`;
     const re = /## Launch\n[\s\S]*?(?=\n## |$)/;
-    const next = re.test(old) ? old.replace(re, section.trimEnd()) : `${old.trimEnd()}\n\n${section}`;
+    const next = re.test(old) ? old.replace(re, `${section.trimEnd()}\n`) : `${old.trimEnd()}\n\n${section}`;
     writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
   }
 }
