@@ -4,12 +4,11 @@
  * (minting is then one signature); an LRU of SecureContexts by host, capped by an estimate of the
  * bytes it holds (docs/decisions/egress-memory.md); concurrent first requests share a mint.
  */
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import * as x509 from '@peculiar/x509';
-import { EC_ALG, randomSerial, toPem, type LoadedCa } from './ca.js';
+import type { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
+import { EC_ALG, loadX509, randomSerial, toPem, type LoadedCa } from './ca.js';
 
 const HOUR = 3600_000;
 const LEAF_MS = 7 * 24 * HOUR;
@@ -51,6 +50,8 @@ export class LeafCache {
   private held = 0;
   private readonly pending = new Map<string, Promise<Leaf>>();
   private keyPair: Promise<{ keys: webcrypto.CryptoKeyPair; pem: string }> | undefined;
+  /** The CA as @peculiar/x509 sees it, parsed on the first mint (the library loads lazily). */
+  private caCert: PeculiarCertificate | undefined;
   mints = 0;
 
   constructor(opts: LeafCacheOptions) {
@@ -133,14 +134,15 @@ export class LeafCache {
 
   private async mint(host: string): Promise<Leaf> {
     this.mints += 1;
-    const { keys, pem } = await this.leafKey();
+    const [{ keys, pem }, x509] = await Promise.all([this.leafKey(), loadX509()]);
+    this.caCert ??= new x509.X509Certificate(this.ca.certPem);
     const t = this.now();
     const notAfter = Math.min(t + LEAF_MS, this.ca.notAfter.getTime());
     const ip = isIP(host) !== 0;
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
       subject: [{ CN: [host.length <= 64 ? host : 'bot-bottle egress leaf'] }],
-      issuer: this.ca.cert.subject,
+      issuer: this.caCert.subject,
       notBefore: new Date(t - HOUR),
       notAfter: new Date(notAfter),
       signingKey: this.ca.signingKey,
@@ -151,7 +153,7 @@ export class LeafCache {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension([ip ? { type: 'ip', value: host } : { type: 'dns', value: host }]),
-        await x509.AuthorityKeyIdentifierExtension.create(this.ca.cert),
+        await x509.AuthorityKeyIdentifierExtension.create(this.caCert),
       ],
     });
     const certPem = cert.toString('pem') + '\n';
