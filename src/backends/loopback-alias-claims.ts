@@ -7,12 +7,13 @@
  * and sidecar are both gone is free again; an alias something already listens on is never handed
  * out, claimed or not.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BottleError } from '../errors.js';
 import { SIDECAR_PORTS } from '../plan/bottle-plan.js';
 import { canConnect } from '../util/can-connect.js';
+import { readJsonDir, writeJsonAtomic } from '../util/json-dir.js';
 import { withHostLock } from './host-lock.js';
 import { aliasPool, exhaustedMessage, isPoolAlias, pickAlias } from './loopback-alias.js';
 
@@ -58,32 +59,13 @@ export function pidAlive(pid: number | null | undefined): boolean {
 export const claimLive = (c: AliasClaim): boolean => pidAlive(c.ownerPid) || pidAlive(c.sidecarPid);
 
 export function readClaims(dir = CLAIM_DIR): AliasClaim[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const out: AliasClaim[] = [];
-  for (const n of names) {
-    if (!n.endsWith('.json')) continue;
-    try {
-      const c = JSON.parse(readFileSync(join(dir, n), 'utf8')) as AliasClaim;
-      if (c.schema === 'bot-bottle/alias-claim@1' && isPoolAlias(c.alias) && n === `${c.alias}.json`) out.push(c);
-    } catch {
-      // a half-written or foreign file is not a claim
-    }
-  }
-  return out;
+  return readJsonDir<AliasClaim>(dir, (c, n) => c.schema === 'bot-bottle/alias-claim@1' && isPoolAlias(c.alias) && n === `${c.alias}.json`);
 }
 
 export function writeClaim(claim: AliasClaim, dir = CLAIM_DIR): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // temp + rename: a reader in another process never sees half a claim
-  const path = join(dir, `${claim.alias}.json`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(claim)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  // a reader in another process never sees half a claim
+  writeJsonAtomic(join(dir, `${claim.alias}.json`), claim);
 }
 
 /** Removes the claim on `alias` if it is still `slug`'s (a reused alias is left to its new owner). */
