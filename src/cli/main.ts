@@ -6,31 +6,18 @@
  * goes through program.ts (docs/decisions/launch-processes.md).
  */
 import type { Command } from 'commander';
-import { BottleError, EXIT } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { printError } from './output.js';
 import { closeInheritedFds } from './inherited-fds.js';
-import { directDaemon, runDaemon } from '../sidecar/run-daemon.js';
+import { runSidecarArgv } from '../sidecar/dispatch.js';
 
 export async function buildProgram(only?: string): Promise<Command> {
   return (await import('./program.js')).buildProgram(only);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const daemon = directDaemon(argv);
-  if (daemon !== null) return runDaemon(daemon);
-  if (argv[2] === 'sidecar') {
-    const { directSupervisor, runSupervisor } = await import('../sidecar/run-supervisor.js');
-    const opts = directSupervisor(argv);
-    if (opts !== null) {
-      try {
-        return await runSupervisor(opts);
-      } catch (err) {
-        // As program.ts reports a command's error: one line, the error's own exit code.
-        printError(err);
-        return err instanceof BottleError ? err.exitCode : EXIT.error;
-      }
-    }
-  }
+  const sidecar = await runSidecarArgv(argv);
+  if (sidecar !== null) return sidecar;
   return (await import('./program.js')).runProgram(argv);
 }
 

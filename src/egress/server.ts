@@ -26,7 +26,7 @@ import { onUpgrade } from './relay-websocket.js';
 import { respondDeny } from './respond-deny.js';
 import { selectRoute, type CompiledRoute, type RouteTable } from './route-table.js';
 import { onConnect } from './tunnel.js';
-import { checkedLookup, createAgents, createResolver, type Resolver } from './upstream.js';
+import { checkedLookup, createAgents, createResolver, upstreamTrust, type Resolver } from './upstream.js';
 import { VERSION } from '../version.js';
 
 export { DEFAULT_TIMEOUTS, type EgressServerOptions, type EgressTimeouts } from './relay-context.js';
@@ -57,6 +57,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
   if (opts.canary) known.push({ name: 'EGRESS_TOKEN_CANARY', value: opts.canary, kind: 'canary' });
   for (const s of opts.sensitive ?? []) known.push({ name: s.name, value: s.value, kind: 'sensitive' });
   const scanner = createScanner({ knownSecrets: known, fingerprintKey: randomBytes(32) });
+  const trust = upstreamTrust(opts.upstreamCaPem);
   let loadedAt = new Date().toISOString();
   let lastReload: ReloadStatus = { at: null, ok: true, error: null };
   const logger = createLogger({
@@ -127,7 +128,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
     connIds: new WeakMap<object, number>(),
     inner,
     table: opts.table,
-    agents: createAgents(opts.upstreamCaPem),
+    agents: createAgents(trust),
     shuttingDown: false,
     nextId: () => ++reqSeq,
     lookupFor(r) {
@@ -235,6 +236,8 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          // Off the start path, ahead of the first upstream request (upstreamTrust).
+          setImmediate(trust);
           resolveListen(server.address() as AddressInfo);
         });
       });
@@ -247,7 +250,7 @@ export function createEgressServer(opts: EgressServerOptions): EgressServer {
       lastReload = { at: loadedAt, ok: true, error: null };
       logger.setLevel(next.doc.log);
       const old = ctx.agents;
-      ctx.agents = createAgents(opts.upstreamCaPem);
+      ctx.agents = createAgents(trust);
       // Pooled sockets were checked against the old table's CIDRs: let in-flight ones finish.
       setTimeout(() => old.destroy(), 1000).unref();
       closeLostTunnels();

@@ -78,17 +78,33 @@ export function checkedLookup(resolver: Resolver, allow: readonly Cidr[], onLook
 export interface UpstreamAgents {
   https: https.Agent;
   http: http.Agent;
-  secureContext: tls.SecureContext;
+  /** Trust for upstream TLS, built on first use (see `upstreamTrust`). */
+  trust: () => tls.SecureContext;
   destroy(): void;
 }
 
-export function createAgents(extraCaPem: string | undefined, maxSockets = 64): UpstreamAgents {
-  const ca = [...tls.rootCertificates];
-  if (extraCaPem) ca.push(extraCaPem);
-  const secureContext = tls.createSecureContext({ ca, minVersion: 'TLSv1.2' });
+/**
+ * The upstream trust store (system roots plus EGRESS_UPSTREAM_CA_FILE), built once on first call:
+ * parsing ~150 roots costs ≈ 25 ms of CPU, which would otherwise sit on the daemon's start and on
+ * every routes reload (docs/decisions/sidecar-bundle.md). The server warms it right after it
+ * listens.
+ */
+export function upstreamTrust(extraCaPem: string | undefined): () => tls.SecureContext {
+  let ctx: tls.SecureContext | undefined;
+  return () => {
+    if (ctx === undefined) {
+      const ca = [...tls.rootCertificates];
+      if (extraCaPem) ca.push(extraCaPem);
+      ctx = tls.createSecureContext({ ca, minVersion: 'TLSv1.2' });
+    }
+    return ctx;
+  };
+}
+
+export function createAgents(trust: () => tls.SecureContext, maxSockets = 64): UpstreamAgents {
   const common = { keepAlive: true, keepAliveMsecs: 1000, maxSockets, maxFreeSockets: maxSockets, timeout: 30_000, scheduling: 'lifo' as const };
   const a = { https: new https.Agent(common), http: new http.Agent(common) };
-  return { ...a, secureContext, destroy: () => (a.https.destroy(), a.http.destroy()) };
+  return { ...a, trust, destroy: () => (a.https.destroy(), a.http.destroy()) };
 }
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL)/;
@@ -133,7 +149,7 @@ export function upstreamRequest(agents: UpstreamAgents, lookup: LookupFunction, 
     lookup,
   };
   if (isHttps) {
-    reqOpts.secureContext = agents.secureContext;
+    reqOpts.secureContext = agents.trust();
     if (!/^[\d.]+$|:/.test(target.host)) reqOpts.servername = target.host;
   }
   return (isHttps ? https : http).request(reqOpts);

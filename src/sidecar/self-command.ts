@@ -8,17 +8,20 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BottleError } from '../errors.js';
 
-/** dist/cli/main.js from dist/sidecar/ (compiled) or src/sidecar/ (sources in a checkout). */
+/**
+ * The sidecar bundle, dist/bundle/sidecar.js (docs/decisions/sidecar-bundle.md), from dist/sidecar/
+ * (compiled), src/sidecar/ (sources in a checkout) or dist/bundle/ itself (a supervisor's own path).
+ */
 export function compiledMain(): string {
-  const fromDist = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const fromSrc = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-  return import.meta.url.endsWith('.ts') ? fromSrc : fromDist;
+  const here = import.meta.url;
+  const rel = here.endsWith('.ts') ? '../../dist/bundle/sidecar.js' : /[\\/]bundle[\\/][^\\/]+$/.test(here) ? './sidecar.js' : '../bundle/sidecar.js';
+  return fileURLToPath(new URL(rel, here));
 }
 
 export function selfCommand(args: readonly string[]): { command: string; args: string[] } {
   const main = compiledMain();
   if (!existsSync(main)) {
-    throw new BottleError('INTERNAL', `the compiled sidecar entry point is missing: ${main}`, { fix: 'run "npm run build" in the bot-bottle checkout' });
+    throw new BottleError('INTERNAL', `the sidecar bundle is missing: ${main}`, { fix: 'run "npm run build" in the bot-bottle checkout' });
   }
   return { command: process.execPath, args: [main, ...args] };
 }

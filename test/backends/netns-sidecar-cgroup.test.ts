@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/capabilities.js';
 import { startHostSidecar } from '../../src/backends/host-sidecar.js';
-import { AGENT_CGROUP, createBottleCgroups, listBottleCgroups, SIDECAR_CGROUP, SIDECAR_LIMITS } from '../../src/backends/netns/cgroups.js';
+import { AGENT_CGROUP, applySidecarCpuLimit, createBottleCgroups, listBottleCgroups, SIDECAR_CGROUP, SIDECAR_LIMITS } from '../../src/backends/netns/cgroups.js';
 import { createNetnsBackend } from '../../src/backends/netns/index.js';
 import { namesFor } from '../../src/backends/netns/names.js';
 import { readRecords } from '../../src/backends/netns/records.js';
@@ -151,6 +151,23 @@ describe.skipIf(cgroupSkip())('netns sidecar cgroup (real cgroups)', () => {
     await b.close();
     expect(leftovers(slug)).toEqual([]);
   }, 120_000);
+
+  it('the sidecar leaf starts without a CPU limit and gets it from applySidecarCpuLimit (before the bottle can reach it)', () => {
+    const short = Array.from({ length: 8 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+    const cg = createBottleCgroups(short);
+    try {
+      const sidecar = leavesOf(short, SIDECAR_CGROUP);
+      const cpuOf = () => readLimit(sidecar, 'cpu.max') ?? `${readLimit(sidecar, 'cpu.cfs_quota_us')} ${readLimit(sidecar, 'cpu.cfs_period_us')}`;
+      expect(['max 100000', '-1 100000']).toContain(cpuOf());
+      expect(applySidecarCpuLimit(cg)).toEqual([]);
+      expect(cpuOf()).toBe(`${SIDECAR_LIMITS.cpu!.quotaUs} ${SIDECAR_LIMITS.cpu!.periodUs}`);
+      // The memory and task limits never wait.
+      expect(Number(readLimit(sidecar, 'pids.max'))).toBe(SIDECAR_LIMITS.pids);
+      expect(Number(readLimit(sidecar, 'memory.max', 'memory.limit_in_bytes'))).toBe(SIDECAR_LIMITS.memoryBytes);
+    } finally {
+      for (const d of cg.dirs) rmdirSync(d);
+    }
+  });
 
   it('cleanup lists and removes an orphaned sidecar cgroup, killing what is left inside it', async () => {
     const short = Array.from({ length: 8 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');

@@ -59,6 +59,12 @@ export interface BottleCgroups {
   dirs: string[];
   /** Controllers whose limits could not be applied (for the launch warning). */
   skipped: string[];
+  /**
+   * Sidecar leaves whose CPU limit waits for `applySidecarCpuLimit` (docs/decisions/sidecar-bundle.md):
+   * the sidecars start with the whole machine, then are held to their share before anything in
+   * the bottle can reach them.
+   */
+  sidecarCpu: Array<{ kind: Kind; dir: string; cpu: NonNullable<CgroupLimits['cpu']> }>;
 }
 
 type Kind = 'v2' | 'pids' | 'memory' | 'cpu';
@@ -111,7 +117,7 @@ function controllersFor(kind: Kind, limits: CgroupLimits): string[] {
 }
 
 /** Writes a leaf's limits; returns the controllers that could not be applied. */
-function applyLimits(kind: Kind, dir: string, limits: CgroupLimits): string[] {
+function applyLimits(kind: Kind, dir: string, limits: CgroupLimits, cpu: CgroupLimits['cpu'] = limits.cpu): string[] {
   const failed: string[] = [];
   const want = controllersFor(kind, limits);
   if (want.includes('pids') && !tryWrite(join(dir, 'pids.max'), String(limits.pids))) failed.push('pids');
@@ -125,22 +131,35 @@ function applyLimits(kind: Kind, dir: string, limits: CgroupLimits): string[] {
       if (existsSync(join(dir, swap.file))) tryWrite(join(dir, swap.file), swap.value);
     }
   }
-  if (want.includes('cpu') && limits.cpu) {
-    const ok = kind === 'v2'
-      ? tryWrite(join(dir, 'cpu.max'), `${limits.cpu.quotaUs} ${limits.cpu.periodUs}`)
-      : tryWrite(join(dir, 'cpu.cfs_period_us'), String(limits.cpu.periodUs)) && tryWrite(join(dir, 'cpu.cfs_quota_us'), String(limits.cpu.quotaUs));
-    if (!ok) failed.push('cpu');
-  }
+  if (want.includes('cpu') && limits.cpu && !writeCpu(kind, dir, cpu)) failed.push('cpu');
+  return failed;
+}
+
+/** Writes a CPU bandwidth limit; null lifts it (v2 `max`, v1 quota -1). */
+function writeCpu(kind: Kind, dir: string, cpu: CgroupLimits['cpu']): boolean {
+  const period = cpu?.periodUs ?? 100_000;
+  return kind === 'v2'
+    ? tryWrite(join(dir, 'cpu.max'), `${cpu ? cpu.quotaUs : 'max'} ${period}`)
+    : tryWrite(join(dir, 'cpu.cfs_period_us'), String(period)) && tryWrite(join(dir, 'cpu.cfs_quota_us'), String(cpu ? cpu.quotaUs : -1));
+}
+
+/**
+ * Puts the sidecar leaves under their CPU limit once the daemons listen and before the bottle's
+ * ports open (src/backends/netns/index.ts); returns the controllers that could not be limited.
+ */
+export function applySidecarCpuLimit(cg: BottleCgroups): string[] {
+  const failed = cg.sidecarCpu.some((l) => !writeCpu(l.kind, l.dir, l.cpu)) ? ['cpu'] : [];
+  cg.sidecarCpu = [];
   return failed;
 }
 
 export function createBottleCgroups(short: string, sidecarLimits: CgroupLimits = SIDECAR_LIMITS): BottleCgroups {
-  const result: BottleCgroups = { procsFiles: [], sidecarProcsFiles: [], dirs: [], skipped: [] };
+  const result: BottleCgroups = { procsFiles: [], sidecarProcsFiles: [], dirs: [], skipped: [], sidecarCpu: [] };
   const parents = cgroupParents();
   const bottles: string[] = [];
   const leaves = [
-    { name: AGENT_CGROUP, limits: AGENT_LIMITS, procs: result.procsFiles },
-    { name: SIDECAR_CGROUP, limits: sidecarLimits, procs: result.sidecarProcsFiles },
+    { name: AGENT_CGROUP, limits: AGENT_LIMITS, procs: result.procsFiles, deferCpu: false },
+    { name: SIDECAR_CGROUP, limits: sidecarLimits, procs: result.sidecarProcsFiles, deferCpu: true },
   ];
   if (parents[0]?.kind !== 'v2') {
     for (const k of V1_KINDS) if (!parents.some((p) => p.kind === k)) result.skipped.push(k);
@@ -167,7 +186,9 @@ export function createBottleCgroups(short: string, sidecarLimits: CgroupLimits =
       }
       result.dirs.push(dir);
       leaf.procs.push(join(dir, 'cgroup.procs'));
-      result.skipped.push(...applyLimits(p.kind, dir, leaf.limits));
+      const deferred = leaf.deferCpu && leaf.limits.cpu && want.includes('cpu') ? leaf.limits.cpu : null;
+      result.skipped.push(...applyLimits(p.kind, dir, leaf.limits, deferred ? null : leaf.limits.cpu));
+      if (deferred) result.sidecarCpu.push({ kind: p.kind, dir, cpu: deferred });
     }
   }
   result.dirs.push(...bottles);

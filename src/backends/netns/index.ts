@@ -17,7 +17,7 @@ import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
 import { runCommand } from '../run-command.js';
 import { UndoStack } from '../undo-stack.js';
 import { withAllocLock } from './alloc-lock.js';
-import { createBottleCgroups, listBottleCgroups, removeCgroupDirs, SIDECAR_LIMITS, type CgroupLimits } from './cgroups.js';
+import { applySidecarCpuLimit, createBottleCgroups, listBottleCgroups, removeCgroupDirs, SIDECAR_LIMITS, type CgroupLimits } from './cgroups.js';
 import { pickBlock, usedBlocks, type Block } from './alloc.js';
 import { firewallRuleset, openPortsCommand } from './firewall.js';
 import { guestEtcFiles } from './guest-etc.js';
@@ -250,6 +250,10 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         // A firewall failure is the launch's error (the sidecar start then fails with it too).
         await firewall;
         const sidecar = await starting;
+        // Started with the machine's CPUs, held to their share from here on: nothing in the
+        // bottle has run yet, and its ports open only below.
+        const cpuFailed = applySidecarCpuLimit(cgroups);
+        if (cpuFailed.length > 0) hooks.onProgress(`warning: resource limits not applied (${cpuFailed.join(', ')}): cgroups not writable`);
         // Only now, and only the ports of daemons that are really serving, become reachable.
         const ports = sidecar.daemons.flatMap((d) => (d in DAEMON_PORTS ? [DAEMON_PORTS[d as DaemonName]] : []));
         const open = openPortsCommand(names.table, ports);
