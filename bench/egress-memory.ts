@@ -1,7 +1,7 @@
 /**
  * `npm run bench:egress-memory` (results: bench/RESULTS.md, `## Egress memory`): the resident
  * memory of the COMPILED egress daemon, started the way the sidecar supervisor starts it
- * (`node dist/cli/main.js sidecar egress` with the env of buildChildEnv, so with the egress node
+ * (`node dist/bundle/sidecar.js sidecar egress`, the sidecar bundle, with the env of buildChildEnv, so with the egress node
  * flags of src/sidecar/node-flags.ts), against a loopback TLS upstream. Three readings per proxy:
  * idle after boot, after a bounded keep-alive load, and with 1000 idle intercepted tunnels open
  * (CONNECT + TLS handshake + one request each). Baselines in the same run: a bare `node -e` idle
@@ -210,8 +210,8 @@ export async function runEgressMemoryBench(o: EgressMemoryOptions = {}): Promise
   const quiet = o.quietMs ?? Number(process.env.BENCH_MEM_QUIET_MS ?? 15_000);
   const skipFloor = o.skipFloor ?? process.env.BENCH_MEM_SKIP_FLOOR === '1';
   const nodeOptions = o.nodeOptions ?? process.env.BENCH_EGRESS_NODE_OPTIONS;
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
-  if (!existsSync(main)) throw new Error('dist/cli/main.js is missing: run "npm run build" first');
+  const main = join(ROOT, 'dist', 'bundle', 'sidecar.js');
+  if (!existsSync(main)) throw new Error('dist/bundle/sidecar.js is missing: run "npm run build" first');
 
   const children: ChildProcess[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'bb-bench-egress-mem-'));

@@ -75,11 +75,11 @@ describe('package', () => {
     expect([...new Set(importedPackages().get('tsx') ?? [])]).toEqual(['src/providers/plugins/loader.ts']);
   });
 
-  it('sidecars are started from the compiled entry point even when the host runs the sources', async () => {
+  it('sidecars are started from the compiled sidecar bundle even when the host runs the sources', async () => {
     const { selfCommand } = await import('../src/sidecar/self-command.js');
     const c = selfCommand(['sidecar']);
     expect(c.command).toBe(process.execPath);
-    expect(c.args[0]).toBe(join(REPO_ROOT, 'dist', 'cli', 'main.js'));
+    expect(c.args[0]).toBe(join(REPO_ROOT, 'dist', 'bundle', 'sidecar.js'));
     expect(c.args.join(' ')).not.toContain('tsx');
   });
 });

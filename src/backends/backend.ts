@@ -16,6 +16,11 @@ export interface ExecResult {
 
 export interface RunningBottle {
   readonly slug: string;
+  /**
+   * True when launch already installed the bottle CA as src/launch/ca-bundle.ts describes (a
+   * guest home that is a host directory); provisioning then skips its sandboxed exec.
+   */
+  readonly caTrusted?: boolean;
   exec(argv: readonly string[], opts?: { user?: string; env?: Record<string, string>; stdin?: string; cwd?: string }): Promise<ExecResult>;
   /** Interactive (tty) or streamed session; resolves with the exit code (signal n -> 128+n). */
   attach(argv: readonly string[], opts: { tty: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void }): Promise<number>;

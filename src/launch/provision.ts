@@ -8,19 +8,13 @@ import { readFileSync } from 'node:fs';
 import { BottleError } from '../errors.js';
 import { GUEST_PROMPT_FILE, GUEST_WORKSPACE, type BottlePlan, type GuestFile } from '../plan/bottle-plan.js';
 import type { ExecResult, RunningBottle } from '../backends/backend.js';
+import { installCaScript } from './ca-bundle.js';
 
 /** The order is part of the contract; tests compare against it. */
 export const PROVISION_STEPS = ['ca-trust', 'git-config', 'skills', 'prompt', 'provider-files', 'mcp', 'workspace'] as const;
 export type ProvisionStep = (typeof PROVISION_STEPS)[number];
 
 const WRITE_FILE = 'set -e; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"';
-// CA trust in one sandboxed exec (each exec builds a sandbox): the bottle CA from stdin to $1, then
-// the bundle $2 = the runtime's own system roots (Debian/Alpine path, then Fedora's) + the bottle CA.
-const INSTALL_CA =
-  'set -e; mkdir -p "$(dirname "$1")" "$(dirname "$2")"; cat > "$1"; chmod 644 "$1"; ' +
-  'for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do ' +
-  'if [ -r "$f" ]; then cat "$f"; echo; break; fi; done > "$2"; cat "$1" >> "$2"; chmod 644 "$2"';
-
 /** One error naming the real cause: the sandbox itself, a command missing from the runtime, or the command. */
 export function provisionFailure(step: ProvisionStep, argv: readonly string[], r: ExecResult): BottleError {
   if (r.sandboxError !== undefined) {
@@ -48,16 +42,23 @@ async function writeGuestFile(b: RunningBottle, step: ProvisionStep, f: GuestFil
   await must(b, step, ['/bin/sh', '-c', WRITE_FILE, 'write-file', f.path, (f.mode ?? 0o644).toString(8)], f.content);
 }
 
-export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (step: ProvisionStep) => void, aborted: () => void): Promise<void> {
-  onStep('ca-trust');
+async function installCa(plan: BottlePlan, b: RunningBottle): Promise<void> {
   let caPem: string;
   try {
     caPem = readFileSync(plan.ca.hostCertPath, 'utf8');
   } catch {
     throw new BottleError('LAUNCH_FAILED', `bottle CA certificate missing at ${plan.ca.hostCertPath}`, { fix: 'the plan pipeline writes it; relaunch' });
   }
-  await must(b, 'ca-trust', ['/bin/sh', '-c', INSTALL_CA, 'ca-trust', plan.ca.guestCertPath, plan.ca.guestBundlePath], caPem);
+  await must(b, 'ca-trust', ['/bin/sh', '-c', installCaScript(), 'ca-trust', plan.ca.guestCertPath, plan.ca.guestBundlePath], caPem);
+}
+
+export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (step: ProvisionStep) => void, aborted: () => void): Promise<void> {
+  onStep('ca-trust');
+  // Done by the backend while the sidecars started (src/launch/ca-bundle.ts), or here in one
+  // sandboxed exec (each exec builds a sandbox).
+  if (!b.caTrusted) await installCa(plan, b);
   aborted();
+
 
   if (plan.agent.gitConfig.length > 0) onStep('git-config');
   if (plan.agent.gitConfig.length > 0) await must(b, 'git-config', gitConfigArgv(plan.agent.gitConfig));

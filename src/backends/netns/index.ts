@@ -5,13 +5,14 @@
  * unprivileged uid bound to the host end (docs/decisions/netns-sidecar-uid.md), and the agent
  * under bubblewrap as uid 1000 with no capabilities.
  */
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants as fsc, existsSync, fchmodSync, fchownSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { canConnect } from '../../util/can-connect.js';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { DAEMON_PORTS } from '../../sidecar/daemons.js';
 import { selfCommand } from '../../sidecar/self-command.js';
-import { GUEST_UID, type BottlePlan, type DaemonName, type SidecarSecrets } from '../../plan/bottle-plan.js';
+import { caBundleText, SYSTEM_CA_BUNDLES } from '../../launch/ca-bundle.js';
+import { GUEST_HOME, GUEST_UID, type BottlePlan, type DaemonName, type SidecarSecrets } from '../../plan/bottle-plan.js';
 import type { ActiveBottle, Availability, Backend, CleanupPlan, RunningBottle } from '../backend.js';
 import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
 import { runCommand } from '../run-command.js';
@@ -79,7 +80,7 @@ async function killNamespaceProcesses(tools: NetnsTools, netns: string): Promise
 }
 
 
-/** Root of the installed package: dist/cli/main.js → the directory holding dist/ and node_modules/. */
+/** Root of the installed package: dist/bundle/sidecar.js → the directory holding dist/ and node_modules/. */
 function packageRoot(main: string): string {
   return dirname(dirname(dirname(main)));
 }
@@ -139,7 +140,7 @@ async function setupGuestNetwork(tools: NetnsTools, names: NetnsNames, block: Bl
   await quiet(tools, 'ip', ['netns', 'exec', names.netns, tools.sh, '-c', 'for f in /proc/sys/net/ipv6/conf/*/disable_ipv6; do echo 1 > "$f"; done']);
 }
 
-function prepareGuestFiles(plan: BottlePlan, hostAddr: string): { homeDir: string; etcDir: string } {
+function prepareGuestFiles(plan: BottlePlan, hostAddr: string): { homeDir: string; etcDir: string; caTrusted: boolean } {
   const homeDir = join(plan.stateDir, 'home');
   mkdirSync(homeDir, { recursive: true, mode: 0o700 });
   chownSync(homeDir, GUEST_UID, GUEST_UID);
@@ -154,7 +155,54 @@ function prepareGuestFiles(plan: BottlePlan, hostAddr: string): { homeDir: strin
     chmodSync(join(etcDir, f), 0o644);
   }
   ensureRuntimeDirs();
-  return { homeDir, etcDir };
+  return { homeDir, etcDir, caTrusted: writeGuestCa(plan, homeDir) };
+}
+
+/**
+ * The bottle CA and bundle written straight into the guest home (a host directory here), while
+ * the sidecars start, instead of a sandboxed exec after (src/launch/ca-bundle.ts). The bottle sees
+ * the host's /etc/ssl, so the host's system roots are the runtime's. We are root writing into a
+ * directory a previous run of the agent controlled (resume): only names directly in the home, the
+ * old entry unlinked (a symlink is removed, never followed) and the new one created exclusively
+ * without following links. False (provisioning does it in the sandbox) for any other path.
+ */
+function writeGuestCa(plan: BottlePlan, homeDir: string): boolean {
+  const inHome = (p: string) => (dirname(p) === GUEST_HOME ? join(homeDir, basename(p)) : null);
+  const cert = inHome(plan.ca.guestCertPath);
+  const bundle = inHome(plan.ca.guestBundlePath);
+  if (cert === null || bundle === null) return false;
+  let caPem: string;
+  try {
+    caPem = readFileSync(plan.ca.hostCertPath, 'utf8');
+  } catch {
+    return false; // provisioning names the missing file
+  }
+  let roots: string | null = null;
+  for (const f of SYSTEM_CA_BUNDLES) {
+    try {
+      roots = readFileSync(f, 'utf8');
+      break;
+    } catch {
+      // the next layout
+    }
+  }
+  try {
+    for (const [path, text] of [[cert, caPem], [bundle, caBundleText(roots, caPem)]] as const) {
+      rmSync(path, { force: true });
+      const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
+      try {
+        writeFileSync(fd, text);
+        fchmodSync(fd, 0o644);
+        fchownSync(fd, GUEST_UID, GUEST_UID);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch {
+    // Something the agent left in the way (a directory): the sandboxed exec reports it.
+    return false;
+  }
+  return true;
 }
 
 export interface NetnsBackendOptions {
@@ -246,7 +294,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         starting.catch(() => undefined);
         // Stops the supervisor however its start ends (a failed start has stopped it already).
         undo.push('sidecars', async () => (await starting.catch(() => null))?.stop());
-        const { homeDir, etcDir } = prepareGuestFiles(plan, block.hostAddr);
+        const { homeDir, etcDir, caTrusted } = prepareGuestFiles(plan, block.hostAddr);
         // A firewall failure is the launch's error (the sidecar start then fails with it too).
         await firewall;
         const sidecar = await starting;
@@ -261,7 +309,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         writeRecord({ ...record, sidecarPid: sidecar.pid, daemons: sidecar.daemons });
         aborted();
         return new NetnsBottle({
-          plan, tools, netns: names.netns, homeDir, etcDir, system: systemEntries(), sidecarLog: sidecar.logPath,
+          plan, tools, netns: names.netns, homeDir, etcDir, caTrusted, system: systemEntries(), sidecarLog: sidecar.logPath,
           cgroupProcs: cgroups.procsFiles,
           hostAddr: block.hostAddr, guestAddr: block.guestAddr, undo,
           killNamespace: () => killNamespaceProcesses(tools, names.netns),

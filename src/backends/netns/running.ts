@@ -26,6 +26,8 @@ export interface NetnsBottleParts {
   netns: string;
   homeDir: string;
   etcDir: string;
+  /** The bottle CA was written into the guest home at launch (RunningBottle.caTrusted). */
+  caTrusted: boolean;
   system: readonly SystemEntry[];
   sidecarLog: string;
   cgroupProcs: readonly string[];
@@ -43,6 +45,7 @@ function signalCode(code: number | null, signal: NodeJS.Signals | null): number 
 
 export class NetnsBottle implements RunningBottle {
   readonly slug: string;
+  readonly caTrusted: boolean;
   readonly hostAddr: string;
   readonly guestAddr: string;
   private readonly children = new Set<ChildProcess>();
@@ -54,6 +57,7 @@ export class NetnsBottle implements RunningBottle {
   constructor(private readonly parts: NetnsBottleParts) {
     this.seccomp = seccompFilterFor(process.arch);
     this.slug = parts.plan.slug;
+    this.caTrusted = parts.caTrusted;
     this.hostAddr = parts.hostAddr;
     this.guestAddr = parts.guestAddr;
   }
