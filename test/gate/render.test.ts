@@ -136,6 +136,13 @@ describe('parseGateConfig (sidecar side)', () => {
     ['version: 1\nrepos: [{name: a, url: "file:///x"}, {name: a, url: "file:///y"}]\n', "'a' is declared twice"],
     ['version: 1\nrepos: [{name: a, url: "file:///x", extra: 1}]\n', 'repos.0'],
     ['{{{', 'not valid YAML'],
+    ['version: 1\nrepos: null\n', 'repos: must be a list'],
+    ['- 1\n', '(root): must be a mapping'],
+    ['version: 1\nrepos: [{name: a, url: "file:///x", __proto__: {x: 1}}]\n', "repos.0: unknown key '__proto__'"],
+    ['version: 1\nrepos: [{name: a, url: "file:///x", policy: {protected_refs: main}}]\n', 'repos.0.policy.protected_refs: must be a list'],
+    ['version: 1\nrepos: [{name: a, url: "file:///x", policy: {read_only: "yes"}}]\n', 'repos.0.policy.read_only: must be true or false'],
+    ['version: 1\nrepos: [{name: a, url: "ssh://h/x", ssh: {key_file: k, known_hosts_file: h, host_key_type: []}}]\n', 'repos.0.ssh.host_key_type: must list at least one'],
+    ['version: 1\nrepos: [{name: a, url: "ssh://h/x", ssh: {key_file: k, known_hosts_file: h, host_key_type: ssh-dss}}]\n', 'repos.0.ssh.host_key_type: must be one of'],
   ];
   for (const [text, msg] of bad) {
     it(`rejects: ${msg}`, () => {
