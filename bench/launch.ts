@@ -35,6 +35,17 @@ interface Sample {
   phases: Record<string, number>;
 }
 
+/**
+ * CPU time (ms) of this process's waited-for descendants (/proc/self/stat cutime + cstime): every
+ * sidecar, sandbox and tool process of a bottle once it is torn down. Unlike wall time it does
+ * not grow with other work on the machine.
+ */
+function childrenCpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  const tick = 10; // USER_HZ is 100 on Linux
+  return (Number(f[13]) + Number(f[14])) * tick;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 function bareBwrap(): Promise<Sample> {
@@ -127,6 +138,8 @@ async function main(): Promise<void> {
     return;
   }
   const home = mkdtempSync(join(tmpdir(), 'bb-bench-home-'));
+  let cpuPerBottleMs = NaN;
+  let cpuParallelMs = NaN;
   const rows: Array<{ name: string; samples: Sample[] }> = [];
   try {
     const base: Sample[] = [];
@@ -137,10 +150,14 @@ async function main(): Promise<void> {
     rows.push({ name: 'reference: one `node -e` process start', samples: node });
     // Sidecars run the checkout's compiled dist/ (npm run build), as every user path does.
     const s: Sample[] = [];
+    const cpu0 = childrenCpuMs();
     for (let i = 0; i < RUNS; i += 1) s.push(await bottle(home, undefined, i));
+    cpuPerBottleMs = (childrenCpuMs() - cpu0) / RUNS;
     rows.push({ name: 'netns bottle, compiled sidecars', samples: s });
     // All at once: each sample's firstMs counts from the common start, so the slowest is "all ready".
+    const cpu1 = childrenCpuMs();
     const many = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => bottle(home, undefined, 100 + i)));
+    cpuParallelMs = (childrenCpuMs() - cpu1) / PARALLEL;
     rows.push({ name: `${PARALLEL} netns bottles launched at once (slowest of ${PARALLEL})`, samples: [many.reduce((a, b) => (b.firstMs > a.firstMs ? b : a))] });
   } finally {
     rmSync(home, { recursive: true, force: true });
@@ -174,7 +191,9 @@ async function main(): Promise<void> {
     '',
     `Phases of "${phaseRow.name}" (median): ${phases.join('; ')}.`,
     '',
-    'The bottle time covers: writing state (CA mint), the host side of netns + veth under the allocation lock, then at once the guest side and the nftables table and the sidecar supervisor loading its code; its secrets (and so its daemons) only once the table exists; both daemons until they report listening; CA-trust provisioning (one sandboxed exec); then the agent sandbox. Teardown covers log saving, stopping the sidecars (SIGTERM), deleting table, veth and netns, and removing the state dir. The sidecar start is dominated by loading the daemon modules in three node processes (supervisor, egress, git-gate) — compare with the node-start reference row. The parallel row starts all bottles at one instant and reports when the last one ran its first command.',
+    `CPU per bottle (every process it started, launch to teardown, from /proc/self/stat cutime+cstime): ${fmt(cpuPerBottleMs)} one at a time, ${fmt(cpuParallelMs)} each when ${PARALLEL} start at once. Spread over ${cpus().length} CPU(s), ${PARALLEL} bottles' CPU is ${PARALLEL} × ${fmt(cpuParallelMs)} / ${cpus().length} = ${fmt((PARALLEL * cpuParallelMs) / cpus().length)}, ${((PARALLEL * cpuParallelMs) / cpus().length / one).toFixed(1)}× one bottle's wall time: roughly the floor of the parallel row on this machine (it includes teardown, which comes after ready).`,
+    '',
+    'The bottle time covers: writing state (CA mint), the host side of netns + veth under the allocation lock, then at once the guest side and the nftables table and the sidecar supervisor loading its code; its secrets (and so its daemons) only once the table exists; both daemons until they report listening; the bottle CA written into the guest home meanwhile (netns needs no provisioning exec for it); then the agent sandbox. Teardown covers log saving, stopping the sidecars (SIGTERM), deleting table, veth and netns, and removing the state dir. The sidecar start is dominated by three node processes (supervisor, egress, git-gate) loading the sidecar bundle — compare with the node-start reference row. The parallel row starts all bottles at one instant and reports when the last one ran its first command.',
     '',
     ...targets,
   ].join('\n');
