@@ -17,7 +17,7 @@ export async function rematerializeState(prepared: PreparedLaunch, now: Date = n
   const dir = plan.stateDir;
   if (!existsSync(dir)) throw new BottleError('STATE_NOT_FOUND', `no saved state for "${plan.slug}" (looked in ${dir})`, { fix: 'see "bot-bottle list"' });
   // Routes approved with `bot-bottle supervise` while the bottle ran are merged into the table
-  // built from the re-read manifests (docs/architecture.md §9, "Applying approvals").
+  // built from the re-read manifests (docs/supervise.md, "Applying approvals").
   const approved = readApprovedRoutes(dir);
   const withApproved = approved.length === 0 ? prepared : { ...prepared, routesFile: withApprovedRoutes(prepared.routesFile, approved) };
   await writeLaunchFiles(withApproved, now);

@@ -174,7 +174,7 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
 
 /**
  * The launcher relays its bottle's supervise spool every second while the agent runs
- * (docs/architecture.md §9, "Spool"). Loaded lazily (the store is a native addon); a store that
+ * (docs/supervise.md, "Spool"). Loaded lazily (the store is a native addon); a store that
  * cannot open is one warning, never a failed launch.
  */
 async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => void): Promise<() => void> {

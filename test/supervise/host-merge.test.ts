@@ -1,6 +1,6 @@
 /**
  * The pure host-side pieces: the §3.2 merge (auth kept), proposal validation (no credentials),
- * warnings, the diff the operator reads, the modify round trip. docs/architecture.md §9.
+ * warnings, the diff the operator reads, the modify round trip. docs/supervise.md.
  */
 import { describe, expect, it } from 'vitest';
 import { parseRoutesFile } from '../../src/egress/routes-file.js';

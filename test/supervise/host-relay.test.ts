@@ -1,5 +1,5 @@
 /**
- * The launcher's relay (docs/architecture.md §9, "Spool"): imports its bottle's outbox, delivers
+ * The launcher's relay (docs/supervise.md, "Spool"): imports its bottle's outbox, delivers
  * answers to the inbox, and creates no database while nothing was ever filed.
  */
 import { existsSync } from 'node:fs';

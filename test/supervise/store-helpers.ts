@@ -1,6 +1,6 @@
 /**
  * Test helpers: a temp BOT_BOTTLE_HOME with bottle state dirs, and spool files written by hand
- * exactly as the supervise daemon writes them (docs/architecture.md §9, "Spool").
+ * exactly as the supervise daemon writes them (docs/supervise.md, "Spool").
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * The host side of the spool (docs/architecture.md §9, "Spool"): import every outbox, expire due
+ * The host side of the spool (docs/supervise.md, "Spool"): import every outbox, expire due
  * proposals, deliver answered ones. Run once by each `supervise` verb, every second by the
  * launcher (its own bottle) and by the TUI (every bottle under `state/`).
  */
