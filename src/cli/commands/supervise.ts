@@ -331,7 +331,7 @@ export function registerSupervise(program: Command): void {
     .command('approve')
     .description('approve a proposal (a reason is required for egress-token-allow and secret-allow)')
     .argument('<id>', 'proposal id (see supervise --once)')
-    .option('--reason <text>', 'why (required for sidecar kinds)')
+    .option('--reason <text>', 'why (required for egress-token-allow and secret-allow)')
     .option('--notes <text>', 'notes returned to the caller')
     .option('--json', 'print a bot-bottle/decision@1 JSON document')
     .action(async (id: string, _f: DecideFlags, cmd: Command) => {
