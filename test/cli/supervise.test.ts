@@ -162,6 +162,28 @@ describe('supervise approve / reject / modify', () => {
     expect(inbox('alpha-1', tok)).toMatchObject({ decision: 'approved', reason: 'ok' });
   }, 60_000);
 
+  it('capability-block: show diffs against the bottle Dockerfile, approve writes it (rebuild at next launch); audit --json newest first', async () => {
+    t = testHome();
+    bottleState(t, 'alpha-1', LIVE_ROUTES);
+    writeFileSync(join(t.stateDir('alpha-1'), 'Dockerfile'), 'FROM node:20\n');
+    const id = fileProposal(t.spool('alpha-1'), 'alpha-1', { kind: 'capability-block', payload: { dockerfile: 'FROM node:22\nRUN apt-get install -y jq\n' } });
+    const show = await cli(['show', id, '--json']);
+    const doc = JSON.parse(show.stdout) as { schema: string; diff: string; warnings: string[] };
+    expect(doc.schema).toBe('bot-bottle/proposal@1');
+    expect(doc.diff).toContain('-FROM node:20\n+FROM node:22\n+RUN apt-get install -y jq');
+    expect(doc.warnings).toEqual(['FROM changes: node:20 → node:22']);
+    const r = await cli(['approve', id]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('the image is rebuilt when the bottle is next launched');
+    expect(readFileSync(join(t.stateDir('alpha-1'), 'Dockerfile'), 'utf8')).toBe('FROM node:22\nRUN apt-get install -y jq\n');
+    expect(stored(id)?.response).toMatchObject({ decision: 'approved', appliedAt: null });
+    const audit = await cli(['audit', '--bottle', 'alpha-1', '--limit', '3', '--json']);
+    const rows = audit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { schema: string; event: string });
+    expect(rows.map((x) => x.event)).toEqual(['response.delivered', 'decision.recorded', 'apply.succeeded']);
+    expect(rows[0]?.schema).toBe('bot-bottle/audit@1');
+    expect((await cli(['audit', '--limit', '0'])).code).toBe(2);
+  }, 60_000);
+
   it('two processes approve one id at once: one response row, the other exits 1 "already decided" (case 17)', async () => {
     t = testHome();
     bottleState(t, 'alpha-1', LIVE_ROUTES);
