@@ -3,7 +3,7 @@
  * temp home, spool files written by hand as the daemon writes them.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type SuperviseStoreError, type SuperviseStore } from '../../src/supervise/store/index.js';
@@ -102,6 +102,10 @@ describe('store: import, decide, export', () => {
     const r = s.importSpool(a);
     expect(r.imported).toEqual([ok]);
     expect(r.errors).toEqual([expect.stringMatching(/bottle must be this spool's bottle/), expect.stringMatching(/origin of egress-allow must be agent/)]);
+    expect(readdirSync(join(a, 'outbox')).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/\.json\.bad$/)]));
+    expect(s.readAudit().filter((x) => x.event === 'proposal.invalid')).toHaveLength(2);
+    // The waiting callers are answered rather than left to time out.
+    expect(readdirSync(join(a, 'inbox'))).toHaveLength(2);
     closeProposal(a, ok, 'withdrawn');
     expect(s.importSpool(a).closed).toEqual([ok]);
     expect(s.get(ok)?.state).toBe('withdrawn');
@@ -171,6 +175,22 @@ describe('store: unsafe payloads (case 24)', () => {
     // A masked value (first 4 characters and the length) is imported.
     const ok = fileProposal(a, 'alpha-1', { kind: 'egress-token-allow', origin: 'egress', justification: null, payload: { host: 'h.example.com', findings: [{ rule: 'github_token', masked: 'ghp_…(40)', fingerprint: 'a1b2c3d4e5f60718' }] } });
     expect(s.importSpool(a).imported).toEqual([ok]);
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('store: inbox ownership', () => {
+  it('as root, inbox files (and an inbox dir it creates) belong to the spool owner, so the daemon can consume them', () => {
+    t = testHome();
+    const s = open();
+    const a = t.spool('alpha-1');
+    rmSync(join(a, 'inbox'), { recursive: true });
+    chownSync(a, 65534, 65534);
+    const id = fileProposal(a, 'alpha-1');
+    s.importSpool(a);
+    s.decide({ id, decision: 'rejected', reason: 'no', operator: 'op' });
+    s.exportResponses('alpha-1', a);
+    expect(statSync(join(a, 'inbox')).uid).toBe(65534);
+    expect(statSync(join(a, 'inbox', `${id}.json`)).uid).toBe(65534);
   });
 });
 

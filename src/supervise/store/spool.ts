@@ -5,7 +5,7 @@
  * The spool is writable by the sidecar, so everything read from it is validated here and the
  * bottle named inside must be the spool's own.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROPOSAL_KINDS, PROPOSAL_ORIGINS, type Decision, type ProposalKind, type ProposalOrigin } from './types.js';
 
@@ -109,9 +109,15 @@ export function parseSpoolClose(raw: unknown, fileId: string): SpoolClose {
 /** temp + rename, so the daemon never reads half a file. */
 export function writeInboxFile(spoolDir: string, file: InboxFile): void {
   const dir = join(spoolDir, INBOX);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The daemon runs as the spool's owner (netns: the bottle's sidecar uid) and must read and
+  // delete what the host (root) writes: hand the file, and a directory we created, to that owner.
+  const owner = statSync(spoolDir);
+  const handOver = process.getuid?.() === 0 && owner.uid !== 0;
+  if (handOver && created !== undefined) chownSync(dir, owner.uid, owner.gid);
   const path = join(dir, `${file.id}.json`);
   const tmp = join(dir, `.${file.id}.json.tmp-${process.pid}`);
   writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600 });
+  if (handOver) chownSync(tmp, owner.uid, owner.gid);
   renameSync(tmp, path);
 }

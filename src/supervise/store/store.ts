@@ -9,6 +9,7 @@ import { SuperviseStoreError } from './errors.js';
 import { openDatabaseAt, storePath } from './open.js';
 import {
   INBOX,
+  isSpoolId,
   MAX_SPOOL_FILE_BYTES,
   OUTBOX,
   parseSpoolClose,
@@ -157,9 +158,15 @@ class SqliteStore implements SuperviseStore {
           if (isClose) closes.push({ ...parseSpoolClose(raw, fileId), bottle, path });
           else proposals.push({ p: parseSpoolProposal(raw, fileId, bottle), path, spoolDir });
         } catch (err) {
-          result.errors.push(`${bottle}: ${name}: ${err instanceof Error ? err.message : String(err)}`);
-          this.audit({ bottle, proposalId: null, actor: 'launcher', event: 'proposal.rejected_unsafe', detail: { file: name, error: 'invalid spool file' }, now });
+          const why = err instanceof Error ? err.message : String(err);
+          result.errors.push(`${bottle}: ${name}: ${why}`);
+          const id = isSpoolId(fileId) ? fileId : null;
+          this.audit({ bottle, proposalId: id, actor: 'launcher', event: 'proposal.invalid', detail: { file: name, error: why }, now });
           setAside(path);
+          // A caller may be waiting on this id: answer it rather than let it time out.
+          if (id && !isClose && !this.get(id)) {
+            writeInboxFile(spoolDir, { v: 1, id, decision: 'rejected', notes: `invalid proposal: ${why}`, reason: 'invalid proposal', modified_payload: null, applied: {} });
+          }
         }
       }
     }

@@ -78,6 +78,8 @@ export type AuditEvent =
   | 'proposal.withdrawn'
   | 'proposal.expired'
   | 'proposal.rejected_unsafe'
+  /** A spool file that does not validate (moved aside as `*.bad`; the caller is answered `rejected`). */
+  | 'proposal.invalid'
   | 'decision.recorded'
   | 'apply.succeeded'
   | 'apply.failed'
