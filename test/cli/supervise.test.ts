@@ -144,7 +144,7 @@ describe('supervise approve / reject / modify', () => {
     bottleState(t, 'alpha-1', LIVE_ROUTES);
     const sp = t.spool('alpha-1');
     const tok = fileProposal(sp, 'alpha-1', { kind: 'egress-token-allow', origin: 'egress', justification: null, payload: { host: 'api.example.com', method: 'POST', path: '/v1/upload', findings: [{ rule: 'github_token', surface: 'body', masked: 'ghp_…(40)', fingerprint: '9f2c4e1a' }] } });
-    const sec = fileProposal(sp, 'alpha-1', { kind: 'gitleaks-allow', origin: 'git-gate', justification: null, payload: { repo: 'webapp', findings: [{ commit: 'abc123', file: 'a.env', line: 3, rule: 'aws_access_key', masked_line: 'AKIA…(20)', reason: 'test fixture' }] } });
+    const sec = fileProposal(sp, 'alpha-1', { kind: 'gitleaks-allow', origin: 'git-gate', justification: null, payload: { repo: 'webapp', ref_updates: [{ ref: 'refs/heads/main', old: '0'.repeat(40), new: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4' }], findings: [{ commit: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4', file: 'a.env', line: 3, rule: 'aws_access_key', masked_line: 'AWS_KEY="AKIA… (len 20)"', reason: 'test fixture' }] } });
     for (const id of [tok, sec]) {
       const r = await cli(['approve', id]);
       expect(r.code).toBe(2);
@@ -157,6 +157,10 @@ describe('supervise approve / reject / modify', () => {
     expect(m.stderr).toMatch(/cannot be modified/);
     const show = await cli(['show', tok]);
     expect(show.stdout).toContain('approving lets this value reach this host');
+    const showSec = await cli(['show', sec]);
+    expect(showSec.stdout).toContain('refs: refs/heads/main 00000000..e3b0c442');
+    expect(showSec.stdout).toContain('a.env:3 commit e3b0c44298fc rule aws_access_key');
+    expect(showSec.stdout).toContain("agent's reason: test fixture");
     const ok = await cli(['approve', tok, '--reason', 'ok']);
     expect(ok.code).toBe(0);
     expect(inbox('alpha-1', tok)).toMatchObject({ decision: 'approved', reason: 'ok' });

@@ -130,7 +130,10 @@ export function sidecarDetail(p: Pick<Proposal, 'kind' | 'payload'>): string {
     return `${lines.join('\n')}\n`;
   }
   const lines = [`repo: ${str(pl.repo)}`];
-  if (Array.isArray(pl.refs)) lines.push(`refs: ${pl.refs.map(str).join(', ')}`);
+  if (Array.isArray(pl.ref_updates)) {
+    const refs = pl.ref_updates.filter(isObj).map((u) => `${str(u.ref)} ${str(u.old).slice(0, 8)}..${str(u.new).slice(0, 8)}`);
+    lines.push(`refs: ${refs.join(', ')}`);
+  }
   lines.push('findings:');
   for (const f of findings) {
     lines.push(`  - ${str(f.file)}:${str(f.line)} commit ${str(f.commit).slice(0, 12)} rule ${str(f.rule)}`);
