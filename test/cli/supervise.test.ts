@@ -188,6 +188,18 @@ describe('supervise approve / reject / modify', () => {
     expect((await cli(['audit', '--limit', '0'])).code).toBe(2);
   }, 60_000);
 
+  it('a late approval of an expired proposal is refused (exit 1) and applies nothing', async () => {
+    t = testHome();
+    const routes = bottleState(t, 'alpha-1', LIVE_ROUTES);
+    const id = fileProposal(t.spool('alpha-1'), 'alpha-1', { createdAt: new Date(Date.now() - 120_000), ttlSeconds: 60 });
+    const before = readFileSync(routes, 'utf8');
+    const r = await cli(['approve', id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/expired/);
+    expect(readFileSync(routes, 'utf8')).toBe(before);
+    expect(stored(id)?.state).toBe('expired');
+  }, 60_000);
+
   it('two processes approve one id at once: one response row, the other exits 1 "already decided" (case 17)', async () => {
     t = testHome();
     bottleState(t, 'alpha-1', LIVE_ROUTES);
