@@ -64,7 +64,11 @@ describe('supervise --once / --json', () => {
     expect(Object.keys(doc.pending[0]!).sort()).toEqual(['createdAt', 'id', 'justification', 'kind', 'payload', 'slug', 'summary']);
     const once = await cli(['--once']);
     expect(once.stdout.split('\n')[0]).toMatch(/^ID\s+AGE\s+SLUG\s+KIND\s+SUMMARY\s+EXPIRES$/);
+    // beta-2's daemon wrote a heartbeat just now; alpha-1's never did.
     expect(once.stdout).toContain('alpha-1 (offline)');
+    writeFileSync(join(b, 'heartbeat'), JSON.stringify({ at: new Date().toISOString(), pid: 1, version: '0.1.0' }));
+    const again = await cli(['--once']);
+    expect(again.stdout).toMatch(/^\S+\s+\S+\s+beta-2\s+capability-block/m);
   }, 60_000);
 });
 
