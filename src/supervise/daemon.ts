@@ -1,0 +1,124 @@
+/**
+ * `bot-bottle sidecar supervise` (docs/architecture.md §9): the MCP listener for the agent, the
+ * internal API for egress and the git gate, the spool (outbox, inbox watch, heartbeat). Holds no
+ * credentials and opens no store: the host imports the spool.
+ */
+import http from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { VERSION } from '../version.js';
+import { Broker } from './broker.js';
+import { superviseConfigFromEnv, SuperviseConfigError, type SuperviseConfig } from './config.js';
+import { startInternalApi } from './internal-api.js';
+import { createMcpServer } from './mcp-tools.js';
+import { SpoolWriter } from './spool.js';
+
+export const HEARTBEAT_INTERVAL_MS = 5000;
+/** EX_CONFIG, as egress and the gate use for a startup error. */
+const EXIT_CONFIG = 78;
+
+export interface SuperviseDaemon {
+  config: SuperviseConfig;
+  broker: Broker;
+  /** The MCP listener's bound port (tests listen on port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+function sendStatus(res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+  res.end(`${text}\n`);
+}
+
+function mcpHandler(broker: Broker, config: SuperviseConfig, log: (l: string) => void) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/mcp' && path !== '/') return sendStatus(res, 404, 'not found; the MCP endpoint is /mcp');
+    // Stateless: no session stream to GET, no session to DELETE.
+    if (req.method !== 'POST') return sendStatus(res, 405, 'method not allowed; POST JSON-RPC to /mcp', { allow: 'POST' });
+    const connection = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) connection.abort();
+    });
+    const server = createMcpServer({ broker, config, connection: connection.signal, log });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    server
+      .connect(transport)
+      .then(() => transport.handleRequest(req, res))
+      .catch((err: unknown) => {
+        log(`MCP request failed: ${(err as Error).message}`);
+        if (!res.headersSent) sendStatus(res, 500, 'internal error');
+        else res.destroy();
+      });
+  };
+}
+
+export async function startSuperviseDaemon(env: Readonly<Record<string, string | undefined>>, log: (line: string) => void): Promise<SuperviseDaemon> {
+  const config = superviseConfigFromEnv(env);
+  const spool = new SpoolWriter(config.spoolDir);
+  await spool.init();
+  const broker = new Broker({ spool, bottle: config.bottle, log });
+  const stopInbox = spool.watchInbox(
+    (rec) => broker.deliver(rec),
+    (file, message) => log(`inbox file ${file} ignored: ${message}`),
+  );
+  const beat = () => spool.writeHeartbeat({ at: new Date().toISOString(), pid: process.pid, version: VERSION }).catch((err: unknown) => log(`heartbeat not written: ${(err as Error).message}`));
+  await beat();
+  const heartbeat = setInterval(() => void beat(), HEARTBEAT_INTERVAL_MS);
+  heartbeat.unref();
+
+  const internal = await startInternalApi(broker, config.internalSocket, log);
+  const server = http.createServer(mcpHandler(broker, config, log));
+  // Waiting calls may last SUPERVISE_TOOL_TIMEOUT_SECONDS: no request or idle timeout of Node's own.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
+  log(`listening on ${config.listen.host}:${port} (MCP), ${config.internalSocket} (internal), spool ${config.spoolDir}`);
+  return {
+    config,
+    broker,
+    port,
+    async close() {
+      clearInterval(heartbeat);
+      stopInbox();
+      broker.stop();
+      server.closeAllConnections();
+      internal.closeAllConnections();
+      await Promise.all([new Promise((r) => server.close(r)), new Promise((r) => internal.close(r))]);
+    },
+  };
+}
+
+/** Runs the daemon until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runSuperviseDaemon(env: NodeJS.ProcessEnv, onListening?: () => void): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let d: SuperviseDaemon;
+  try {
+    d = await startSuperviseDaemon(env, log);
+  } catch (err) {
+    if (err instanceof SuperviseConfigError) {
+      log(err.message);
+      return EXIT_CONFIG;
+    }
+    log(`supervise: cannot start: ${(err as Error).message}`);
+    return EXIT_CONFIG;
+  }
+  onListening?.();
+  return new Promise((resolve) => {
+    const stop = () => void d.close().then(() => resolve(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
