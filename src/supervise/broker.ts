@@ -180,21 +180,36 @@ export class Broker {
     return n;
   }
 
+  /**
+   * Expiry or withdrawal. The outcome is fixed at once (a decision arriving meanwhile is late), but
+   * callers hear it only after the close event is in the outbox, so the host has it by the time
+   * the agent reads "rejected".
+   */
   private async close(e: Entry, state: 'expired' | 'withdrawn'): Promise<void> {
     if (e.outcome) return;
-    this.settle(e, { state, notes: '', reason: null, modifiedPayload: null, appliedGeneration: null });
+    const o: Outcome = { state, notes: '', reason: null, modifiedPayload: null, appliedGeneration: null };
+    this.mark(e, o);
     try {
       await this.opts.spool.writeClosed({ id: e.id, state, at: new Date(this.now()).toISOString() });
     } catch (err) {
       this.opts.log(`cannot write the ${state} event of ${e.id}: ${(err as Error).message}`);
     }
+    this.notify(e, o);
   }
 
   private settle(e: Entry, o: Outcome): void {
+    this.mark(e, o);
+    this.notify(e, o);
+  }
+
+  private mark(e: Entry, o: Outcome): void {
     e.outcome = o;
     if (e.timer) clearTimeout(e.timer);
     this.book.remove(e.id);
     this.opts.log(`proposal ${e.id} ${o.state}`);
+  }
+
+  private notify(e: Entry, o: Outcome): void {
     for (const l of [...e.listeners]) l(o);
     e.listeners.clear();
     const forget = setTimeout(() => this.entries.delete(e.id), SETTLED_KEEP_MS);

@@ -28,7 +28,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 function listen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new SuperviseConfigError('supervise: SUPERVISE_LISTEN must be host:port (e.g. 0.0.0.0:9100)');
+  // Port 0 (any free port) is for tests.
+  if (!m || port > 65535) throw new SuperviseConfigError('supervise: SUPERVISE_LISTEN must be host:port (e.g. 0.0.0.0:9100)');
   return { host: (m[1] ?? m[2])!, port };
 }
 
