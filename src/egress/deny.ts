@@ -44,7 +44,7 @@ export interface DenyContext {
   readonly detail?: string;
 }
 
-// Points at the agent's way in: the supervise MCP tools (docs/architecture.md §9).
+// Points at the agent's way in: the supervise MCP tools (docs/architecture.md §7a).
 const ASK = 'See allowed routes with the supervise tool `list-egress-routes`; ask the operator with `egress-allow`.';
 
 function explain(code: DenyCode | ErrorCode, c: DenyContext): string {

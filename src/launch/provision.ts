@@ -77,8 +77,8 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
   for (const f of others) await writeGuestFile(b, 'provider-files', f);
   aborted();
 
-  // null while supervise is not available: the plan drops the provider's command rather than
-  // register a server that does not run (docs/decisions/supervise-not-available.md).
+  // null when the provider configures the server through files (codex) or has no MCP (pi), and in
+  // a build without the supervise daemon (docs/decisions/supervise-daemon-available.md).
   if (plan.agent.mcpRegisterArgv) onStep('mcp');
   if (plan.agent.mcpRegisterArgv) await must(b, 'mcp', plan.agent.mcpRegisterArgv);
   aborted();

@@ -1,5 +1,5 @@
 /**
- * The daemon's proposals from filing to outcome (docs/architecture.md §9): files a proposal to
+ * The daemon's proposals from filing to outcome (docs/architecture.md §7a): files a proposal to
  * the spool outbox, lets callers wait on it, settles it from the inbox decision, on expiry, or —
  * for agent proposals — when every waiting MCP call went away (`withdrawn`). A settled proposal is
  * remembered for a while so a sidecar's decision long-poll can still read it.

@@ -1,5 +1,5 @@
 /**
- * The supervise daemon's settings from its environment (docs/architecture.md §9). Pure. The
+ * The supervise daemon's settings from its environment (docs/architecture.md §7a). Pure. The
  * daemon holds no credentials: nothing here is a secret, and the supervisor gives it none.
  */
 export const SUPERVISE_DEFAULTS = {

@@ -1,5 +1,5 @@
 /**
- * `bot-bottle sidecar supervise` (docs/architecture.md §9): the MCP listener for the agent, the
+ * `bot-bottle sidecar supervise` (docs/architecture.md §7a): the MCP listener for the agent, the
  * internal API for egress and the git gate, the spool (outbox, inbox watch, heartbeat). Holds no
  * credentials and opens no store: the host imports the spool.
  */

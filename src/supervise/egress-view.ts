@@ -1,5 +1,5 @@
 /**
- * The daemon's read-only view of egress (docs/architecture.md §9): `/allowlist` for
+ * The daemon's read-only view of egress (docs/architecture.md §7a): `/allowlist` for
  * `list-egress-routes` (2 s, else the routes file) and `/healthz` to see an applied generation
  * arrive. Never sends anything but GETs to the introspection URL.
  */

@@ -1,5 +1,5 @@
 /**
- * The internal API for egress and the git gate (docs/architecture.md §9): HTTP over a Unix
+ * The internal API for egress and the git gate (docs/architecture.md §7a): HTTP over a Unix
  * socket, 0600, never TCP. `POST /v1/proposals` files a sidecar proposal (201 {id}; an identical
  * pending one returns its id), `GET /v1/proposals/<id>/decision?wait=<s>` long-polls its outcome.
  * The client is src/supervise/internal-client.ts.

@@ -1,5 +1,5 @@
 /**
- * The MCP server the agent talks to (docs/architecture.md §9): name `bot-bottle-supervise`, the
+ * The MCP server the agent talks to (docs/architecture.md §7a): name `bot-bottle-supervise`, the
  * three tools with their input and output schemas. One server per HTTP request (stateless mode).
  *
  * `tools/call` is answered by our own handler rather than the SDK's per-tool callbacks: the SDK

@@ -1,5 +1,5 @@
 /**
- * The daemon's pending proposals and their limits (docs/architecture.md §9): at most
+ * The daemon's pending proposals and their limits (docs/architecture.md §7a): at most
  * `maxAgent` pending agent proposals per bottle, and an identical pending payload of the same kind
  * joins the existing proposal instead of filing a second one. Pure bookkeeping; the daemon does
  * the I/O.

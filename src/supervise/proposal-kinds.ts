@@ -1,6 +1,6 @@
 /**
  * Proposal kinds, who may file them, and the request body of the internal API's
- * `POST /v1/proposals` (docs/architecture.md §9). Pure.
+ * `POST /v1/proposals` (docs/architecture.md §7a). Pure.
  */
 export const KINDS = ['egress-allow', 'capability-block', 'egress-token-allow', 'secret-allow'] as const;
 export type Kind = (typeof KINDS)[number];

@@ -1,5 +1,5 @@
 /**
- * What the agent may propose and what each tool returns (docs/architecture.md §9). Pure: zod
+ * What the agent may propose and what each tool returns (docs/architecture.md §7a). Pure: zod
  * schemas, declared to MCP clients as the tools' input and output schemas, plus the checks that
  * decide whether a proposal is filed at all. The route rules are egress's own routes-file
  * validator (src/egress/routes-file.ts), run on every proposed route, so a proposal that passes

@@ -1,5 +1,5 @@
 /**
- * The spool's file formats (docs/architecture.md §9): the only channel between a bottle's
+ * The spool's file formats (docs/architecture.md §7a): the only channel between a bottle's
  * supervise daemon and the host. Pure (de)serialisation; src/supervise/spool.ts does the I/O.
  *
  *   outbox/<id>.json          daemon → host  a filed proposal

@@ -1,5 +1,5 @@
 /**
- * Spool I/O (docs/architecture.md §9; formats in spool-format.ts). Every write is a temp file
+ * Spool I/O (docs/architecture.md §7a; formats in spool-format.ts). Every write is a temp file
  * plus rename in the same directory. The daemon watches inbox/ with fs.watch and, because
  * fs.watch misses events on some file systems (VM shares, overlay), also polls every 250 ms.
  */

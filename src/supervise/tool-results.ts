@@ -1,5 +1,5 @@
 /**
- * What the agent's tools answer (docs/architecture.md §9). Pure: outcome → tool result, and
+ * What the agent's tools answer (docs/architecture.md §7a). Pure: outcome → tool result, and
  * routes → the credential-free view `list-egress-routes` returns.
  */
 import type { RoutesFileRoute } from '../egress/routes-file-types.js';

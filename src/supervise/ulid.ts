@@ -1,5 +1,5 @@
 /**
- * ULID proposal ids (docs/architecture.md §9): 48-bit millisecond time + 80 random bits in
+ * ULID proposal ids (docs/architecture.md §7a): 48-bit millisecond time + 80 random bits in
  * Crockford base32, 26 characters. Lexical order is creation order, which the operator's FIFO
  * does not rely on (the host's `seq` is) but which keeps spool listings readable. Pure: time and
  * randomness are passed in, so tests pin both.

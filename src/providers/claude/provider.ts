@@ -25,7 +25,7 @@ export const claudeProvider: AgentProvider = {
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_ERROR_REPORTING: '1',
       DISABLE_AUTOUPDATER: '1',
-      // The supervise tools block until the operator answers (docs/architecture.md §9).
+      // The supervise tools block until the operator answers (docs/architecture.md §7a).
       MCP_TOOL_TIMEOUT: String(AGENT_TOOL_TIMEOUT_SECONDS * 1000),
     };
     const hiddenEnvNames: string[] = [];

@@ -22,7 +22,7 @@ export function tomlString(s: string): string {
 
 /**
  * `superviseMcpUrl` null: no supervise server, so none is configured. The tool timeout outlasts the
- * daemon's own wait (docs/architecture.md §9).
+ * daemon's own wait (docs/architecture.md §7a).
  */
 export function codexConfigToml(workdir: string, superviseMcpUrl: string | null): string {
   const lines = ['cli_auth_credentials_store = "file"', '', `[projects.${tomlString(workdir)}]`, 'trust_level = "trusted"', ''];
