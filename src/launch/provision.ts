@@ -48,7 +48,13 @@ async function writeGuestFile(b: RunningBottle, step: ProvisionStep, f: GuestFil
   await must(b, step, ['/bin/sh', '-c', WRITE_FILE, 'write-file', f.path, (f.mode ?? 0o644).toString(8)], f.content);
 }
 
-export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (step: ProvisionStep) => void, aborted: () => void): Promise<void> {
+export async function provision(
+  plan: BottlePlan,
+  b: RunningBottle,
+  onStep: (step: ProvisionStep) => void,
+  aborted: () => void,
+  onWarning: (message: string) => void = () => undefined,
+): Promise<void> {
   onStep('ca-trust');
   let caPem: string;
   try {
@@ -79,8 +85,16 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
 
   // null when the provider configures the server through files (codex) or has no MCP (pi), and in
   // a build without the supervise daemon (docs/decisions/supervise-daemon-available.md).
-  if (plan.agent.mcpRegisterArgv) onStep('mcp');
-  if (plan.agent.mcpRegisterArgv) await must(b, 'mcp', plan.agent.mcpRegisterArgv);
+  if (plan.agent.mcpRegisterArgv) {
+    onStep('mcp');
+    // A failed registration is a warning: the agent still runs, only without the supervise tools
+    // (holds and allow markers still reach supervise through the sidecars).
+    const r = await b.exec(plan.agent.mcpRegisterArgv);
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split('\n')[0] ?? '';
+      onWarning(`registering the supervise MCP server failed (exit ${r.code}${why ? `: ${why.slice(0, 200)}` : ''}); the agent runs without the supervise tools`);
+    }
+  }
   aborted();
 
   if (plan.copyCwd) onStep('workspace');
