@@ -4,7 +4,8 @@
  * importer would), the internal API over its Unix socket through the client egress and the gate
  * use, and — for `list-egress-routes` — a real egress started by the real sidecar supervisor.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { writeInboxRecord } from '../../src/supervise/spool.js';
 import { parseOutbox, type InboxRecord } from '../../src/supervise/spool-format.js';
 import { CREDENTIALS_REFUSED } from '../../src/supervise/proposal-schemas.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { startTlsUpstream, type TlsUpstream } from '../helpers/tls-upstream.js';
 
 const JUST = 'the task needs the package index to install its test dependencies';
 const ROUTES = `version: 1
@@ -301,39 +303,51 @@ describe('supervise daemon (in process, real HTTP, real spool)', () => {
 });
 
 /** The real sidecar supervisor (built dist/) running egress and supervise on a private loopback address. */
+async function startSupervisor(dir: string, env: Record<string, string> = {}): Promise<{ addr: string; stop: () => Promise<void>; pid: number }> {
+  await writeBottleCa(join(dir, 'egress'), await createBottleCa('sv-test', new Date()));
+  const addr = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+  const sup = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'sidecar', '--daemons', 'egress,supervise', '--config', dir, '--listen', addr], {
+    env: { PATH: process.env.PATH ?? '', HOME: dir, BOT_BOTTLE_SLUG: 'sv-test', EGRESS_TOKEN_0: SECRET, EGRESS_TOKEN_CANARY: 'sv-canary-77aa', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  sup.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`supervisor not ready: ${log}`)), 30_000);
+    sup.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (/^ready /m.test(out)) {
+        clearTimeout(t);
+        if (!/^ready egress=9099 supervise=9100 version=/m.test(out)) reject(new Error(`unexpected ready line: ${out}`));
+        else resolve();
+      }
+    });
+    sup.on('exit', (code) => reject(new Error(`supervisor exited ${code}: ${log}`)));
+  });
+  return {
+    addr,
+    pid: sup.pid!,
+    stop: async () => {
+      if (sup.exitCode !== null) return;
+      const gone = new Promise((r) => sup.once('exit', r));
+      sup.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
 describe('supervise daemon under the real sidecar supervisor, with a real egress', () => {
-  let sup: ChildProcess | null = null;
+  let sup: Awaited<ReturnType<typeof startSupervisor>>;
   let addr = '';
   let dir = '';
-  let log = '';
   beforeAll(async () => {
     dir = await stateDir('real');
-    await writeBottleCa(join(dir, 'egress'), await createBottleCa('sv-test', new Date()));
-    addr = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
-    sup = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'sidecar', '--daemons', 'egress,supervise', '--config', dir, '--listen', addr], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, BOT_BOTTLE_SLUG: 'sv-test', EGRESS_TOKEN_0: SECRET, EGRESS_TOKEN_CANARY: 'sv-canary-77aa' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    sup.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`supervisor not ready: ${log}`)), 30_000);
-      sup!.stdout!.on('data', (b: Buffer) => {
-        out += b.toString();
-        if (/^ready /m.test(out)) {
-          clearTimeout(t);
-          expect(out).toMatch(/^ready egress=9099 supervise=9100 version=/m);
-          resolve();
-        }
-      });
-      sup!.on('exit', (code) => reject(new Error(`supervisor exited ${code}: ${log}`)));
-    });
+    sup = await startSupervisor(dir);
+    addr = sup.addr;
   });
   afterAll(async () => {
-    if (sup?.pid) {
-      sup.kill('SIGTERM');
-      await new Promise((r) => sup!.once('exit', r));
-    }
+    await sup?.stop();
   });
 
   it('case 2 (egress up): list-egress-routes comes from egress /allowlist, without values, slots or host env names', async () => {
@@ -348,14 +362,13 @@ describe('supervise daemon under the real sidecar supervisor, with a real egress
   });
 
   it('the daemon holds no credentials and its socket and spool are where egress looks', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const pids = execFileSync('pgrep', ['-P', String(sup!.pid)]).toString().trim().split('\n');
-    const envs = pids.map((p) => ({ argv: execFileSync('cat', [`/proc/${p}/cmdline`]).toString(), env: execFileSync('cat', [`/proc/${p}/environ`]).toString() }));
-    const sv = envs.find((e) => e.argv.includes('supervise'))!;
+    const pids = execFileSync('pgrep', ['-P', String(sup.pid)]).toString().trim().split('\n');
+    const envs = pids.map((p) => ({ argv: readFileSync(`/proc/${p}/cmdline`, 'utf8'), env: readFileSync(`/proc/${p}/environ`, 'utf8') }));
+    const sv = envs.find((e) => e.argv.includes('\0supervise'))!;
     expect(sv.env).not.toContain(SECRET);
     expect(sv.env).not.toContain('EGRESS_TOKEN');
     expect(sv.env).toContain(`SUPERVISE_INTERNAL_SOCKET=${dir}/run/supervise/supervise.sock`);
-    const eg = envs.find((e) => e.argv.includes('egress'))!;
+    const eg = envs.find((e) => e.argv.includes('\0egress'))!;
     expect(eg.env).toContain(`SUPERVISE_INTERNAL_SOCKET=${dir}/run/supervise/supervise.sock`);
     expect((await stat(join(dir, 'run/supervise/supervise.sock'))).isSocket()).toBe(true);
   });
@@ -368,4 +381,48 @@ describe('supervise daemon under the real sidecar supervisor, with a real egress
     await writeInboxRecord(join(dir, 'supervise/spool'), decision(id, { notes: 'approved', applied: { generation: 1 } }));
     expect(structured(await call)).toEqual({ status: 'approved', notes: 'approved', proposal_id: id, routes: [{ host: 'pkg.test' }], generation: 1 });
   });
+});
+
+describe('case 12 end to end: an egress DLP hold through the real supervise daemon', () => {
+  const GHP = `ghp_${'a1B2c3D4e5'.repeat(3)}abcdef`;
+  let upstream: TlsUpstream;
+  let sup: Awaited<ReturnType<typeof startSupervisor>> | undefined;
+  afterAll(async () => {
+    await sup?.stop();
+    await upstream?.close();
+  });
+
+  it('held request → egress-token-allow in the outbox (masked) → approved with a reason → egress forwards it', async () => {
+    upstream = await startTlsUpstream({ names: ['hold.example.test'] });
+    const dir = await stateDir('hold');
+    await writeFile(join(dir, 'upstream-ca.pem'), upstream.ca.certPem);
+    await writeFile(join(dir, 'live-config/routes.yaml'), `version: 1
+generation: 1
+bottle: sv-test
+log: 0
+routes:
+  - host: hold.example.test
+    port: ${upstream.port}
+    allow_private_cidrs: [127.0.0.0/8]
+    dlp: {outbound_detectors: [token_patterns], inbound_detectors: false, outbound_on_match: supervise}
+    origin: manifest
+`);
+    sup = await startSupervisor(dir, { EGRESS_RESOLVE: 'hold.example.test=127.0.0.1', EGRESS_UPSTREAM_CA_FILE: join(dir, 'upstream-ca.pem') });
+    const curl = new Promise<string>((resolve) => {
+      execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '60', '-x', `http://${sup!.addr}:9099`, '--cacert', join(dir, 'egress/ca.pem'),
+        '-d', `token=${GHP}`, `https://hold.example.test:${upstream.port}/upload`], (_e, stdout) => resolve(stdout.trim()));
+    });
+    const [name] = await waitFor('the held request\'s proposal', async () => ((await outbox(dir)).length === 1 ? outbox(dir) : null), 30_000);
+    const raw = await readFile(join(dir, 'supervise/spool/outbox', name!), 'utf8');
+    expect(raw).not.toContain(GHP);
+    const rec = parseOutbox(raw);
+    if (!rec.ok) throw new Error(rec.message);
+    expect(rec.value).toMatchObject({ kind: 'egress-token-allow', origin: 'egress', bottle: 'sv-test', payload: { host: 'hold.example.test', method: 'POST' } });
+    expect(upstream.requests).toHaveLength(0);
+    await writeInboxRecord(join(dir, 'supervise/spool'), decision(rec.value.id, { notes: 'ok', reason: 'ok' }));
+    expect(await curl).toBe('200');
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0]!.url).toBe('/upload');
+    upstream.requests.splice(0); // it carried the token upstream (that is what approval means)
+  }, 90_000);
 });
