@@ -29,12 +29,44 @@ function sendStatus(res: http.ServerResponse, status: number, text: string, head
   res.end(`${text}\n`);
 }
 
+/** Largest MCP request body: a full egress-allow is well under 100 KiB, a Dockerfile ≤ 64 KiB. */
+export const MAX_MCP_BODY = 1024 * 1024;
+
+function readBounded(req: http.IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        resolve(null);
+        req.pause();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJsonRpcError(res: http.ServerResponse, code: number, message: string): void {
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+  res.writeHead(400, { 'content-type': 'application/json' });
+  res.end(body);
+}
+
 function mcpHandler(broker: Broker, config: SuperviseConfig, log: (l: string) => void) {
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/mcp' && path !== '/') return sendStatus(res, 404, 'not found; the MCP endpoint is /mcp');
     // Stateless: no session stream to GET, no session to DELETE.
     if (req.method !== 'POST') return sendStatus(res, 405, 'method not allowed; POST JSON-RPC to /mcp', { allow: 'POST' });
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(type)) return sendStatus(res, 415, 'content-type must be application/json');
+    if (Number(req.headers['content-length'] ?? 0) > MAX_MCP_BODY) {
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(`request body exceeds ${MAX_MCP_BODY} bytes\n`, () => req.destroy());
+      return;
+    }
     const connection = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) connection.abort();
@@ -45,9 +77,23 @@ function mcpHandler(broker: Broker, config: SuperviseConfig, log: (l: string) =>
       void transport.close();
       void server.close();
     });
-    server
-      .connect(transport)
-      .then(() => transport.handleRequest(req, res))
+    // The body is read here, bounded: the agent is untrusted and the SDK would buffer any size.
+    readBounded(req, MAX_MCP_BODY)
+      .then(async (body) => {
+        if (body === null) {
+          res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+          res.end(`request body exceeds ${MAX_MCP_BODY} bytes\n`, () => req.destroy());
+          return;
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          return sendJsonRpcError(res, -32700, 'Parse error: the body is not JSON');
+        }
+        await server.connect(transport);
+        await transport.handleRequest(req, res, parsed);
+      })
       .catch((err: unknown) => {
         log(`MCP request failed: ${(err as Error).message}`);
         if (!res.headersSent) sendStatus(res, 500, 'internal error');
@@ -72,10 +118,13 @@ export async function startSuperviseDaemon(env: Readonly<Record<string, string |
 
   const internal = await startInternalApi(broker, config.internalSocket, log);
   const server = http.createServer(mcpHandler(broker, config, log));
-  // Waiting calls may last SUPERVISE_TOOL_TIMEOUT_SECONDS: no request or idle timeout of Node's own.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  // A request must arrive promptly (slow senders are cut off), while its answer may take up to
+  // SUPERVISE_TOOL_TIMEOUT_SECONDS: Node's requestTimeout covers receiving the request only.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
   server.keepAliveTimeout = 5_000;
+  // Bounds what one agent can hold open (each waiting call is one connection).
+  server.maxConnections = 128;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => {

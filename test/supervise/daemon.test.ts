@@ -195,6 +195,13 @@ describe('supervise daemon (in process, real HTTP, real spool)', () => {
     const noFrom = await c.callTool({ name: 'capability-block', arguments: { dockerfile: 'RUN apt-get install -y jq\n', justification: JUST } });
     expect(noFrom.isError).toBe(true);
     expect(text(noFrom)).toBe('invalid proposal: dockerfile: the first instruction (after comments, blank lines and ARG) must be FROM');
+    // Hostile HTTP: a body over 1 MiB, not JSON, or not declared JSON is refused before the SDK.
+    const post = (body: string, type = 'application/json') =>
+      fetch(`http://127.0.0.1:${d.port}/mcp`, { method: 'POST', headers: { 'content-type': type, accept: 'application/json, text/event-stream' }, body }).then((r) => r.status);
+    // (the client may see the 413 or, still sending, the connection closing under it)
+    expect([413, 'reset']).toContain(await post('x'.repeat(2 * 1024 * 1024)).catch(() => 'reset'));
+    expect(await post('{not json')).toBe(400);
+    expect(await post('{}', 'text/plain')).toBe(415);
     expect(await outbox(dir)).toEqual([]);
   });
 
