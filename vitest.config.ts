@@ -30,6 +30,7 @@ export const UNIT_TESTS = [
   'test/cli/json-flag.test.ts',
   'test/backends/netns-seccomp-bpf.test.ts',
   'test/egress/fuzz-parse.test.ts',
+  'test/supervise/daemon-pure.test.ts',
 ];
 
 const EXCLUDE = [...configDefaults.exclude];

@@ -19,7 +19,7 @@ function promptLine(prompt: string): string {
   return `${prompt.length} chars  ${JSON.stringify(preview)}`;
 }
 
-/** What supervise does for this agent; while it is not available, why not and what follows. */
+/** What supervise does for this agent; in a build without it, why not and what follows. */
 function superviseLine(d: PlanDocument): string {
   const t = d.provider.template;
   if (d.supervise.available) {

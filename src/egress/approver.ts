@@ -1,7 +1,7 @@
 /**
  * DLP `supervise` holds (docs/decisions/egress-supervise-holds.md). The approver is pluggable: the
  * default rejects (fail closed); `createSuperviseSocketApprover` files `egress-token-allow`
- * proposals over the supervise internal API (not available in this version). `HoldManager` adds the
+ * proposals over the supervise daemon's internal API (docs/architecture.md §7a). `HoldManager` adds the
  * memory rules: approvals for the process lifetime by (host, fingerprint), rejections for 15 min,
  * identical concurrent holds share one proposal, at most 32 holds.
  */

@@ -44,9 +44,8 @@ export interface DenyContext {
   readonly detail?: string;
 }
 
-// Points only at what exists: the supervise tools (list-egress-routes, egress-allow) are not
-// available in this version (docs/decisions/supervise-not-available.md), so the way in is the operator.
-const ASK = 'Ask the operator to add a route to the bottle file (the supervise tools are not available in this version).';
+// Points at the agent's way in: the supervise MCP tools (docs/architecture.md §7a).
+const ASK = 'See allowed routes with the supervise tool `list-egress-routes`; ask the operator with `egress-allow`.';
 
 function explain(code: DenyCode | ErrorCode, c: DenyContext): string {
   const hp = c.host.includes(':') ? `[${c.host}]:${c.port}` : `${c.host}:${c.port}`;

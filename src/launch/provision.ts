@@ -52,13 +52,18 @@ async function installCa(plan: BottlePlan, b: RunningBottle): Promise<void> {
   await must(b, 'ca-trust', ['/bin/sh', '-c', installCaScript(), 'ca-trust', plan.ca.guestCertPath, plan.ca.guestBundlePath], caPem);
 }
 
-export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (step: ProvisionStep) => void, aborted: () => void): Promise<void> {
+export async function provision(
+  plan: BottlePlan,
+  b: RunningBottle,
+  onStep: (step: ProvisionStep) => void,
+  aborted: () => void,
+  onWarning: (message: string) => void = () => undefined,
+): Promise<void> {
   onStep('ca-trust');
   // Done by the backend while the sidecars started (src/launch/ca-bundle.ts), or here in one
   // sandboxed exec (each exec builds a sandbox).
   if (!b.caTrusted) await installCa(plan, b);
   aborted();
-
 
   if (plan.agent.gitConfig.length > 0) onStep('git-config');
   if (plan.agent.gitConfig.length > 0) await must(b, 'git-config', gitConfigArgv(plan.agent.gitConfig));
@@ -78,10 +83,18 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
   for (const f of others) await writeGuestFile(b, 'provider-files', f);
   aborted();
 
-  // null while supervise is not available: the plan drops the provider's command rather than
-  // register a server that does not run (docs/decisions/supervise-not-available.md).
-  if (plan.agent.mcpRegisterArgv) onStep('mcp');
-  if (plan.agent.mcpRegisterArgv) await must(b, 'mcp', plan.agent.mcpRegisterArgv);
+  // null when the provider configures the server through files (codex) or has no MCP (pi), and in
+  // a build without the supervise daemon (docs/decisions/supervise-daemon-available.md).
+  if (plan.agent.mcpRegisterArgv) {
+    onStep('mcp');
+    // A failed registration is a warning: the agent still runs, only without the supervise tools
+    // (holds and allow markers still reach supervise through the sidecars).
+    const r = await b.exec(plan.agent.mcpRegisterArgv);
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split('\n')[0] ?? '';
+      onWarning(`registering the supervise MCP server failed (exit ${r.code}${why ? `: ${why.slice(0, 200)}` : ''}); the agent runs without the supervise tools`);
+    }
+  }
   aborted();
 
   if (plan.copyCwd) onStep('workspace');

@@ -140,7 +140,7 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     });
     aborted();
     const bottle = running;
-    await provision(plan, bottle, (step) => progress(PROGRESS[step]), aborted);
+    await provision(plan, bottle, (step) => progress(PROGRESS[step]), aborted, (message) => emit({ type: 'warning', message, slug }));
     aborted();
   } catch (err) {
     return failBeforeAgent(err);

@@ -47,7 +47,7 @@ export interface BottlePlan {
     readonly headlessResumeArgv: readonly string[];
     readonly files: readonly GuestFile[]; // provider files + prompt file
     readonly skills: ReadonlyArray<{ readonly hostPath: string; readonly guestPath: string }>;
-    /** null while supervise is not available (docs/decisions/supervise-not-available.md). */
+    /** null when the provider registers no server by command, or supervise is not built in (docs/decisions/supervise-daemon-available.md). */
     readonly mcpRegisterArgv: readonly string[] | null;
     readonly transcriptPaths: readonly string[];
     /** Guest git config lines as `[key, value]` pairs, applied with `git config --global`. */

@@ -281,8 +281,8 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
       headlessResumeArgv: [...provision.headlessResumeArgv],
       files,
       skills: skills.map((s) => ({ hostPath: s.hostPath, guestPath: `${provision.skillsDir}/${s.name}` })),
-      // Registering a server that does not run would only make the agent report a broken tool
-      // (docs/decisions/supervise-not-available.md).
+      // A build without the supervise daemon registers nothing: a server that does not run would
+      // only make the agent report a broken tool (docs/decisions/supervise-daemon-available.md).
       mcpRegisterArgv: SUPERVISE_AVAILABLE && provision.mcpRegisterArgv !== null ? [...provision.mcpRegisterArgv] : null,
       transcriptPaths: [...provision.transcriptPaths],
       gitConfig: agentGitConfig(cfg.gitGate.repos, gitUser),
@@ -297,7 +297,7 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
       guestCertPath: GUEST_CA_CERT,
       guestBundlePath: GUEST_CA_BUNDLE,
     },
-    // No supervise daemon in this version: not started, and so no firewall port is opened for it.
+    // A build without the supervise daemon does not start it, so no firewall port opens for it.
     sidecar: { daemons: SIDECAR_NAMES.filter((d) => SUPERVISE_AVAILABLE || d !== 'supervise'), configDir: stateDir, env: { BOT_BOTTLE_SLUG: slug } },
   };
 

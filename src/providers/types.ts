@@ -25,7 +25,7 @@ export interface ProviderContext {
   readonly agent: { readonly name: string; readonly prompt: string; readonly skills: readonly string[] };
   /** The effective bottle's agent_provider block, unchanged. */
   readonly config: AgentProviderConfig;
-  /** `superviseMcpUrl` is null while this version has no supervise daemon: register nothing then. */
+  /** `superviseMcpUrl` is null in a build without the supervise daemon: register nothing then. */
   readonly endpoints: { readonly superviseMcpUrl: string | null; readonly egressProxyUrl: string };
   readonly ca: { readonly guestCertPath: string; readonly guestBundlePath: string };
   /** The only way a provider touches the host; tests substitute it. */

@@ -52,9 +52,15 @@ export function secretOwner(name: string): DaemonName | null {
   return null;
 }
 
+/**
+ * The internal API socket inside `--config <dir>`: in a directory of its own under run/, which the
+ * sidecar uid owns (0700) while run/ itself stays root's (docs/decisions/supervise-daemon-socket.md).
+ */
+export const SUPERVISE_SOCKET_IN_STATE = 'run/supervise/supervise.sock';
+
 /** Paths inside `--config <dir>` (= state/<slug>/) (docs/architecture.md §7). */
 function configVars(daemon: DaemonName, dir: string): Record<string, string> {
-  const socket = `${dir}/run/supervise.sock`;
+  const socket = `${dir}/${SUPERVISE_SOCKET_IN_STATE}`;
   switch (daemon) {
     case 'egress':
       return {

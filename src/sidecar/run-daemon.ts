@@ -1,16 +1,16 @@
 /**
  * Runs one sidecar daemon in this process, with its lifeline (lifeline.ts). Shared by
- * `bot-bottle sidecar egress|git-gate` and the direct path of src/cli/main.ts: the supervisor
+ * `bot-bottle sidecar egress|git-gate|supervise` and the direct path of src/cli/main.ts: the supervisor
  * starts each daemon as exactly `main.js sidecar <daemon>`, and that argv is run without building
  * the command-line parser at all — a daemon loads only what it runs
  * (docs/decisions/launch-processes.md).
  */
 import { watchLifeline } from './lifeline.js';
 
-export type DirectDaemon = 'egress' | 'git-gate';
+export type DirectDaemon = 'egress' | 'git-gate' | 'supervise';
 
-/** The daemons this build runs (supervise is not available: docs/decisions/supervise-not-available.md). */
-export const IMPLEMENTED_DAEMONS: readonly DirectDaemon[] = ['egress', 'git-gate'];
+/** The daemons this build runs. */
+export const IMPLEMENTED_DAEMONS: readonly DirectDaemon[] = ['egress', 'git-gate', 'supervise'];
 
 /** The daemon named by exactly `<node> <main> sidecar <daemon>`; null for any other argv. */
 export function directDaemon(argv: readonly string[]): DirectDaemon | null {
@@ -25,6 +25,10 @@ export async function runDaemon(daemon: DirectDaemon, egress: { routes?: string;
   if (daemon === 'egress') {
     const { runEgressDaemon } = await import('../egress/daemon.js');
     return runEgressDaemon(process.env, egress, listening);
+  }
+  if (daemon === 'supervise') {
+    const { runSuperviseDaemon } = await import('../supervise/daemon.js');
+    return runSuperviseDaemon(process.env, listening);
   }
   const { runGitGateDaemon } = await import('../gate/daemon.js');
   return runGitGateDaemon(process.env, (line) => process.stderr.write(`${line}\n`), listening);

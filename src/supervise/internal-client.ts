@@ -1,6 +1,6 @@
 /**
- * Client of the supervise daemon's internal API (not available in this version,
- * docs/architecture.md §9): JSON over HTTP on a Unix socket. Shared by egress (`egress-token-allow`
+ * Client of the supervise daemon's internal API (docs/architecture.md §7a; the server is
+ * src/supervise/internal-api.ts): JSON over HTTP on a Unix socket. Shared by egress (`egress-token-allow`
  * holds) and the git gate (`secret-allow`), which only differ in the proposal they file and how
  * they phrase the outcome. Every failure mode is reported, never thrown past `awaitDecision`, so
  * callers can fail closed.

@@ -1,8 +1,8 @@
 /**
  * The per-bottle nftables table against the real kernel (docs/decisions/netns-firewall.md), with
  * the real sidecar bundle: only the ports of daemons that reported ready are open to the agent
- * (supervise is named by the plan but not served in this version, so 9100 stays closed even with a
- * listener behind it), and the bottle's egress and git gate answer nobody but the agent and root —
+ * (here supervise is not selected, so 9100 stays closed even with a stray listener behind it; the
+ * full set is in test/supervise/mcp-netns.test.ts), and the bottle's egress and git gate answer nobody but the agent and root —
  * not another local user, not a "container" or LAN neighbour in a network namespace of its own.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
@@ -59,8 +59,8 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl', 'netns'))('netn
 
   it('opens only the ready daemons; the host end answers the agent and root only', async () => {
     const slug = `fw-${Math.random().toString(36).slice(2, 7)}`;
-    // supervise is named but not implemented: the supervisor skips it and never reports it ready
-    const plan = makePlan(home, slug, { daemons: ['egress', 'git-gate', 'supervise'] });
+    // supervise is not selected: nothing of ours serves 9100
+    const plan = makePlan(home, slug, { daemons: ['egress', 'git-gate'] });
     await writeRealState(plan, routesFor(slug, 'api.bot-bottle.test', 443));
     const b = (await createNetnsBackend().launch(plan, { EGRESS_TOKEN_0: 'marker-fw-1', EGRESS_TOKEN_CANARY: 'marker-fw-c' }, { onProgress: () => undefined })) as NetnsBottle;
     const h = b.hostAddr;

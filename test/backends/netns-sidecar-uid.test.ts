@@ -95,7 +95,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns sidecar
     const upstreamCa = join(home, 'upstream-ca.pem');
     writeFileSync(upstreamCa, upstream.ca.certPem, { mode: 0o600 }); // unreadable to the uid: staged as a copy
     const plan = makePlan(home, slug, {
-      daemons: ['egress', 'git-gate'],
+      daemons: ['egress', 'git-gate', 'supervise'],
       agentEnv: { CURL_CA_BUNDLE: GUEST_CA_BUNDLE },
       sidecarEnv: { EGRESS_RESOLVE: `${API}=127.0.0.1`, EGRESS_UPSTREAM_CA_FILE: upstreamCa },
     });
@@ -116,9 +116,9 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns sidecar
       expect(uid).toBeLessThan(SIDECAR_UID_BASE + SIDECAR_UID_COUNT);
       expect(passwdUids(readFileSync('/etc/passwd', 'utf8'))).not.toContain(uid);
 
-      // The whole tree: supervisor, egress, git-gate (and anything they started).
+      // The whole tree: supervisor, egress, git-gate, supervise (and anything they started).
       const tree = [rec.sidecarPid!, ...descendants(rec.sidecarPid!)];
-      expect(tree.length).toBeGreaterThanOrEqual(3);
+      expect(tree.length).toBeGreaterThanOrEqual(4);
       for (const pid of tree) {
         const s = status(pid);
         expect(s.Uid, `pid ${pid}`).toBe(`${uid}\t${uid}\t${uid}\t${uid}`);
@@ -142,11 +142,14 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('netns sidecar
         execFileSync('nsenter', [`--mount=/proc/${rec.sidecarPid}/ns/mnt`, '--', SETPRIV, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script], { encoding: 'utf8' });
       const st = `${SIDECAR_MOUNT}/state`;
       const writable = asUid(`cd ${st} && find . -writable 2>/dev/null | sort`).split('\n').filter(Boolean);
-      const own = /^\.\/(git-gate\/(repos|run|hooks)(\/.*)?|logs\/(egress-audit\.jsonl(\.1)?|git-gate-audit\.jsonl))$/;
+      const own = /^\.\/(git-gate\/(repos|run|hooks)(\/.*)?|supervise\/spool(\/.*)?|run\/supervise(\/.*)?|logs\/(egress-audit\.jsonl(\.1)?|git-gate-audit\.jsonl))$/;
       expect(writable.filter((p) => !own.test(p))).toEqual([]);
-      expect(writable).toEqual(expect.arrayContaining(['./logs/egress-audit.jsonl', './logs/git-gate-audit.jsonl', './git-gate/repos', './git-gate/run/hook.sock']));
+      expect(writable).toEqual(expect.arrayContaining([
+        './logs/egress-audit.jsonl', './logs/git-gate-audit.jsonl', './git-gate/repos', './git-gate/run/hook.sock',
+        './supervise/spool', './supervise/spool/heartbeat', './run/supervise/supervise.sock',
+      ]));
       // the same judgement per entry through test -w, for the root-owned ones
-      for (const p of ['.', 'logs', 'logs/sidecar.log', 'egress', 'egress/ca-key.pem', 'live-config/routes.yaml', 'git-gate', 'git-gate/config.yaml', 'run', 'run/guest-etc', 'home', 'metadata.json']) {
+      for (const p of ['.', 'logs', 'logs/sidecar.log', 'egress', 'egress/ca-key.pem', 'live-config/routes.yaml', 'git-gate', 'git-gate/config.yaml', 'run', 'run/guest-etc', 'supervise', 'home', 'metadata.json']) {
         expect(asUid(`cd ${st} && if test -w '${p}'; then echo w; else echo -; fi`).trim(), p).toBe('-');
       }
       // reads: what the daemons need, nothing else

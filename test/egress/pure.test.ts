@@ -342,7 +342,7 @@ describe('injection and header filter (R6)', () => {
 describe('deny responses', () => {
   it('body has the marker, method, scheme, host, path; never the query', () => {
     const b = denyBody('no_route', { method: 'GET', scheme: 'https', host: 'evil.example', port: 443, path: '/' });
-    expect(b).toBe('egress: denied (no_route) GET https://evil.example/\nThis bottle has no egress route for evil.example:443.\nAsk the operator to add a route to the bottle file (the supervise tools are not available in this version).\n');
+    expect(b).toBe('egress: denied (no_route) GET https://evil.example/\nThis bottle has no egress route for evil.example:443.\nSee allowed routes with the supervise tool `list-egress-routes`; ask the operator with `egress-allow`.\n');
     const d = denyBody('dlp_block', { method: 'POST', scheme: 'https', host: A, port: 443, path: '/v1/x', findings: [{ detector: 'token_patterns', rule: 'github_token', surface: 'body' }] });
     expect(d).toContain('POST https://api.example.test<redacted>');
     expect(d).toContain('token_patterns/github_token in body');

@@ -92,6 +92,19 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'git'))('launch lifecyc
     rmSync(cwd, { recursive: true, force: true });
   });
 
+  it('a failing supervise MCP registration is a warning: the agent still runs', async () => {
+    const slug = `lr-${rnd()}`;
+    const { plan } = await planWithCa(slug);
+    const full = { ...plan, agent: { ...plan.agent, mcpRegisterArgv: ['/bin/sh', '-c', 'echo "claude: not found" >&2; exit 127'] } };
+    const events: LaunchEvent[] = [];
+    const out: string[] = [];
+    const res = await runLaunch({ plan: full, secrets }, { backend, prompt: 'echo agent-ran', onEvent: (e) => events.push(e), onOutput: (_s, c) => out.push(Buffer.from(c).toString()) });
+    expect(res).toMatchObject({ slug, exitCode: 0 });
+    expect(out.join('')).toContain('agent-ran');
+    expect(events).toContainEqual({ type: 'warning', slug, message: 'registering the supervise MCP server failed (exit 127: claude: not found); the agent runs without the supervise tools' });
+    expect(leftovers(slug)).toEqual([]);
+  });
+
   it('C22: a non-zero agent exit preserves state with a resume hint; logs saved; CA key deleted', async () => {
     const slug = `lr-${rnd()}`;
     const { plan } = await planWithCa(slug);

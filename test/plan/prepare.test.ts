@@ -192,18 +192,20 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     expect(resumed.document.provider.imageSource).toBe('state-override');
   });
 
-  it('supervise is not available: claude\'s MCP registration is dropped from the plan and shown as skipped', async () => {
+  it('supervise is available: claude registers the MCP server by command (timeout above the daemon\'s wait)', async () => {
     h = tempHome();
     h.bottle('b', 'agent_provider: {template: claude, auth_token: BOT_BOTTLE_CLAUDE_OAUTH_TOKEN}');
     h.agent('a', 'bottle: b');
     const p = await preparePlan(h.options('a', { dryRun: false, hostEnv: { BOT_BOTTLE_CLAUDE_OAUTH_TOKEN: OAUTH } }));
-    expect(p.plan.agent.mcpRegisterArgv).toBeNull();
-    expect(p.document.supervise).toEqual({ enabled: true, mcp: 'skipped', available: false, note: 'not available in this version' });
+    expect(p.plan.agent.mcpRegisterArgv).toEqual(['claude', 'mcp', 'add', '--scope', 'user', '--transport', 'http', 'supervise', 'http://supervise:9100/mcp']);
+    expect(p.plan.agent.env.MCP_TOOL_TIMEOUT).toBe('660000');
+    expect(p.document.supervise).toEqual({ enabled: true, mcp: 'registered', available: true, note: null });
     expect(p.document.provider.imageBuild).toEqual({ available: false, note: 'not available in this version' });
+    expect(p.plan.sidecar.daemons).toEqual(['egress', 'git-gate', 'supervise']);
     expect(p.document.credentials).toEqual([{ name: 'BOT_BOTTLE_CLAUDE_OAUTH_TOKEN', usedBy: 'egress', status: 'set' }]);
   });
 
-  it('bundled image for a built-in; while supervise is not available no provider gets an MCP server (codex settings name none)', async () => {
+  it('bundled image for a built-in; codex names the supervise server in its settings, pi has no MCP', async () => {
     h = tempHome();
     h.bottle('c', 'agent_provider: {template: codex}');
     h.bottle('p', 'agent_provider:\n  template: pi\n  settings: {base_url: "https://llm.example.com/v1", models: [m1]}');
@@ -213,13 +215,14 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     expect(codex.plan.agent.image.dockerfile).toBeNull();
     expect(codex.plan.agent.image.defaultDockerfile).toMatch(/assets\/docker\/Dockerfile\.codex$/);
     expect(codex.plan.agent.image.source).toBe('bundled');
-    expect(codex.document.supervise.mcp).toBe('skipped');
-    expect(codex.plan.sidecar.daemons).toEqual(['egress', 'git-gate']);
+    expect(codex.document.supervise.mcp).toBe('configured');
+    expect(codex.plan.agent.mcpRegisterArgv).toBeNull();
+    expect(codex.plan.sidecar.daemons).toEqual(['egress', 'git-gate', 'supervise']);
     const config = codex.plan.agent.files.find((f) => f.path.endsWith('/config.toml'));
     expect(config?.content).toContain('trust_level = "trusted"');
-    expect(config?.content).not.toContain('mcp_servers');
+    expect(config?.content).toContain('[mcp_servers.supervise]\nurl = "http://supervise:9100/mcp"\ntool_timeout_sec = 660\n');
     const pi = await preparePlan(h.options('a', { bottles: ['p'] }));
-    expect(pi.document.supervise.mcp).toBe('skipped');
+    expect(pi.document.supervise.mcp).toBe('unavailable');
     expect(pi.document.notes.join('\n')).toMatch(/no MCP support/);
   });
 

@@ -31,11 +31,11 @@ describe('bot-bottle sidecar (CLI, real daemons)', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   for (const mode of ['env', 'stdin'] as const) {
-    it(`C45 (${mode}): only egress holds EGRESS_TOKEN_0, only git-gate GIT_GATE_TOKEN_0; no value in any argv or output`, async () => {
+    it(`C45 (${mode}): only egress holds EGRESS_TOKEN_0, only git-gate GIT_GATE_TOKEN_0, supervise none; no value in any argv or output`, async () => {
       const plan = makePlan(home, `c45-${mode}`);
       await writeRealState(plan, 'version: 1\ngeneration: 1\nbottle: x\nlog: 0\nroutes: []\n');
       await writeBottleCa(join(plan.stateDir, 'egress'), await createBottleCa(plan.slug, new Date()));
-      const args = ['--import', 'tsx', CLI_MAIN, 'sidecar', '--daemons', 'egress,git-gate', '--config', plan.stateDir, '--listen', loopback()];
+      const args = ['--import', 'tsx', CLI_MAIN, 'sidecar', '--daemons', 'egress,git-gate,supervise', '--config', plan.stateDir, '--listen', loopback()];
       if (mode === 'stdin') args.push('--tokens-from-stdin');
       const env = { PATH: process.env.PATH, HOME: process.env.HOME, BOT_BOTTLE_SLUG: plan.slug, ...(mode === 'env' ? secrets : {}) };
       const sup = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -47,10 +47,12 @@ describe('bot-bottle sidecar (CLI, real daemons)', () => {
       sup.stderr!.on('data', (c: Buffer) => (err += c.toString()));
       const until = Date.now() + 60_000;
       while (!out.includes('ready') && Date.now() < until && sup.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-      expect(out, err).toMatch(/^ready egress=9099 git-gate=9420 version=\d+\.\d+\.\d+/);
+      expect(out, err).toMatch(/^ready egress=9099 git-gate=9420 supervise=9100 version=\d+\.\d+\.\d+/);
       const d = daemonsOf(sup.pid!);
       const egress = environOf(d.find((x) => x.argv.endsWith('sidecar\0egress\0'))!.pid);
       const gate = environOf(d.find((x) => x.argv.endsWith('sidecar\0git-gate\0'))!.pid);
+      const supervise = environOf(d.find((x) => x.argv.endsWith('sidecar\0supervise\0'))!.pid);
+      for (const name of Object.keys(secrets)) expect(supervise[name]).toBeUndefined();
       expect(egress.EGRESS_TOKEN_0).toBe(secrets.EGRESS_TOKEN_0);
       expect(egress.EGRESS_TOKEN_CANARY).toBe(secrets.EGRESS_TOKEN_CANARY);
       expect(egress.GIT_GATE_TOKEN_0).toBeUndefined();
@@ -69,10 +71,10 @@ describe('bot-bottle sidecar (CLI, real daemons)', () => {
     }, 90_000);
   }
 
-  it('usage errors: an unimplemented or unknown daemon, bad secrets JSON (names the key, never a value)', async () => {
-    const a = await runCli(['sidecar', '--daemons', 'supervise']);
+  it('usage errors: an unknown daemon, bad secrets JSON (names the key, never a value)', async () => {
+    const a = await runCli(['sidecar', '--daemons', 'supervisor']);
     expect(a.code).toBe(2);
-    expect(a.stderr).toContain('not implemented');
+    expect(a.stderr).toContain('unknown daemon "supervisor" in --daemons (known: egress, git-gate, supervise)');
     const b = await runCli(['sidecar', '--tokens-from-stdin', '--daemons', 'egress'], { input: '{"GITHUB_TOKEN":"leak-me-not-42"}\n' });
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('GITHUB_TOKEN');

@@ -25,7 +25,7 @@ describe('sidecar child env', () => {
       EGRESS_CA_CERT: '/s/x/egress/ca.pem',
       EGRESS_CA_KEY: '/s/x/egress/ca-key.pem',
       EGRESS_AUDIT_PATH: '/s/x/logs/egress-audit.jsonl',
-      SUPERVISE_INTERNAL_SOCKET: '/s/x/run/supervise.sock',
+      SUPERVISE_INTERNAL_SOCKET: '/s/x/run/supervise/supervise.sock',
       EGRESS_LISTEN: '10.250.0.1:9099',
       EGRESS_RESOLVE: 'api.bot-bottle.test=127.0.0.1',
       EGRESS_TOKEN_ALLOW_TIMEOUT_SECONDS: '5',

@@ -10,10 +10,11 @@ import { directSupervisor } from '../../src/sidecar/run-supervisor.js';
 const n = ['/usr/bin/node', '/x/dist/cli/main.js'];
 
 describe('direct sidecar argv', () => {
-  it('a daemon: exactly `sidecar egress|git-gate`', () => {
+  it('a daemon: exactly `sidecar egress|git-gate|supervise`', () => {
     expect(directDaemon([...n, 'sidecar', 'egress'])).toBe('egress');
     expect(directDaemon([...n, 'sidecar', 'git-gate'])).toBe('git-gate');
-    expect(directDaemon([...n, 'sidecar', 'supervise'])).toBeNull();
+    expect(directDaemon([...n, 'sidecar', 'supervise'])).toBe('supervise');
+    expect(directDaemon([...n, 'sidecar', 'nope'])).toBeNull();
     expect(directDaemon([...n, 'sidecar', 'egress', '--check', 'https://x'])).toBeNull();
     expect(directDaemon([...n, 'egress'])).toBeNull();
   });

@@ -3,7 +3,8 @@
  * applied by the backend at every launch and resume (a resumed bottle may get another uid, and
  * `resume` rewrites the launch files as root).
  *
- * The uid OWNS only what the daemons write: the git gate's repos/, run/ and hooks/, and the two
+ * The uid OWNS only what the daemons write: the git gate's repos/, run/ and hooks/, the supervise
+ * spool and run/supervise/ (its socket), and the two
  * audit files (pre-created: logs/ itself stays root's, because the launcher writes agent.log and
  * sidecar.log there as root and must never follow a link the sidecars planted). It may READ, by
  * group, the trees the daemons read (egress/ with the CA key, live-config/, git-gate/ with deploy
@@ -18,12 +19,16 @@ import { isSidecarUid } from './sidecar-user.js';
 /** Trees the sidecars read (group read, root-owned). */
 export const READ_TREES = ['egress', 'live-config', 'git-gate'] as const;
 /** Directories the sidecars only traverse (the state dir itself is one). */
-export const TRAVERSE_DIRS = ['', 'logs', 'run'] as const;
+export const TRAVERSE_DIRS = ['', 'logs', 'run', 'supervise'] as const;
 /** Directories the sidecars own, with the mode they are created with. */
 export const OWN_DIRS: ReadonlyArray<{ path: string; mode: number }> = [
   { path: 'git-gate/repos', mode: 0o700 },
   { path: 'git-gate/run', mode: 0o700 },
   { path: 'git-gate/hooks', mode: 0o755 },
+  // The supervise daemon's spool (it writes outbox/ and the heartbeat, consumes inbox/) and its
+  // internal API socket's directory (docs/decisions/supervise-daemon-socket.md).
+  { path: 'supervise/spool', mode: 0o700 },
+  { path: 'run/supervise', mode: 0o700 },
 ];
 /**
  * Files the sidecars append to (in root-owned logs/), and egress's second audit generation: the

@@ -3,6 +3,7 @@
  * injected by egress.
  */
 import { GUEST_PROMPT_FILE } from '../../plan/bottle-plan.js';
+import { AGENT_TOOL_TIMEOUT_SECONDS } from '../../supervise/config.js';
 import { rejectSettings } from '../errors.js';
 import { bundledDockerfile } from '../paths.js';
 import { authRoute, weakPassthroughRoute } from '../route.js';
@@ -24,7 +25,8 @@ export const claudeProvider: AgentProvider = {
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_ERROR_REPORTING: '1',
       DISABLE_AUTOUPDATER: '1',
-      MCP_TOOL_TIMEOUT: '660000',
+      // The supervise tools block until the operator answers (docs/architecture.md §7a).
+      MCP_TOOL_TIMEOUT: String(AGENT_TOOL_TIMEOUT_SECONDS * 1000),
     };
     const hiddenEnvNames: string[] = [];
     let route: ProviderRoute;

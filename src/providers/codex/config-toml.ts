@@ -2,6 +2,7 @@
  * `~/.codex/config.toml` (docs/configuration.md §3.2): trust the workdir, register supervise over
  * MCP.
  */
+import { AGENT_TOOL_TIMEOUT_SECONDS } from '../../supervise/config.js';
 
 /** TOML basic string: quotes, backslashes and control characters escaped. */
 export function tomlString(s: string): string {
@@ -19,9 +20,12 @@ export function tomlString(s: string): string {
   return `${out}"`;
 }
 
-/** `superviseMcpUrl` null: no supervise server in this version, so none is configured. */
+/**
+ * `superviseMcpUrl` null: no supervise server, so none is configured. The tool timeout outlasts the
+ * daemon's own wait (docs/architecture.md §7a).
+ */
 export function codexConfigToml(workdir: string, superviseMcpUrl: string | null): string {
   const lines = ['cli_auth_credentials_store = "file"', '', `[projects.${tomlString(workdir)}]`, 'trust_level = "trusted"', ''];
-  if (superviseMcpUrl !== null) lines.push('[mcp_servers.supervise]', `url = ${tomlString(superviseMcpUrl)}`, 'tool_timeout_sec = 660', '');
+  if (superviseMcpUrl !== null) lines.push('[mcp_servers.supervise]', `url = ${tomlString(superviseMcpUrl)}`, `tool_timeout_sec = ${AGENT_TOOL_TIMEOUT_SECONDS}`, '');
   return lines.join('\n');
 }

@@ -55,7 +55,7 @@ export const gitAttacks: Attack[] = [
   },
   {
     id: '13',
-    title: 'git push with an inline allow marker (supervise not available)',
+    title: 'git push with an inline allow marker (no supervise in this bottle)',
     expected: 'held → rejected (fail closed); upstream unchanged',
     exclusive: true,
     async run(ctx) {

@@ -99,7 +99,7 @@ export const networkAttacks: Attack[] = [
   },
   {
     id: 'F3',
-    title: 'host service on 0.0.0.0:9100 (supervise port, nothing behind it)',
+    title: 'host service on 0.0.0.0:9100 (supervise port, not selected in this bottle)',
     expected: 'unreachable from the agent',
     async run(ctx) {
       const l = await hostListener('0.0.0.0', ctx.bottle.ports.supervise);
