@@ -16,6 +16,7 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['init', async () => (await import('./init.js')).registerInit],
   ['cleanup', async () => (await import('./cleanup.js')).registerCleanup],
   ['doctor', async () => (await import('./doctor.js')).registerDoctor],
+  ['log', async () => (await import('./log.js')).registerLog],
   ['demo', async () => (await import('./demo.js')).registerDemo],
   ['completion', async () => (await import('./completion.js')).registerCompletion],
   ['sidecar', async () => (await import('./sidecar.js')).registerSidecar],
