@@ -85,7 +85,10 @@ export function collapsePaths(paths: readonly string[]): Array<{ type: 'exact' |
     for (let i = 0; split.every((s) => i < s.length && s[i] === split[0]![i]); i++) common.push(split[0]![i]!);
     out.push({ type: 'prefix', value: `/${common.join('/')}` });
   }
-  return out.sort((a, b) => a.value.localeCompare(b.value));
+  // A pattern inside another group's prefix adds nothing (`/private/b/c` under `/private`).
+  const covered = (p: { type: string; value: string }): boolean =>
+    out.some((q) => q !== p && q.type === 'prefix' && (p.value === q.value ? p.type === 'exact' : p.value.startsWith(q.value === '/' ? '/' : `${q.value}/`)));
+  return out.filter((p) => !covered(p)).sort((a, b) => a.value.localeCompare(b.value));
 }
 
 function parentOf(host: string): string | null {

@@ -30,6 +30,8 @@ describe('collapsePaths', () => {
       { type: 'prefix', value: '/v2/repos' },
     ]);
     expect(collapsePaths(['/a/b', '/a/b'])).toEqual([{ type: 'exact', value: '/a/b' }]);
+    // a path already inside another group's prefix is not listed again
+    expect(collapsePaths(['/private/a', '/private/q', '/private/b/c'])).toEqual([{ type: 'prefix', value: '/private' }]);
   });
 });
 
