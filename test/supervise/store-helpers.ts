@@ -1,0 +1,73 @@
+/**
+ * Test helpers: a temp BOT_BOTTLE_HOME with bottle state dirs, and spool files written by hand
+ * exactly as the supervise daemon writes them (docs/architecture.md §9, "Spool").
+ */
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestHome {
+  readonly home: string;
+  spool(slug: string): string;
+  stateDir(slug: string): string;
+  cleanup(): void;
+}
+
+export function testHome(prefix = 'bb-sup-'): TestHome {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const home = join(root, 'home');
+  mkdirSync(home, { mode: 0o700 });
+  return {
+    home,
+    stateDir: (slug) => join(home, 'state', slug),
+    spool: (slug) => {
+      const dir = join(home, 'state', slug, 'supervise', 'spool');
+      mkdirSync(join(dir, 'outbox'), { recursive: true, mode: 0o700 });
+      mkdirSync(join(dir, 'inbox'), { recursive: true, mode: 0o700 });
+      return dir;
+    },
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+let counter = 0;
+/** A ULID-shaped, increasing id. */
+export function newId(): string {
+  counter += 1;
+  return `01JTEST${String(Date.now()).slice(-8)}${String(counter).padStart(11, '0')}`.slice(0, 26);
+}
+
+export interface FileOpts {
+  id?: string;
+  kind?: string;
+  origin?: string;
+  justification?: string | null;
+  payload?: unknown;
+  createdAt?: Date;
+  ttlSeconds?: number;
+}
+
+/** Writes `outbox/<id>.json` (temp + rename, as the daemon does); returns the id. */
+export function fileProposal(spoolDir: string, slug: string, o: FileOpts = {}): string {
+  const id = o.id ?? newId();
+  const created = o.createdAt ?? new Date();
+  const doc = {
+    v: 1,
+    id,
+    bottle: slug,
+    kind: o.kind ?? 'egress-allow',
+    origin: o.origin ?? 'agent',
+    justification: o.justification === undefined ? 'the task needs the package index to install dependencies' : o.justification,
+    payload: o.payload ?? { routes: [{ host: 'pypi.org', matches: [{ paths: [{ type: 'prefix', value: '/simple/' }], methods: ['GET'] }] }] },
+    created_at: created.toISOString(),
+    expires_at: new Date(created.getTime() + (o.ttlSeconds ?? 600) * 1000).toISOString(),
+  };
+  const tmp = join(spoolDir, 'outbox', `.${id}.tmp`);
+  writeFileSync(tmp, JSON.stringify(doc));
+  renameSync(tmp, join(spoolDir, 'outbox', `${id}.json`));
+  return id;
+}
+
+export function closeProposal(spoolDir: string, id: string, state: 'expired' | 'withdrawn'): void {
+  writeFileSync(join(spoolDir, 'outbox', `${id}.closed.json`), JSON.stringify({ id, state, at: new Date().toISOString() }));
+}
