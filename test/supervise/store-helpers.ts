@@ -71,3 +71,36 @@ export function fileProposal(spoolDir: string, slug: string, o: FileOpts = {}): 
 export function closeProposal(spoolDir: string, id: string, state: 'expired' | 'withdrawn'): void {
   writeFileSync(join(spoolDir, 'outbox', `${id}.closed.json`), JSON.stringify({ id, state, at: new Date().toISOString() }));
 }
+
+/**
+ * A stopped bottle's state dir as the launch writes it: metadata.json (backend netns, not running),
+ * live-config/routes.yaml, the spool. Returns the routes path.
+ */
+export function bottleState(t: TestHome, slug: string, routesYaml: string, opts: { color?: string } = {}): string {
+  const dir = t.stateDir(slug);
+  mkdirSync(join(dir, 'live-config'), { recursive: true, mode: 0o700 });
+  writeFileSync(
+    join(dir, 'metadata.json'),
+    JSON.stringify({ schema_version: 1, identity: slug, agent_name: 'implementer', bottle_names: ['dev'], backend: 'netns', label: slug, color: opts.color ?? 'none', cwd: '/', copy_cwd: false, started_at: new Date().toISOString(), headless: true, template: 'claude', bot_bottle_version: '0.1.0' }),
+  );
+  const routes = join(dir, 'live-config', 'routes.yaml');
+  writeFileSync(routes, routesYaml);
+  t.spool(slug);
+  return routes;
+}
+
+export const LIVE_ROUTES = `version: 1
+generation: 4
+bottle: alpha-1
+log: 1
+routes:
+  - host: api.anthropic.com
+    auth: {scheme: Bearer, token_env: EGRESS_TOKEN_0}
+    origin: provider
+  - host: api.github.com
+    auth: {scheme: token, token_env: EGRESS_TOKEN_1}
+    matches:
+      - paths: [{type: prefix, value: /repos/acme/}]
+        methods: [GET]
+    origin: manifest
+`;

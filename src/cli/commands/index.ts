@@ -15,6 +15,7 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['info', async () => (await import('./info.js')).registerInfo],
   ['init', async () => (await import('./init.js')).registerInit],
   ['cleanup', async () => (await import('./cleanup.js')).registerCleanup],
+  ['supervise', async () => (await import('./supervise.js')).registerSupervise],
   ['doctor', async () => (await import('./doctor.js')).registerDoctor],
   ['log', async () => (await import('./log.js')).registerLog],
   ['demo', async () => (await import('./demo.js')).registerDemo],

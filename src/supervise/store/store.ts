@@ -135,31 +135,37 @@ class SqliteStore implements SuperviseStore {
   ) {}
 
   importSpool(spoolDir: string, opts: { now?: Date } = {}): ImportResult {
+    return this.importSpools([spoolDir], opts);
+  }
+
+  importSpools(spoolDirs: readonly string[], opts: { now?: Date } = {}): ImportResult {
     const now = opts.now ?? new Date();
-    const bottle = bottleOfSpool(spoolDir);
     const result: { imported: string[]; closed: string[]; rejectedUnsafe: string[]; errors: string[] } = { imported: [], closed: [], rejectedUnsafe: [], errors: [] };
-    const outbox = join(spoolDir, OUTBOX);
-    const names = listDir(outbox);
-    const proposals: Array<{ p: SpoolProposal; path: string }> = [];
-    const closes: Array<{ id: string; state: 'expired' | 'withdrawn'; at: string; path: string }> = [];
-    for (const name of names) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue;
-      const path = join(outbox, name);
-      const isClose = name.endsWith('.closed.json');
-      const fileId = name.slice(0, -(isClose ? '.closed.json' : '.json').length);
-      try {
-        const raw = readSpoolJson(path);
-        if (raw === null) continue;
-        if (isClose) closes.push({ ...parseSpoolClose(raw, fileId), path });
-        else proposals.push({ p: parseSpoolProposal(raw, fileId, bottle), path });
-      } catch (err) {
-        result.errors.push(`${bottle}: ${name}: ${err instanceof Error ? err.message : String(err)}`);
-        this.audit({ bottle, proposalId: null, actor: 'launcher', event: 'proposal.rejected_unsafe', detail: { file: name, error: 'invalid spool file' }, now });
-        setAside(path);
+    const proposals: Array<{ p: SpoolProposal; path: string; spoolDir: string }> = [];
+    const closes: Array<{ id: string; bottle: string; state: 'expired' | 'withdrawn'; at: string; path: string }> = [];
+    for (const spoolDir of spoolDirs) {
+      const bottle = bottleOfSpool(spoolDir);
+      const outbox = join(spoolDir, OUTBOX);
+      for (const name of listDir(outbox)) {
+        if (name.startsWith('.') || !name.endsWith('.json')) continue;
+        const path = join(outbox, name);
+        const isClose = name.endsWith('.closed.json');
+        const fileId = name.slice(0, -(isClose ? '.closed.json' : '.json').length);
+        try {
+          const raw = readSpoolJson(path);
+          if (raw === null) continue;
+          if (isClose) closes.push({ ...parseSpoolClose(raw, fileId), bottle, path });
+          else proposals.push({ p: parseSpoolProposal(raw, fileId, bottle), path, spoolDir });
+        } catch (err) {
+          result.errors.push(`${bottle}: ${name}: ${err instanceof Error ? err.message : String(err)}`);
+          this.audit({ bottle, proposalId: null, actor: 'launcher', event: 'proposal.rejected_unsafe', detail: { file: name, error: 'invalid spool file' }, now });
+          setAside(path);
+        }
       }
     }
+    // Arrival order across bottles within one pass follows the daemons' creation times.
     proposals.sort((a, b) => a.p.createdAt.localeCompare(b.p.createdAt) || a.p.id.localeCompare(b.p.id));
-    for (const { p, path } of proposals) {
+    for (const { p, path, spoolDir } of proposals) {
       const findings = unsafeFindings(p.justification, p.payload);
       if (findings.length > 0) {
         this.rejectUnsafe(spoolDir, p, findings.map((f) => ({ rule: f.rule, surface: f.surface, masked: f.masked })), now);
@@ -182,9 +188,9 @@ class SqliteStore implements SuperviseStore {
     }
     for (const c of closes) {
       const changed = immediate(this.db, () => {
-        const r = this.db.prepare(`UPDATE proposals SET state = ? WHERE id = ? AND bottle = ? AND state = 'pending'`).run(c.state, c.id, bottle);
+        const r = this.db.prepare(`UPDATE proposals SET state = ? WHERE id = ? AND bottle = ? AND state = 'pending'`).run(c.state, c.id, c.bottle);
         if (r.changes === 1) {
-          this.audit({ bottle, proposalId: c.id, actor: 'agent', event: c.state === 'expired' ? 'proposal.expired' : 'proposal.withdrawn', detail: { at: c.at, by: 'daemon' }, now });
+          this.audit({ bottle: c.bottle, proposalId: c.id, actor: 'agent', event: c.state === 'expired' ? 'proposal.expired' : 'proposal.withdrawn', detail: { at: c.at, by: 'daemon' }, now });
         }
         return r.changes === 1;
       });
@@ -282,24 +288,9 @@ class SqliteStore implements SuperviseStore {
     const reason = input.reason?.trim() ? input.reason.trim() : null;
     return immediate(this.db, () => {
       const p = this.db.prepare('SELECT * FROM proposals WHERE id = ?').get(input.id) as ProposalRow | undefined;
-      if (!p) throw new SuperviseStoreError('not_found', `no proposal "${input.id}"`, 'see "bot-bottle supervise --once"');
-      if (p.state === 'answered' || this.db.prepare('SELECT 1 FROM responses WHERE proposal_id = ?').get(p.id) !== undefined) {
-        throw new SuperviseStoreError('already_decided', `proposal ${p.id} was already decided`);
-      }
-      if (p.state === 'expired' || (p.state === 'pending' && p.expires_at <= at)) {
-        throw new SuperviseStoreError('expired', `proposal ${p.id} has expired`, 'the caller was told; it may propose again');
-      }
-      if (p.state === 'withdrawn') throw new SuperviseStoreError('withdrawn', `proposal ${p.id} was withdrawn by the caller`);
-      if (input.decision === 'rejected' && !reason) throw new SuperviseStoreError('reason_required', 'a rejection needs a reason', 'pass --reason <text>');
-      if (input.decision !== 'rejected' && REASON_ON_APPROVE_KINDS.has(p.kind) && !reason) {
-        throw new SuperviseStoreError('reason_required', `approving ${p.kind} needs a reason`, 'pass --reason <text>');
-      }
-      if (input.decision === 'modified' && !MODIFIABLE_KINDS.has(p.kind)) {
-        throw new SuperviseStoreError('modify_not_allowed', `${p.kind} proposals cannot be modified; approve or reject them`);
-      }
-      if (input.decision === 'modified' && (input.modifiedPayload === undefined || input.modifiedPayload === null)) {
-        throw new SuperviseStoreError('invalid', 'a modified decision needs the modified payload');
-      }
+      const problem = decisionProblem(p ? toProposal(p) : null, this.db.prepare('SELECT 1 FROM responses WHERE proposal_id = ?').get(input.id) !== undefined, input, now);
+      if (problem) throw problem;
+      if (!p) throw new SuperviseStoreError('not_found', `no proposal "${input.id}"`);
       const row: ResponseRow = {
         proposal_id: p.id,
         decision: input.decision,
@@ -361,6 +352,32 @@ class SqliteStore implements SuperviseStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * Why `input` cannot be recorded for `p` (null = it can). The one place for the decision rules:
+ * `decide` runs it inside its transaction; the apply step runs it first so nothing is applied
+ * for a decision that would be refused.
+ */
+export function decisionProblem(p: Proposal | null, answered: boolean, input: DecideInput, now: Date): SuperviseStoreError | null {
+  const reason = input.reason?.trim() ? input.reason.trim() : null;
+  if (!p) return new SuperviseStoreError('not_found', `no proposal "${input.id}"`, 'see "bot-bottle supervise --once"');
+  if (p.state === 'answered' || answered) return new SuperviseStoreError('already_decided', `proposal ${p.id} was already decided`);
+  if (p.state === 'expired' || (p.state === 'pending' && p.expiresAt <= now.toISOString())) {
+    return new SuperviseStoreError('expired', `proposal ${p.id} has expired`, 'the caller was told; it may propose again');
+  }
+  if (p.state === 'withdrawn') return new SuperviseStoreError('withdrawn', `proposal ${p.id} was withdrawn by the caller`);
+  if (input.decision === 'rejected' && !reason) return new SuperviseStoreError('reason_required', 'a rejection needs a reason', 'pass --reason <text>');
+  if (input.decision !== 'rejected' && REASON_ON_APPROVE_KINDS.has(p.kind) && !reason) {
+    return new SuperviseStoreError('reason_required', `approving ${p.kind} needs a reason`, 'pass --reason <text>');
+  }
+  if (input.decision === 'modified' && !MODIFIABLE_KINDS.has(p.kind)) {
+    return new SuperviseStoreError('modify_not_allowed', `${p.kind} proposals cannot be modified; approve or reject them`);
+  }
+  if (input.decision === 'modified' && (input.modifiedPayload === undefined || input.modifiedPayload === null)) {
+    return new SuperviseStoreError('invalid', 'a modified decision needs the modified payload');
+  }
+  return null;
 }
 
 /** `<home>/state/<slug>/supervise/spool` → `<slug>`: the spool's own bottle, never the file's word. */

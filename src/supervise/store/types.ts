@@ -113,6 +113,8 @@ export interface SuperviseStore {
   readonly path: string;
   /** Imports one bottle's spool: outbox proposals and close events; deletes what it consumed. */
   importSpool(spoolDir: string, opts?: { now?: Date }): ImportResult;
+  /** Several spools in one pass; proposals are filed in creation order across them (FIFO). */
+  importSpools(spoolDirs: readonly string[], opts?: { now?: Date }): ImportResult;
   /**
    * Writes `inbox/<id>.json` for answered proposals of `bottle` not yet delivered, marking them
    * delivered in the same transaction (each response is delivered once across processes).

@@ -1,0 +1,377 @@
+/**
+ * `supervise` (docs/cli.md#supervise): the operator's queue. `--once`/`--json` print the pending
+ * table; `approve`, `reject`, `modify`, `show` and `audit` act on one proposal or the log. Every
+ * verb first relays the spools once (import, expire, deliver). The bare interactive view lives in
+ * src/cli/supervise-tui (loaded only when it exists in this build).
+ */
+import type { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { EXIT, usageError } from '../../errors.js';
+import { resolveHome } from '../../manifest/home.js';
+import { readMetadata } from '../../state/metadata.js';
+import { stateDirFor } from '../../state/paths.js';
+import {
+  decideAndApply,
+  editableText,
+  heartbeatAgeSeconds,
+  HEARTBEAT_OFFLINE_SECONDS,
+  liveSlots,
+  parseEditedText,
+  proposalDetail,
+  readLiveRoutes,
+  relayOnce,
+  summarize,
+  type DecisionOutcome,
+} from '../../supervise/host/index.js';
+import { openStore, SuperviseStoreError, type Proposal, type ProposalWithResponse, type SuperviseStore } from '../../supervise/store/index.js';
+import { ANSI_COLORS, paint, printError, printJson, useColor, warn } from '../output.js';
+import { askLine, isInteractive } from '../preflight.js';
+
+const PENDING_SCHEMA = 'bot-bottle/pending@1';
+
+function operatorName(): string {
+  try {
+    return userInfo().username || process.env.USER || 'unknown';
+  } catch {
+    return process.env.USER || 'unknown';
+  }
+}
+
+/** Opens the store and relays every spool once; relay problems are warnings, not failures. */
+function openRelayed(home: string): SuperviseStore {
+  const store = openStore(home, { onNotice: (l) => process.stderr.write(`bot-bottle: notice: ${l}\n`) });
+  const r = relayOnce(store, home);
+  for (const e of r.errors) warn(`supervise spool: ${e}`);
+  return store;
+}
+
+async function withStore<T>(fn: (store: SuperviseStore, home: string) => Promise<T>): Promise<T> {
+  const home = resolveHome(process.env);
+  const store = openRelayed(home);
+  try {
+    return await fn(store, home);
+  } finally {
+    store.close();
+  }
+}
+
+function age(fromIso: string, now: Date): string {
+  const s = Math.max(0, Math.round((now.getTime() - Date.parse(fromIso)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h`;
+}
+
+function pendingDoc(pending: readonly Proposal[]): unknown {
+  return {
+    schema: PENDING_SCHEMA,
+    pending: pending.map((p) => ({ id: p.id, slug: p.bottle, kind: p.kind, createdAt: p.createdAt, justification: p.justification, summary: summarize(p), payload: p.payload })),
+  };
+}
+
+function labelColor(home: string, slug: string, cache: Map<string, number | undefined>): number | undefined {
+  if (!cache.has(slug)) {
+    let code: number | undefined;
+    try {
+      const raw = JSON.parse(readFileSync(join(stateDirFor(home, slug), 'metadata.json'), 'utf8')) as { color?: unknown };
+      code = typeof raw.color === 'string' ? ANSI_COLORS[raw.color] : undefined;
+    } catch {
+      code = undefined;
+    }
+    cache.set(slug, code);
+  }
+  return cache.get(slug);
+}
+
+function renderTable(home: string, pending: readonly Proposal[], now: Date): string {
+  if (pending.length === 0) return 'No pending proposals.\n';
+  const color = useColor(process.stdout);
+  const colors = new Map<string, number | undefined>();
+  const rows = pending.map((p) => {
+    const hb = heartbeatAgeSeconds(home, p.bottle, now);
+    const offline = hb === null || hb > HEARTBEAT_OFFLINE_SECONDS;
+    return [p.id, age(p.createdAt, now), `${p.bottle}${offline ? ' (offline)' : ''}`, p.kind, summarize(p), Date.parse(p.expiresAt) > now.getTime() ? `in ${age(now.toISOString(), new Date(p.expiresAt))}` : 'due'];
+  });
+  const head = ['ID', 'AGE', 'SLUG', 'KIND', 'SUMMARY', 'EXPIRES'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[], slugOf?: string) =>
+    cells
+      .map((c, i) => {
+        const padded = i === cells.length - 1 ? c : c.padEnd(widths[i]!);
+        return i === 2 && slugOf ? paint(padded, labelColor(home, slugOf, colors), color) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return `${[line(head), ...rows.map((r, i) => line(r, pending[i]!.bottle))].join('\n')}\n`;
+}
+
+interface ListFlags {
+  once?: boolean;
+  json?: boolean;
+}
+
+async function runList(f: ListFlags): Promise<number> {
+  if (!f.once && !f.json) {
+    if (!isInteractive()) {
+      throw usageError('supervise needs a terminal for the interactive view', 'use --once, --json or a verb (approve, reject, show, modify, audit)');
+    }
+    return runInteractive();
+  }
+  return withStore(async (store, home) => {
+    const pending = store.listPending();
+    if (f.json) printJson(pendingDoc(pending));
+    else process.stdout.write(renderTable(home, pending, new Date()));
+    return EXIT.ok;
+  });
+}
+
+/** The TUI module is built separately (src/cli/supervise-tui); this build may not have it. */
+async function runInteractive(): Promise<number> {
+  const spec = '../supervise-tui/index.js';
+  let mod: { runSupervisorTui?: (opts: { home: string }) => Promise<number | void> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch {
+    mod = {};
+  }
+  if (typeof mod.runSupervisorTui !== 'function') {
+    throw usageError('the interactive view is not available in this version', 'use "bot-bottle supervise --once", "approve <id>" or "reject <id> --reason <text>"');
+  }
+  const code = await mod.runSupervisorTui({ home: resolveHome(process.env) });
+  return typeof code === 'number' ? code : EXIT.ok;
+}
+
+function decisionDoc(o: DecisionOutcome): unknown {
+  return {
+    schema: 'bot-bottle/decision@1',
+    id: o.response.proposalId,
+    decision: o.response.decision,
+    reason: o.response.reason,
+    notes: o.response.notes,
+    appliedAt: o.response.appliedAt,
+    generation: o.routes?.generation ?? null,
+    routes: o.routes?.routes ?? null,
+    reload: o.routes?.reload ?? null,
+    dockerfile: o.dockerfile ?? null,
+  };
+}
+
+function reportDecision(o: DecisionOutcome, json: boolean | undefined): number {
+  if (json) {
+    printJson(decisionDoc(o));
+    return EXIT.ok;
+  }
+  const r = o.response;
+  const lines = [`${r.decision} ${r.proposalId}`];
+  if (o.routes) {
+    lines.push(`routes generation ${o.routes.generation}: ${o.routes.routes.map((x) => x.host).join(', ') || 'no change'}`);
+    if (o.routes.reload !== 'signalled') lines.push(`egress ${o.routes.reload}`);
+  }
+  if (o.dockerfile) lines.push(`wrote ${o.dockerfile}; the image is rebuilt when the bottle is next launched (bot-bottle resume)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+interface DecideFlags {
+  reason?: string;
+  notes?: string;
+  json?: boolean;
+  file?: string;
+}
+
+async function runApprove(id: string, f: DecideFlags): Promise<number> {
+  return withStore(async (store, home) => {
+    const o = await decideAndApply(store, home, { id, decision: 'approved', reason: f.reason ?? null, notes: f.notes ?? '', operator: operatorName() });
+    return reportDecision(o, f.json);
+  });
+}
+
+async function runReject(id: string, f: DecideFlags): Promise<number> {
+  if (!f.reason?.trim()) throw usageError('reject needs --reason <text>', 'the reason is returned to the caller');
+  return withStore(async (store, home) => {
+    const o = await decideAndApply(store, home, { id, decision: 'rejected', reason: f.reason, notes: f.notes ?? f.reason ?? '', operator: operatorName() });
+    return reportDecision(o, f.json);
+  });
+}
+
+function requireProposal(store: SuperviseStore, id: string): ProposalWithResponse {
+  const p = store.get(id);
+  if (!p) throw new SuperviseStoreError('not_found', `no proposal "${id}"`, 'see "bot-bottle supervise --once"');
+  return p;
+}
+
+function editorCommand(): string {
+  return process.env.VISUAL || process.env.EDITOR || 'vi';
+}
+
+/** Opens the editor on `file` (the command may carry arguments, e.g. "code -w"). */
+function runEditor(file: string): void {
+  const r = spawnSync('/bin/sh', ['-c', `${editorCommand()} "$1"`, 'sh', file], { stdio: 'inherit' });
+  if (r.error || r.status !== 0) throw new SuperviseStoreError('invalid', `the editor (${editorCommand()}) exited ${r.status ?? r.signal ?? 'abnormally'}; nothing was changed`);
+}
+
+async function runModify(id: string, f: DecideFlags): Promise<number> {
+  return withStore(async (store, home) => {
+    const p = requireProposal(store, id);
+    if (p.kind !== 'egress-allow' && p.kind !== 'capability-block') {
+      throw new SuperviseStoreError('modify_not_allowed', `${p.kind} proposals cannot be modified; approve or reject them`);
+    }
+    if (p.state !== 'pending') throw new SuperviseStoreError('already_decided', `proposal ${id} is ${p.state}`);
+    let slots = new Set<string>();
+    if (p.kind === 'egress-allow') {
+      try {
+        slots = liveSlots(readLiveRoutes(stateDirFor(home, p.bottle)).routes);
+      } catch {
+        slots = new Set();
+      }
+    }
+    let modified: Record<string, unknown>;
+    if (f.file !== undefined) {
+      modified = parseEditedText(p.kind, readFileSync(f.file, 'utf8'), slots);
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'bot-bottle-modify-'));
+      const file = join(dir, p.kind === 'capability-block' ? 'Dockerfile' : 'routes.yaml');
+      try {
+        writeFileSync(file, editableText(p.kind, p.payload), { mode: 0o600 });
+        for (;;) {
+          runEditor(file);
+          try {
+            modified = parseEditedText(p.kind, readFileSync(file, 'utf8'), slots);
+            break;
+          } catch (err) {
+            if (!isInteractive()) throw new SuperviseStoreError('invalid', `the edit is invalid: ${err instanceof Error ? err.message : String(err)}; nothing was changed`);
+            printError(err);
+            const answer = (await askLine('Re-edit? [Y/n] ')).trim().toLowerCase();
+            if (answer === 'n' || answer === 'no') throw new SuperviseStoreError('invalid', 'modify cancelled; nothing was changed');
+          }
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const o = await decideAndApply(store, home, { id, decision: 'modified', modifiedPayload: modified, notes: f.notes ?? '', operator: operatorName() });
+    return reportDecision(o, f.json);
+  });
+}
+
+async function runShow(id: string, f: { json?: boolean }): Promise<number> {
+  return withStore(async (store, home) => {
+    const p = requireProposal(store, id);
+    const d = proposalDetail(home, p);
+    if (f.json) {
+      printJson({
+        schema: 'bot-bottle/proposal@1',
+        id: p.id, slug: p.bottle, kind: p.kind, origin: p.origin, state: p.state,
+        createdAt: p.createdAt, expiresAt: p.expiresAt, justification: p.justification,
+        summary: d.summary, payload: p.payload, diff: d.body, warnings: d.warnings, invalid: d.invalid,
+        response: p.response,
+      });
+      return EXIT.ok;
+    }
+    let label = p.bottle;
+    try {
+      label = (await readMetadata(stateDirFor(home, p.bottle), p.bottle)).label;
+    } catch {
+      // state gone: the slug is all we have
+    }
+    const out = [
+      `${p.id}  ${p.kind}  ${p.bottle}${label !== p.bottle ? ` (${label})` : ''}  ${p.state}`,
+      `filed ${p.createdAt} by ${p.origin}; expires ${p.expiresAt}`,
+      `summary: ${d.summary}`,
+    ];
+    if (p.justification) out.push('justification:', ...p.justification.split('\n').map((l) => `  ${l}`));
+    if (d.invalid) out.push(`invalid: ${d.invalid} (it can only be rejected or modified)`);
+    if (d.warnings.length) out.push('warnings:', ...d.warnings.map((w) => `  ! ${w}`));
+    if (p.response) out.push(`decision: ${p.response.decision} by ${p.response.operator} at ${p.response.decidedAt}${p.response.reason ? ` (reason: ${p.response.reason})` : ''}`);
+    process.stdout.write(`${out.join('\n')}\n\n${d.body}`);
+    return EXIT.ok;
+  });
+}
+
+async function runAudit(f: { bottle?: string; limit?: string; json?: boolean }): Promise<number> {
+  let limit: number | undefined;
+  if (f.limit !== undefined) {
+    limit = Number(f.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw usageError(`--limit must be a positive integer, got "${f.limit}"`);
+  }
+  return withStore(async (store) => {
+    const rows = store.readAudit({ ...(f.bottle !== undefined ? { bottle: f.bottle } : {}), ...(limit !== undefined ? { limit } : {}) });
+    if (f.json) {
+      for (const r of rows) process.stdout.write(`${JSON.stringify({ schema: 'bot-bottle/audit@1', ...r })}\n`);
+      return EXIT.ok;
+    }
+    if (rows.length === 0) process.stdout.write('No audit entries.\n');
+    for (const r of rows) process.stdout.write(`${r.ts}  ${r.bottle ?? '-'}  ${r.proposalId ?? '-'}  ${r.actor}  ${r.event}  ${JSON.stringify(r.detail)}\n`);
+    return EXIT.ok;
+  });
+}
+
+/**
+ * A verb's flags plus `supervise`'s own: commander hands `--json` after a verb to the parent
+ * (which has --json too), so the verb reads both.
+ */
+function flagsOf<T>(cmd: Command): T {
+  return cmd.optsWithGlobals<T & object>();
+}
+
+export function registerSupervise(program: Command): void {
+  const sup = program
+    .command('supervise')
+    .description('operator queue: approve, modify or reject what bottles ask for')
+    .option('--once', 'print the pending table and exit')
+    .option('--json', `print a ${PENDING_SCHEMA} JSON document (implies --once)`)
+    .addHelpText('after', '\nExample:\n  $ bot-bottle supervise --once\n  $ bot-bottle supervise approve 01J9Z3K4M5N6P7Q8R9S0T1V2W3\n')
+    .action(async (f: ListFlags) => {
+      process.exitCode = await runList(f);
+    });
+  sup
+    .command('approve')
+    .description('approve a proposal (a reason is required for egress-token-allow and secret-allow)')
+    .argument('<id>', 'proposal id (see supervise --once)')
+    .option('--reason <text>', 'why (required for sidecar kinds)')
+    .option('--notes <text>', 'notes returned to the caller')
+    .option('--json', 'print a bot-bottle/decision@1 JSON document')
+    .action(async (id: string, _f: DecideFlags, cmd: Command) => {
+      process.exitCode = await runApprove(id, flagsOf<DecideFlags>(cmd));
+    });
+  sup
+    .command('reject')
+    .description('reject a proposal; the reason is returned to the caller')
+    .argument('<id>', 'proposal id')
+    .requiredOption('--reason <text>', 'why (required)')
+    .option('--notes <text>', 'notes returned to the caller (default: the reason)')
+    .option('--json', 'print a bot-bottle/decision@1 JSON document')
+    .action(async (id: string, _f: DecideFlags, cmd: Command) => {
+      process.exitCode = await runReject(id, flagsOf<DecideFlags>(cmd));
+    });
+  sup
+    .command('show')
+    .description('the proposal in detail: diff against the live routes or Dockerfile, warnings')
+    .argument('<id>', 'proposal id')
+    .option('--json', 'print a bot-bottle/proposal@1 JSON document')
+    .action(async (id: string, _f: { json?: boolean }, cmd: Command) => {
+      process.exitCode = await runShow(id, flagsOf<{ json?: boolean }>(cmd));
+    });
+  sup
+    .command('modify')
+    .description('edit an egress-allow or capability-block proposal in $VISUAL/$EDITOR, then approve it as modified')
+    .argument('<id>', 'proposal id')
+    .option('--file <path>', 'take the edited routes YAML / Dockerfile from a file instead of the editor')
+    .option('--notes <text>', 'notes returned to the caller')
+    .option('--json', 'print a bot-bottle/decision@1 JSON document')
+    .action(async (id: string, _f: DecideFlags, cmd: Command) => {
+      process.exitCode = await runModify(id, flagsOf<DecideFlags>(cmd));
+    });
+  sup
+    .command('audit')
+    .description('the supervise audit log, newest first')
+    .option('--bottle <slug>', 'only this bottle')
+    .option('--limit <n>', 'at most n entries')
+    .option('--json', 'one bot-bottle/audit@1 JSON object per line')
+    .action(async (_f: { bottle?: string; limit?: string; json?: boolean }, cmd: Command) => {
+      process.exitCode = await runAudit(flagsOf<{ bottle?: string; limit?: string; json?: boolean }>(cmd));
+    });
+}

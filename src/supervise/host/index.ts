@@ -1,0 +1,10 @@
+/** Host side of supervise (docs/architecture.md §9): relay, views, decisions and their apply. */
+export { relayOnce, startRelay, spoolSlugs, heartbeatAgeSeconds, HEARTBEAT_OFFLINE_SECONDS, type RelayResult } from './relay.js';
+export { decideAndApply, ApplyFailedError, type DecisionOutcome } from './decide.js';
+export { summarize, routeChangeView, dockerfileView, sidecarDetail, routeWarnings, routesForDisplay } from './proposal-view.js';
+export { editableText, parseEditedText } from './modify-text.js';
+export { mergeRoutes, nextRoutesFile, liveSlots } from './route-merge.js';
+export { validateProposedRoutes, validateDockerfile, ProposalInvalidError } from './route-proposal.js';
+export { readLiveRoutes } from './apply.js';
+export { readApprovedRoutes, withApprovedRoutes } from './approved-routes.js';
+export { proposalDetail, type ProposalDetail } from './detail.js';
