@@ -5,7 +5,10 @@
  * shows one) on arrivals. node:readline-free raw input + ANSI, no curses. The store is reached
  * through a TuiSource (types.ts; store-source.ts wires the real one).
  */
+import { userInfo } from 'node:os';
+import { openStore } from '../../supervise/store/index.js';
 import { useColor } from '../output.js';
+import { createHostSource } from './host-source.js';
 import { REFRESH_MS } from './constants.js';
 import { editInEditor } from './editor.js';
 import { handleKey, initialState, withItems, type Effect, type TuiState } from './model.js';
@@ -15,9 +18,15 @@ import type { TuiProposal, TuiSource } from './types.js';
 
 export type { TuiSource, TuiProposal, TuiDetail, TuiDecision } from './types.js';
 export { createStoreSource, type StoreSourceHooks } from './store-source.js';
+export { createHostSource, HOST_HOOKS } from './host-source.js';
 
 export interface SupervisorTuiOptions {
-  readonly source: TuiSource;
+  /** The bot-bottle home: the real store and host functions are used (`bot-bottle supervise`). */
+  readonly home?: string;
+  /** Instead of `home`: any source (tests drive the TUI with a fake). */
+  readonly source?: TuiSource;
+  /** `<user>` of `operator:<user>` in the audit; default: the login name. */
+  readonly operator?: string;
   readonly input?: NodeJS.ReadStream;
   /** The screen; stderr by default (docs/cli.md#conventions: prompts and UI on stderr). */
   readonly output?: NodeJS.WriteStream;
@@ -27,12 +36,30 @@ export interface SupervisorTuiOptions {
 }
 
 /** Resolves with the exit code: 0 on `q`, 129/143 on SIGHUP/SIGTERM. Needs TTYs (the caller checks). */
-export function runSupervisorTui(opts: SupervisorTuiOptions): Promise<number> {
+export async function runSupervisorTui(opts: SupervisorTuiOptions): Promise<number> {
+  if (opts.source) return runWith(opts.source, opts);
+  if (!opts.home) throw new Error('runSupervisorTui needs a home or a source');
+  const store = openStore(opts.home, { onNotice: (l) => process.stderr.write(`bot-bottle: notice: ${l}\n`) });
+  try {
+    return await runWith(createHostSource(store, opts.home, opts.operator ?? loginName()), opts);
+  } finally {
+    store.close();
+  }
+}
+
+function loginName(): string {
+  try {
+    return userInfo().username || process.env.USER || 'unknown';
+  } catch {
+    return process.env.USER || 'unknown';
+  }
+}
+
+function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number> {
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stderr;
   const env = opts.env ?? process.env;
   const now = opts.now ?? (() => new Date());
-  const source = opts.source;
   const colour = useColor(output);
   let state: TuiState = initialState();
   let error: string | null = null;

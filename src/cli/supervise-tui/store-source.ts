@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { stateDirFor, STATE_ENTRIES } from '../../state/paths.js';
 import type { DecideInput, Proposal, SuperviseStore } from '../../supervise/store/types.js';
 import type { TuiDetail, TuiProposal, TuiSource } from './types.js';
@@ -19,17 +18,12 @@ export interface StoreSourceHooks {
   summary(p: Proposal): string;
   /** Diff/description and warnings (routeChangeView, dockerfileView, sidecarDetail). */
   detail(p: Proposal, home: string): TuiDetail;
+  /** The text the operator edits (editableText). */
+  editText(p: Proposal): string;
   /** Edited text → payload with the same validators as the daemon; throws listing the problems. */
   parseEdit(p: Proposal, text: string, home: string): unknown;
   /** Seconds since the bottle's supervise heartbeat, null if none (heartbeatAgeSeconds). */
   heartbeatAge(home: string, slug: string, now: Date): number | null;
-}
-
-/** The payload as the operator edits it: an egress-allow's routes as YAML, a Dockerfile as is. */
-export function editableText(p: Pick<Proposal, 'kind' | 'payload'>): string {
-  const pl = (p.payload ?? {}) as Record<string, unknown>;
-  if (p.kind === 'capability-block') return typeof pl.dockerfile === 'string' ? pl.dockerfile : '';
-  return stringify({ routes: pl.routes ?? [] });
 }
 
 export function createStoreSource(o: { store: SuperviseStore; home: string; operator: string; hooks: StoreSourceHooks }): TuiSource {
@@ -61,7 +55,7 @@ export function createStoreSource(o: { store: SuperviseStore; home: string; oper
     },
     summary: (p) => hooks.summary(proposal(p)),
     detail: (p) => hooks.detail(proposal(p), home),
-    editText: (p) => editableText(p),
+    editText: (p) => hooks.editText(proposal(p)),
     parseEdit: (p, text) => hooks.parseEdit(proposal(p), text, home),
     decide: (d) =>
       hooks.decide(store, home, {
