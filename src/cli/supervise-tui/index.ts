@@ -66,9 +66,11 @@ function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number>
   let first = true;
   let busy: Promise<void> = Promise.resolve();
   let suspended = false;
+  let done = false;
 
   const draw = (): void => {
-    if (suspended) return;
+    // nothing after quitting: the shell's screen is back
+    if (suspended || done) return;
     const lines = renderFrame(state, {
       now: now(),
       width: output.columns || 100,
@@ -156,7 +158,6 @@ function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number>
   };
 
   return new Promise<number>((resolve) => {
-    let done = false;
     const finish = (code: number): void => {
       if (done) return;
       done = true;
