@@ -10,7 +10,7 @@
  * the abort reason when it is a number (143 for SIGTERM, 129 for SIGHUP), else 130.
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BottleError, EXIT } from '../errors.js';
 import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
 import type { Backend, RunningBottle } from '../backends/backend.js';
@@ -156,11 +156,13 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     void bottle.close().catch(() => undefined);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopRelay = await startSuperviseRelay(plan, (message) => emit({ type: 'warning', message, slug }));
   try {
     const argv = agentArgv(plan, opts.prompt, resume);
     const headless = opts.prompt !== undefined;
     exitCode = await bottle.attach(argv, headless || opts.tty !== true ? { tty: false, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) } : { tty: true });
   } finally {
+    stopRelay();
     opts.signal?.removeEventListener('abort', onAbort);
   }
   if (interrupted || opts.signal?.aborted) {
@@ -168,6 +170,28 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     exitCode = abortCode(opts.signal);
   }
   return teardown(prepared, opts, bottle, exitCode, interrupted, emit);
+}
+
+/**
+ * The launcher relays its bottle's supervise spool every second while the agent runs
+ * (docs/supervise.md, "Spool"). Loaded lazily (the store is a native addon); a store that
+ * cannot open is one warning, never a failed launch.
+ */
+async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => void): Promise<() => void> {
+  try {
+    const [{ startRelay }, { openStore, storePath }] = await Promise.all([import('../supervise/host/relay.js'), import('../supervise/store/index.js')]);
+    const home = dirname(dirname(plan.stateDir));
+    return startRelay({
+      home,
+      slug: plan.slug,
+      open: () => openStore(home, { onNotice: warn }),
+      storeExists: () => existsSync(storePath(home)),
+      onError: warn,
+    });
+  } catch (err) {
+    warn(`supervise relay not started: ${err instanceof Error ? err.message : String(err)}`);
+    return () => undefined;
+  }
 }
 
 async function teardown(

@@ -1,6 +1,6 @@
 /**
  * Test helpers: a temp BOT_BOTTLE_HOME with bottle state dirs, and spool files written by hand
- * exactly as the supervise daemon writes them (docs/architecture.md §9, "Spool").
+ * exactly as the supervise daemon writes them (docs/supervise.md, "Spool").
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,7 @@ export function fileProposal(spoolDir: string, slug: string, o: FileOpts = {}): 
     created_at: created.toISOString(),
     expires_at: new Date(created.getTime() + (o.ttlSeconds ?? 600) * 1000).toISOString(),
   };
+  mkdirSync(join(spoolDir, 'outbox'), { recursive: true, mode: 0o700 });
   const tmp = join(spoolDir, 'outbox', `.${id}.tmp`);
   writeFileSync(tmp, JSON.stringify(doc));
   renameSync(tmp, join(spoolDir, 'outbox', `${id}.json`));

@@ -1,5 +1,5 @@
 /**
- * The supervise store (docs/architecture.md §9; spec cases 17–20, 24): a real SQLite file under a
+ * The supervise store (docs/supervise.md; spec cases 17–20, 24): a real SQLite file under a
  * temp home, spool files written by hand as the daemon writes them.
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Applying an approval (docs/architecture.md §9, "Applying approvals"). Route changes: under the
+ * Applying an approval (docs/supervise.md, "Applying approvals"). Route changes: under the
  * live-config lock, read the live table, merge, validate with the egress schema, generation + 1,
  * temp + rename, signal egress through the recorded backend, record in approved-routes.yaml.
  * Capability changes: write `state/<slug>/Dockerfile`, the top of the image cascade.

@@ -1,5 +1,5 @@
 /**
- * `state/<slug>/approved-routes.yaml` (docs/architecture.md §9): every applied route approval, in
+ * `state/<slug>/approved-routes.yaml` (docs/supervise.md): every applied route approval, in
  * order. Host-only (never in the spool, which the sidecar can write); `resume` merges them into the
  * fresh table built from the re-read manifests. Credentials are never recorded: a route re-applied
  * on resume keeps whatever `auth` the new table gives its (host, port) (docs/decisions/supervise-apply-routes.md).

@@ -1,5 +1,5 @@
 /**
- * The operator's decision, end to end (docs/architecture.md §9): check it would be accepted, apply
+ * The operator's decision, end to end (docs/supervise.md): check it would be accepted, apply
  * it, and only then record it (apply-before-record); a failed apply leaves the proposal pending,
  * writes `apply.failed` and is reported (exit 1). Used by the CLI verbs and the TUI.
  */

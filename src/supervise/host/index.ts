@@ -1,4 +1,4 @@
-/** Host side of supervise (docs/architecture.md §9): relay, views, decisions and their apply. */
+/** Host side of supervise (docs/supervise.md): relay, views, decisions and their apply. */
 export { relayOnce, startRelay, spoolSlugs, heartbeatAgeSeconds, HEARTBEAT_OFFLINE_SECONDS, type RelayResult } from './relay.js';
 export { decideAndApply, ApplyFailedError, type DecisionOutcome } from './decide.js';
 export { summarize, routeChangeView, dockerfileView, sidecarDetail, routeWarnings, routesForDisplay } from './proposal-view.js';

@@ -20,12 +20,13 @@ function ops(a: readonly string[], b: readonly string[]): Op[] {
       out.push({ t: ' ', line: a[i]! });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      out.push({ t: '+', line: b[j]! });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // removals before additions, as diff(1) prints them
       out.push({ t: '-', line: a[i]! });
       i++;
+    } else {
+      out.push({ t: '+', line: b[j]! });
+      j++;
     }
   }
   return out;

@@ -1,5 +1,5 @@
 /**
- * The text the operator edits for `modify` (docs/architecture.md §9): routes as YAML, or the
+ * The text the operator edits for `modify` (docs/supervise.md): routes as YAML, or the
  * Dockerfile; parsed back and validated with the same validators as a proposal (a modified route
  * may reuse an `auth` slot already in the live table, nothing else). Pure.
  */

@@ -1,5 +1,5 @@
 /**
- * What the operator reads (docs/architecture.md §9, "Operator verbs"): one-line summaries for the
+ * What the operator reads (docs/supervise.md, "Operator verbs"): one-line summaries for the
  * pending table, the detail of `show` (a diff of live vs merged routes with credentials shown as
  * `configured`, or a Dockerfile diff), and the warnings list. Pure; shared by the CLI verbs and the
  * TUI.

@@ -1,5 +1,5 @@
 /**
- * The host side of the spool (docs/architecture.md §9, "Spool"): import every outbox, expire due
+ * The host side of the spool (docs/supervise.md, "Spool"): import every outbox, expire due
  * proposals, deliver answered ones. Run once by each `supervise` verb, every second by the
  * launcher (its own bottle) and by the TUI (every bottle under `state/`).
  */
@@ -62,6 +62,14 @@ export function heartbeatAgeSeconds(home: string, slug: string, now: Date = new 
   }
 }
 
+function hasEntries(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((n) => n.endsWith('.json'));
+  } catch {
+    return false;
+  }
+}
+
 /** A daemon silent for longer than this is shown offline. */
 export const HEARTBEAT_OFFLINE_SECONDS = 15;
 
@@ -69,11 +77,21 @@ export const HEARTBEAT_OFFLINE_SECONDS = 15;
  * The launcher's relay for its own bottle: every second until stopped. Opens the store lazily
  * and never throws into the launch (a broken store is reported once through `onError`).
  */
-export function startRelay(o: { home: string; slug: string; open: () => SuperviseStore; intervalMs?: number; onError?: (line: string) => void }): () => void {
+export function startRelay(o: {
+  home: string;
+  slug: string;
+  open: () => SuperviseStore;
+  storeExists: () => boolean;
+  intervalMs?: number;
+  onError?: (line: string) => void;
+}): () => void {
   let store: SuperviseStore | null = null;
   let reported = false;
+  const outbox = join(stateDirFor(o.home, o.slug), STATE_ENTRIES.superviseSpool, 'outbox');
   const tick = (): void => {
     try {
+      // No store yet and nothing filed: nothing to do, and no database is created for nothing.
+      if (!store && !o.storeExists() && !hasEntries(outbox)) return;
       store ??= o.open();
       relayOnce(store, o.home, { slugs: [o.slug] });
     } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * The approved-route merge (docs/architecture.md §9, "Applying approvals"), used for the
+ * The approved-route merge (docs/supervise.md, "Applying approvals"), used for the
  * operator's diff, for applying, and for re-applying on `resume`. Pure.
  *
  * A proposed route whose (host, port) exists replaces it, keeping the existing `auth` and origin

@@ -1,5 +1,5 @@
 /**
- * Validation of proposed routes (docs/architecture.md §9, `egress-allow`): the routes-file schema
+ * Validation of proposed routes (docs/supervise.md, "Applying approvals"): the routes-file schema
  * without credentials. Run by the host on every payload it applies or the operator edits — the
  * spool is writable by the sidecar, so the daemon's own validation is not trusted here. Pure.
  */

@@ -1,5 +1,5 @@
 /**
- * `state/<slug>/live-config/.lock` (docs/architecture.md §9, "Applying approvals"): exclusive
+ * `state/<slug>/live-config/.lock` (docs/supervise.md, "Applying approvals"): exclusive
  * create; a lock older than 30 s is stale (its holder died) and is taken over. Serialises every
  * host process that rewrites one bottle's live routes.
  */

@@ -1,4 +1,4 @@
-/** The supervise store (docs/architecture.md §9): host processes only. */
+/** The supervise store (docs/supervise.md): host processes only. */
 export { openStore, bottleOfSpool, decisionProblem } from './store.js';
 export { storePath, DB_FILE } from './open.js';
 export { SuperviseStoreError, type StoreRefusal } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * Opening the store (docs/architecture.md §9): `<home>/bot-bottle.db`, 0600, WAL, the pragmas, the
+ * Opening the store (docs/supervise.md): `<home>/bot-bottle.db`, 0600, WAL, the pragmas, the
  * migrations; a newer database is refused; a Python-original one is set aside with its -wal/-shm.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';

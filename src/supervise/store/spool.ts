@@ -1,5 +1,5 @@
 /**
- * The spool file formats (docs/architecture.md §9, "Spool"): the only channel between a bottle's
+ * The spool file formats (docs/supervise.md, "Spool"): the only channel between a bottle's
  * supervise daemon and the host store. The daemon writes `outbox/<id>.json` and
  * `outbox/<id>.closed.json`; the host writes `inbox/<id>.json`. Every write is temp file + rename.
  * The spool is writable by the sidecar, so everything read from it is validated here and the

@@ -1,5 +1,5 @@
 /**
- * The store API over SQLite (docs/architecture.md §9): proposals, responses, audit. Host processes
+ * The store API over SQLite (docs/supervise.md): proposals, responses, audit. Host processes
  * only. Every write that depends on a read runs in BEGIN IMMEDIATE, so concurrent importers store
  * each proposal once, two deciders cannot both answer, and a response is delivered once.
  */

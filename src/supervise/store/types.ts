@@ -1,5 +1,5 @@
 /**
- * The supervise store's public types (docs/architecture.md §9, "Supervise store"). Host processes
+ * The supervise store's public types (docs/supervise.md, "Store"). Host processes
  * only: the operator CLI, the TUI and the launcher open the store; sidecars reach it through their
  * bottle's spool directory (spool.ts). Everything here is API for src/cli/supervise-tui and
  * src/supervise/host: change it additively.
@@ -108,7 +108,7 @@ export interface OpenOptions {
   readonly onNotice?: (line: string) => void;
 }
 
-/** The store API (docs/architecture.md §9). Synchronous: better-sqlite3 is. */
+/** The store API (docs/supervise.md). Synchronous: better-sqlite3 is. */
 export interface SuperviseStore {
   readonly path: string;
   /** Imports one bottle's spool: outbox proposals and close events; deletes what it consumed. */

@@ -1,5 +1,5 @@
 /**
- * The importer's last check (docs/architecture.md §9): payloads are masked in the sidecar, so a
+ * The importer's last check (docs/supervise.md): payloads are masked in the sidecar, so a
  * token pattern that still matches means the masking failed (or a compromised sidecar is trying
  * to park a secret in the host store). Such a proposal is never stored.
  */

@@ -1,4 +1,4 @@
-/** The v1 schema (docs/architecture.md §9, "Supervise store"). */
+/** The v1 schema (docs/supervise.md, "Store"). */
 import type { Migration } from './index.js';
 
 export const migration0001: Migration = {

@@ -1,5 +1,5 @@
 /**
- * Schema migrations, in order (docs/architecture.md §9). Each runs in its own `BEGIN IMMEDIATE`
+ * Schema migrations, in order (docs/supervise.md). Each runs in its own `BEGIN IMMEDIATE`
  * and is recorded in `schema_migrations`; a database whose highest version is above the last one
  * here was written by a newer bot-bottle and is refused.
  */
