@@ -4,7 +4,7 @@
  * the caller switches with useColor; without colour the selection is still visible (`>`).
  */
 import { ANSI_COLORS, paint } from '../output.js';
-import { HEARTBEAT_OFFLINE_SECONDS } from './constants.js';
+import { HEARTBEAT_OFFLINE_SECONDS } from '../../supervise/host/relay.js';
 import { selected, selectedIndex, type TuiState } from './model.js';
 import type { TuiDetail, TuiProposal } from './types.js';
 
