@@ -60,6 +60,8 @@ describe.skipIf(!hasTmux)('bot-bottle supervise (TUI) in tmux on a real store', 
     expect(at).toEqual([...at].sort((a, b) => a - b));
     expect(s0).toContain(`> ${p1}`);
     expect(s0).toMatch(/alpha-1 \(offline\)/); // no heartbeat: its daemon is not running
+    // NO_COLOR on a terminal: no SGR attributes at all in the pane (the selection is the `>`)
+    expect(tmux('capture-pane', '-p', '-e', '-t', 'tui')).not.toMatch(/\u001b\[[0-9;]*m/);
 
     // Enter: the diff of live vs merged routes; Enter again: back
     keys('Enter');
@@ -111,6 +113,13 @@ describe.skipIf(!hasTmux)('bot-bottle supervise (TUI) in tmux on a real store', 
     } finally {
       store.close();
     }
+    // Without NO_COLOR the same terminal gets colour: the selected row in reverse video.
+    tmux('new-session', '-d', '-s', 'colour', '-x', '200', '-y', '20', cmd.replace('NO_COLOR=1', 'NO_COLOR='));
+    const coloured = (): string => tmux('capture-pane', '-p', '-e', '-t', 'colour');
+    expect(await until(() => coloured().includes(p5), 40_000), coloured()).toBe(true);
+    expect(coloured()).toMatch(/\u001b\[7m/);
+    tmux('send-keys', '-t', 'colour', 'q');
+
     // the TUI's relay delivered the answers back through the spools
     expect(JSON.parse(readFileSync(join(alpha, 'inbox', `${p1}.json`), 'utf8'))).toMatchObject({ decision: 'approved', applied: { generation: 5 } });
     expect(JSON.parse(readFileSync(join(beta, 'inbox', `${p4}.json`), 'utf8'))).toMatchObject({ decision: 'rejected', reason: 'too risky' });
