@@ -98,6 +98,7 @@ describe('commands that colour, with NO_COLOR=1 on a TTY (C40)', () => {
 const ESCAPE_ALLOWED: Readonly<Record<string, { decidedBy?: string; why: string }>> = {
   'src/cli/output.ts': { why: 'paint(), the one CLI painter' },
   'src/doctor/render.ts': { decidedBy: 'src/cli/commands/doctor.ts', why: 'doctor check marks; the command passes useColor(stdout)' },
+  'src/cli/supervise-tui/terminal.ts': { decidedBy: 'src/cli/supervise-tui/index.ts', why: 'the supervise TUI: key input, alternate screen, bell, desktop notification; colour goes through paint()' },
   'src/providers/claude/files.ts': { why: "the guest status-line command: Claude Code runs it in the agent's terminal, bot-bottle never prints it" },
 };
 

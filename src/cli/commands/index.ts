@@ -17,6 +17,7 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['cleanup', async () => (await import('./cleanup.js')).registerCleanup],
   ['supervise', async () => (await import('./supervise.js')).registerSupervise],
   ['doctor', async () => (await import('./doctor.js')).registerDoctor],
+  ['log', async () => (await import('./log.js')).registerLog],
   ['demo', async () => (await import('./demo.js')).registerDemo],
   ['completion', async () => (await import('./completion.js')).registerCompletion],
   ['sidecar', async () => (await import('./sidecar.js')).registerSidecar],
