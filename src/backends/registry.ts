@@ -13,7 +13,7 @@ const NOT_YET = 'not implemented in this version of bot-bottle';
 
 const FACTORIES: ReadonlyArray<readonly [string, Factory]> = [
   ['macos-container', async () => unavailableBackend('macos-container', NOT_YET, 'use --backend netns (Linux, root)')],
-  ['docker', async () => unavailableBackend('docker', NOT_YET, 'use --backend netns (Linux, root)')],
+  ['docker', async () => (await import('./docker/index.js')).createDockerBackend()],
   ['netns', async () => (await import('./netns/index.js')).createNetnsBackend()],
   ['smolmachines', async () => unavailableBackend('smolmachines', NOT_YET, 'use --backend netns (Linux, root)')],
 ];
