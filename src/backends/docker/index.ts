@@ -109,37 +109,43 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
       const undo = new UndoStack();
       const progress = hooks.onProgress;
       try {
+        // Phase 1, concurrently: images (checked, built when their inputs changed), engine facts,
+        // and both networks (the internal one under the host-wide allocation lock).
         hooks.onProgress('checking images');
         const buildLog = join(logs, 'build.log');
         const committed = committedImage(plan);
         const useCommitted = committed !== null && (await imageExists(docker, committed));
         if (committed !== null && !useCommitted) progress(`warning: committed image ${committed} is gone; starting from the agent image`);
-        const [sidecarImage, agentImage, eng] = await Promise.all([
+        const flock = findHostTool('flock') ?? 'flock';
+        const [sidecarImage, agentImage, eng, subnet] = await settleAll([
           ensureSidecarImage(docker, settings, buildLog, progress),
           useCommitted ? Promise.resolve(committed) : ensureAgentImage(docker, plan, settings, buildLog, progress),
           engine(docker),
-        ]);
+          withAllocLock(flock, async (): Promise<Subnet> => {
+            const sn = pickSubnet(usedSubnets(await usedCidrs(docker)));
+            if (!sn) throw new BottleError('LAUNCH_FAILED', 'no free /28 left in 10.251.0.0/16 for the bottle network', { fix: 'run "bot-bottle cleanup"' });
+            // Created under the lock: the network is what marks the subnet in use.
+            await must(docker, internalNetworkArgv(plan, names, sn), `creating network ${names.network}`);
+            undo.push('internal network', async () => {
+              await docker.run(['network', 'rm', names.network]);
+            });
+            return sn;
+          }),
+          must(docker, egressNetworkArgv(plan, names), `creating network ${names.egressNetwork}`).then(() =>
+            undo.push('egress network', async () => {
+              await docker.run(['network', 'rm', names.egressNetwork]);
+            }),
+          ),
+        ] as const);
         aborted();
         let rt = chooseRuntime(mode, eng.runtimes, readBrokenNote(eng.id));
         if (rt.warning) progress(`warning: ${rt.warning}`);
+
+        // Phase 2: the firewall, before any container is attached to the bridge.
         const firewall = eng.desktop ? null : findHostTool('nft');
         if (!eng.desktop && firewall === null) {
           throw new BottleError('BACKEND_UNAVAILABLE', 'docker: nft (nftables) is needed for the bottle firewall and was not found', { fix: 'apt-get install nftables' });
         }
-
-        hooks.onProgress('creating networks');
-        const flock = findHostTool('flock') ?? 'flock';
-        const subnet: Subnet = await withAllocLock(flock, async () => {
-          const s = pickSubnet(usedSubnets(await usedCidrs(docker)));
-          if (!s) throw new BottleError('LAUNCH_FAILED', 'no free /28 left in 10.251.0.0/16 for the bottle network', { fix: 'run "bot-bottle cleanup"' });
-          // Created under the lock: the network is what marks the subnet in use.
-          await must(docker, internalNetworkArgv(plan, names, s), `creating network ${names.network}`);
-          undo.push('internal network', async () => {
-            await docker.run(['network', 'rm', names.network]);
-          });
-          return s;
-        });
-        aborted();
         if (firewall !== null) {
           const ports = plan.sidecar.daemons.map((d) => DAEMON_PORTS[d as DaemonName]);
           const r = await runCommand(firewall, ['-f', '-'], { input: firewallRuleset({ table: names.table, bridge: names.bridge, sidecar: subnet.sidecar, agent: subnet.agent, ports }) });
@@ -152,60 +158,61 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
             await runCommand(firewall, ['delete', 'table', 'inet', names.table]);
           });
         }
-        await must(docker, egressNetworkArgv(plan, names), `creating network ${names.egressNetwork}`);
-        undo.push('egress network', async () => {
-          await docker.run(['network', 'rm', names.egressNetwork]);
-        });
         aborted();
 
-        hooks.onProgress('starting sidecars');
-        const relays: RelaySet = await loopbackRelays(plan.sidecar.env, docker, names.egressNetwork);
-        undo.push('loopback relays', () => relays.close());
-        const sidecarEnv: Record<string, string> = { ...plan.sidecar.env, ...relays.env };
-        const uid = process.getuid?.() ?? 0;
-        const gid = process.getgid?.() ?? 0;
-        await must(
-          docker,
-          sidecarCreateArgv(plan, names, subnet, { image: sidecarImage, uid, gid, mounts: [...sidecarMounts(plan), ...relays.mounts], envNames: Object.keys(sidecarEnv) }),
-          `creating container ${names.sidecars}`,
-          sidecarEnv,
-        );
-        undo.push('sidecar container', async () => {
-          await docker.run(['rm', '-f', names.sidecars]);
-        });
-        await must(docker, ['network', 'connect', names.egressNetwork, names.sidecars], 'connecting the sidecars to their egress network');
-        const cli = docker.cli;
-        const sidecar = await startHostSidecar(plan, secrets, subnet.sidecar, hooks.signal, () => ({ command: cli, args: ['start', '-a', '-i', names.sidecars] }), {
-          sh: '/bin/sh', procsFiles: [], drop: { prefix: [], configDir: SIDECAR_STATE, env: clientEnv() as Record<string, string> },
-        });
-        undo.push('sidecars', () => sidecar.stop());
-        await relays.attach(names.sidecars, sidecarImage, labels(plan, 'relay'));
-        aborted();
-
-        hooks.onProgress('starting agent container');
-        const resolvConf = join(plan.stateDir, 'run', 'resolv.conf');
-        mkdirSync(join(plan.stateDir, 'run'), { recursive: true, mode: 0o700 });
-        writeFileSync(resolvConf, '# bot-bottle: no DNS resolver in this bottle; use the egress proxy\n', { mode: 0o644 });
-        const runAgent = (runtime: string | null) =>
-          docker.run(agentRunArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, ownerPid: process.pid, startedAt: new Date().toISOString() }));
-        undo.push('agent container', async () => {
-          await docker.run(['rm', '-f', names.agent]);
-        });
-        let started = await runAgent(rt.runtime);
-        if (started.code !== 0 && rt.runtime === 'runsc' && isRuntimeFailure(started.stderr)) {
-          const why = started.stderr.trim().split('\n')[0] ?? '';
-          if (mode === 'runsc') {
-            throw new BottleError('LAUNCH_FAILED', `gVisor (runsc) is required but could not start the agent container: ${why}`, { fix: 'check "runsc" on the engine host, or set BOT_BOTTLE_DOCKER_RUNTIME=auto' });
+        // Phase 3, concurrently: the sidecar container until its supervisor reports ready, and the
+        // agent container (its sidecar address is fixed, so it need not wait).
+        hooks.onProgress('starting sidecars and agent container');
+        const startSidecars = async () => {
+          const relays: RelaySet = await loopbackRelays(plan.sidecar.env, docker, names.egressNetwork);
+          undo.push('loopback relays', () => relays.close());
+          const sidecarEnv: Record<string, string> = { ...plan.sidecar.env, ...relays.env };
+          const uid = process.getuid?.() ?? 0;
+          const gid = process.getgid?.() ?? 0;
+          await must(
+            docker,
+            sidecarCreateArgv(plan, names, subnet, { image: sidecarImage, uid, gid, mounts: [...sidecarMounts(plan), ...relays.mounts], envNames: Object.keys(sidecarEnv) }),
+            `creating container ${names.sidecars}`,
+            sidecarEnv,
+          );
+          undo.push('sidecar container', async () => {
+            await docker.run(['rm', '-f', names.sidecars]);
+          });
+          await must(docker, ['network', 'connect', names.egressNetwork, names.sidecars], 'connecting the sidecars to their egress network');
+          const cli = docker.cli;
+          const sc = await startHostSidecar(plan, secrets, subnet.sidecar, hooks.signal, () => ({ command: cli, args: ['start', '-a', '-i', names.sidecars] }), {
+            sh: '/bin/sh', procsFiles: [], drop: { prefix: [], configDir: SIDECAR_STATE, env: clientEnv() as Record<string, string> },
+          });
+          undo.push('sidecars', () => sc.stop());
+          await relays.attach(names.sidecars, sidecarImage, labels(plan, 'relay'));
+          return sc;
+        };
+        const startAgent = async () => {
+          const resolvConf = join(plan.stateDir, 'run', 'resolv.conf');
+          mkdirSync(join(plan.stateDir, 'run'), { recursive: true, mode: 0o700 });
+          writeFileSync(resolvConf, '# bot-bottle: no DNS resolver in this bottle; use the egress proxy\n', { mode: 0o644 });
+          const runAgent = (runtime: string | null) =>
+            docker.run(agentRunArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, ownerPid: process.pid, startedAt: new Date().toISOString() }));
+          undo.push('agent container', async () => {
+            await docker.run(['rm', '-f', names.agent]);
+          });
+          let started = await runAgent(rt.runtime);
+          if (started.code !== 0 && rt.runtime === 'runsc' && isRuntimeFailure(started.stderr)) {
+            const why = started.stderr.trim().split('\n')[0] ?? '';
+            if (mode === 'runsc') {
+              throw new BottleError('LAUNCH_FAILED', `gVisor (runsc) is required but could not start the agent container: ${why}`, { fix: 'check "runsc" on the engine host, or set BOT_BOTTLE_DOCKER_RUNTIME=auto' });
+            }
+            writeBrokenNote(eng.id, why);
+            progress(`warning: gVisor (runsc) is registered but could not start a container here (${why.slice(0, 200)}); using runc`);
+            await docker.run(['rm', '-f', names.agent]);
+            rt = { runtime: null, warning: null };
+            started = await runAgent(null);
           }
-          writeBrokenNote(eng.id, why);
-          progress(`warning: gVisor (runsc) is registered but could not start a container here (${why.slice(0, 200)}); using runc`);
-          await docker.run(['rm', '-f', names.agent]);
-          rt = { runtime: null, warning: null };
-          started = await runAgent(null);
-        }
-        if (started.code !== 0) {
-          throw new BottleError('LAUNCH_FAILED', `docker: starting the agent container failed: ${started.stderr.trim().split('\n').slice(-1)[0] ?? ''}`, { fix: 'run "bot-bottle doctor --backend docker"' });
-        }
+          if (started.code !== 0) {
+            throw new BottleError('LAUNCH_FAILED', `docker: starting the agent container failed: ${started.stderr.trim().split('\n').slice(-1)[0] ?? ''}`, { fix: 'run "bot-bottle doctor --backend docker"' });
+          }
+        };
+        const [sidecar] = await settleAll([startSidecars(), startAgent()] as const);
         aborted();
         const bottle = new DockerBottle({
           plan, docker, names, undo, sidecarAddr: subnet.sidecar, agentAddr: subnet.agent, runtime: rt.runtime,
@@ -307,6 +314,17 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
   return backend;
 }
 
+/**
+ * Promise.all that waits for every branch before rejecting: a failed branch must not start the
+ * undo steps while another branch is still creating (and registering) resources.
+ */
+async function settleAll<T extends readonly unknown[]>(ps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const rs = await Promise.allSettled(ps);
+  const bad = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** A bottle whose launcher (label owner-pid) still runs on this host is live even before its session file exists. */
 function ownerAlive(objs: readonly BottleObject[], slug: string): boolean {
   const pid = Number(objs.find((o) => o.slug === slug && o.labels[LABEL.ownerPid])?.labels[LABEL.ownerPid] ?? NaN);
@@ -321,8 +339,10 @@ function ownerAlive(objs: readonly BottleObject[], slug: string): boolean {
 
 /**
  * The bottle CA in the image's system store too (docs/architecture.md §2 contract), as root in the
- * container with no capabilities: root owns the store, so no capability is needed. Images without
- * update-ca-certificates keep only the bundle files provisioning writes.
+ * container with no capabilities (root owns the store, so none is needed). Appended to the
+ * system bundle and dropped in /usr/local/share/ca-certificates (so a later
+ * update-ca-certificates keeps it) rather than running update-ca-certificates, which rehashes
+ * every root and took 14–24 s on a loaded machine.
  */
 async function installSystemCa(bottle: DockerBottle, plan: BottlePlan): Promise<void> {
   let pem: string;
@@ -331,7 +351,9 @@ async function installSystemCa(bottle: DockerBottle, plan: BottlePlan): Promise<
   } catch {
     return; // provisioning reports the missing CA
   }
-  await bottle.exec(['/bin/sh', '-c', 'command -v update-ca-certificates >/dev/null || exit 0; cat > /usr/local/share/ca-certificates/bot-bottle.crt && update-ca-certificates >/dev/null 2>&1'], {
-    user: '0', stdin: pem,
-  });
+  await bottle.exec([
+    '/bin/sh', '-c',
+    'pem=$(cat); b=/etc/ssl/certs/ca-certificates.crt; [ -w "$b" ] && printf "%s\\n" "$pem" >> "$b"; ' +
+      'd=/usr/local/share/ca-certificates; [ -d "$d" ] && printf "%s\\n" "$pem" > "$d/bot-bottle.crt"; exit 0',
+  ], { user: '0', stdin: pem });
 }
