@@ -8,6 +8,7 @@ import { EXIT, usageError } from '../errors.js';
 import { agentChecks } from './agents.js';
 import { fail, ok, passes, type Check } from './check.js';
 import { commonChecks, type CommonInput } from './common.js';
+import { dockerChecks } from './docker.js';
 import { netnsChecks, type NetnsCheckOptions } from './netns.js';
 
 export interface DoctorReport {
@@ -28,6 +29,7 @@ export interface DoctorOptions extends CommonInput {
 /** Backends with checks beyond available(); the others report their available() verdict. */
 const DETAILED: Readonly<Record<string, (o: DoctorOptions) => Promise<Check[]>>> = {
   netns: (o) => netnsChecks(o.netns),
+  docker: (o) => dockerChecks(o.env),
 };
 
 async function backendChecks(name: string, o: DoctorOptions): Promise<Check[]> {

@@ -3,7 +3,7 @@
  * (`available()`, doctor), what the engine is (id, registered runtimes, Docker Desktop or a
  * Linux engine on this host), and where the host tools the backend runs as root live.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { BottleError } from '../../errors.js';
 import { Docker, engineSocket, findDockerCli, pingEngine } from './engine.js';
 
@@ -21,6 +21,8 @@ export async function dockerAvailability(cli?: string): Promise<DockerAvailabili
         fix: process.env.DOCKER_HOST ? `start the engine behind DOCKER_HOST=${process.env.DOCKER_HOST}` : 'start the docker daemon (systemctl start docker), or set DOCKER_HOST',
       };
     }
+    const fw = firewallProblem();
+    if (fw !== null) return fw;
     return { ok: true, cli: found };
   }
   // tcp:// engines: one CLI round trip.
@@ -64,5 +66,30 @@ export function findHostTool(name: string): string | null {
       // not here
     }
   }
+  return null;
+}
+
+/** CAP_NET_ADMIN (bit 12) in this process's effective set, read from /proc (Linux only). */
+export function hasNetAdmin(): boolean {
+  if (process.getuid?.() === 0) return true;
+  try {
+    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return hex !== undefined && (BigInt(`0x${hex}`) & (1n << 12n)) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A local Linux engine needs the bottle firewall (an nftables table), so root or CAP_NET_ADMIN
+ * and nft; without them the backend is unavailable rather than leaky. Elsewhere (macOS: Docker
+ * Desktop) the engine's VM boundary stands in for it.
+ */
+function firewallProblem(): { ok: false; reason: string; fix: string } | null {
+  if (process.platform !== 'linux') return null;
+  if (!hasNetAdmin()) {
+    return { ok: false, reason: 'the docker backend adds an nftables table per bottle (closing the host and the bridge gateway), which needs root or CAP_NET_ADMIN', fix: 'run bot-bottle as root (sudo -E), or use --backend netns' };
+  }
+  if (findHostTool('nft') === null) return { ok: false, reason: 'nft (nftables) not found; the bottle firewall needs it', fix: 'apt-get install nftables' };
   return null;
 }
