@@ -3,6 +3,7 @@
  * the engine and its API version, the firewall's needs (root/CAP_NET_ADMIN, nft), the base image
  * the images build from, gVisor (info only), and the Docker Desktop note.
  */
+import { isLinux } from '../backends/platform.js';
 import { Docker, engineSocket, findDockerCli, pingEngine } from '../backends/docker/engine.js';
 import { engineInfo, findHostTool, hasNetAdmin } from '../backends/docker/probe.js';
 import { readBrokenNote, runtimeMode } from '../backends/docker/runtime.js';
@@ -41,7 +42,7 @@ export async function dockerChecks(env: NodeJS.ProcessEnv = process.env): Promis
   );
   if (info.desktop) {
     checks.push(ok(S, 'docker.firewall', 'Docker Desktop: the engine VM is the boundary between bottles and this host (no host nftables table)'));
-  } else if (process.platform === 'linux') {
+  } else if (isLinux()) {
     if (!hasNetAdmin()) checks.push(fail(S, 'docker.firewall', 'the bottle firewall (an nftables table per bottle) needs root or CAP_NET_ADMIN', 'run bot-bottle as root (sudo -E)'));
     else if (findHostTool('nft') === null) checks.push(fail(S, 'docker.firewall', 'nft (nftables) not found', 'apt-get install nftables'));
     else checks.push(ok(S, 'docker.firewall', 'root + nft: the per-bottle nftables table can be added'));

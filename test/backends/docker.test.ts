@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import net from 'node:net';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -158,5 +158,19 @@ describe.skipIf(skip)('docker backend (real engine)', () => {
     expect(mine).toEqual([`container ${n.agent}`, `container ${n.sidecars}`, `network ${n.egressNetwork}`, `network ${n.network}`, `nftables-table ${n.table}`].sort());
     await backend.cleanup({ backend: 'docker', resources: plan2.resources.filter((r) => r.slug === slug) });
     expect(dockerLeftovers(slug)).toEqual([]);
+  }, 240_000);
+
+  it('commit snapshots the agent container and the next launch of the slug starts from it', async () => {
+    const slug = `dkc-${rnd()}`;
+    const b = await launch(slug, false);
+    expect((await b.exec(['/bin/sh', '-c', 'echo kept-across-commit > "$HOME/note.txt"'])).code).toBe(0);
+    const r = await backend.commit!(slug);
+    expect(r.image).toBe(namesFor(slug).committedImage);
+    expect(readFileSync(join(home, 'state', slug, 'committed-image'), 'utf8').trim()).toBe(r.image);
+    await open.splice(0).pop()!.close();
+    const again = await launch(slug, false);
+    expect((await again.exec(['/bin/sh', '-c', 'cat "$HOME/note.txt"'])).stdout).toBe('kept-across-commit\n');
+    await again.close();
+    await execFileP('docker', ['rmi', '-f', r.image!]);
   }, 240_000);
 });

@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { BottleError } from '../../errors.js';
+import { isLinux } from '../platform.js';
 import { Docker, engineSocket, findDockerCli, pingEngine } from './engine.js';
 
 export type DockerAvailability = { ok: true; cli: string } | { ok: false; reason: string; fix: string };
@@ -86,7 +87,7 @@ export function hasNetAdmin(): boolean {
  * Desktop) the engine's VM boundary stands in for it.
  */
 function firewallProblem(): { ok: false; reason: string; fix: string } | null {
-  if (process.platform !== 'linux') return null;
+  if (!isLinux()) return null;
   if (!hasNetAdmin()) {
     return { ok: false, reason: 'the docker backend adds an nftables table per bottle (closing the host and the bridge gateway), which needs root or CAP_NET_ADMIN', fix: 'run bot-bottle as root (sudo -E), or use --backend netns' };
   }

@@ -15,6 +15,7 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['info', async () => (await import('./info.js')).registerInfo],
   ['init', async () => (await import('./init.js')).registerInit],
   ['cleanup', async () => (await import('./cleanup.js')).registerCleanup],
+  ['commit', async () => (await import('./commit.js')).registerCommit],
   ['doctor', async () => (await import('./doctor.js')).registerDoctor],
   ['demo', async () => (await import('./demo.js')).registerDemo],
   ['completion', async () => (await import('./completion.js')).registerCompletion],
