@@ -22,7 +22,9 @@ interface DoctorDoc {
 }
 
 const ESC = '\u001b';
-const UNIMPLEMENTED = ['macos-container', 'docker', 'smolmachines'];
+const UNIMPLEMENTED = ['macos-container', 'smolmachines'];
+/** An engine socket that never answers: docker is unavailable here whatever engine the host runs (CI starts one). */
+const NO_ENGINE = 'unix:///nonexistent/bot-bottle-test/docker.sock';
 
 let e: CliEnv;
 beforeEach(() => {
@@ -31,7 +33,7 @@ beforeEach(() => {
 afterEach(() => e.cleanup());
 
 async function doctorJson(args: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ code: number; doc: DoctorDoc; raw: string }> {
-  const r = await runCli(['doctor', '--json', ...args], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined, ...env }, cwd: e.cwd });
+  const r = await runCli(['doctor', '--json', ...args], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined, DOCKER_HOST: NO_ENGINE, ...env }, cwd: e.cwd });
   expect(r.stderr).toBe('');
   return { code: r.code, doc: JSON.parse(r.stdout) as DoctorDoc, raw: r.stdout };
 }
@@ -76,7 +78,7 @@ describe('bot-bottle doctor', () => {
       expect(doc.defaultBackend).toBe('netns');
       expect(code).toBe(0);
       expect(byId(doc, 'netns.tool.bwrap')?.message).toMatch(/^bwrap \d+\.\d+\.\d+ \(.*; needs ≥ 0\.8\)$/);
-      const text = await runCli(['doctor'], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined }, cwd: e.cwd });
+      const text = await runCli(['doctor'], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined, DOCKER_HOST: NO_ENGINE }, cwd: e.cwd });
       expect(text.code).toBe(0);
       expect(text.stdout).toContain('usable backends: netns\ndefault backend: netns\n');
       expect(text.stdout).toMatch(/^ {2}ok {3}running as root$/m);
@@ -114,10 +116,10 @@ describe('bot-bottle doctor', () => {
   });
 
   it('C36 --backend docker: FAIL line with its fix, exit 3, no ANSI off a TTY, only that backend checked', async () => {
-    const r = await runCli(['doctor', '--backend', 'docker'], { env: { ...e.env, NO_COLOR: undefined, TERM: 'xterm' }, cwd: e.cwd });
+    const r = await runCli(['doctor', '--backend', 'docker'], { env: { ...e.env, NO_COLOR: undefined, TERM: 'xterm', DOCKER_HOST: NO_ENGINE }, cwd: e.cwd });
     expect(r.code).toBe(3);
     expect(r.stdout).not.toContain(ESC);
-    expect(r.stdout).toMatch(/^ {2}FAIL docker: not implemented in this version of bot-bottle — use --backend netns \(Linux, root\)$/m);
+    expect(r.stdout).toMatch(/^ {2}FAIL no docker engine answers on \/nonexistent\/bot-bottle-test\/docker\.sock — start the engine behind DOCKER_HOST$/m);
     expect(r.stdout).not.toMatch(/^netns$/m);
     expect(r.stdout).toContain('backend docker: not usable here');
     expect(r.stdout).not.toMatch(/[✓✗]/);
