@@ -25,6 +25,7 @@ import { buildSettings, ensureAgentImage, ensureSidecarImage, imageExists } from
 import { dockerAvailability, engineInfo, findHostTool, type EngineInfo } from './probe.js';
 import { LABEL, namesFor, TABLE_PREFIX } from './names.js';
 import { clientEnvConflicts, DockerBottle } from './running.js';
+import { sidecarIdentity } from './sidecar-user.js';
 import { chooseRuntime, isRuntimeFailure, readBrokenNote, runtimeMode, writeBrokenNote } from './runtime.js';
 import { loopbackRelays, type RelaySet } from './loopback-relay.js';
 import { listBottleObjects, type BottleObject } from './objects.js';
@@ -164,14 +165,15 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
         // agent container (its sidecar address is fixed, so it need not wait).
         hooks.onProgress('starting sidecars and agent container');
         const startSidecars = async () => {
-          const relays: RelaySet = await loopbackRelays(plan.sidecar.env, docker, names.egressNetwork);
+          const relays: RelaySet = await loopbackRelays(plan.sidecar.env, docker, names.egressNetwork, join(plan.stateDir, 'run', 'upstream-ca'));
           undo.push('loopback relays', () => relays.close());
-          const sidecarEnv: Record<string, string> = { ...plan.sidecar.env, ...relays.env };
-          const uid = process.getuid?.() ?? 0;
-          const gid = process.getgid?.() ?? 0;
+          // HOME: the sidecar uid has no passwd entry; git and node want a writable home.
+          const sidecarEnv: Record<string, string> = { HOME: '/tmp', ...plan.sidecar.env, ...relays.env };
+          const mounts = sidecarMounts(plan);
+          const { uid, gid } = sidecarIdentity(plan.stateDir, subnet.index);
           await must(
             docker,
-            sidecarCreateArgv(plan, names, subnet, { image: sidecarImage, uid, gid, mounts: [...sidecarMounts(plan), ...relays.mounts], envNames: Object.keys(sidecarEnv) }),
+            sidecarCreateArgv(plan, names, subnet, { image: sidecarImage, uid, gid, mounts: [...mounts, ...relays.mounts], envNames: Object.keys(sidecarEnv) }),
             `creating container ${names.sidecars}`,
             sidecarEnv,
           );

@@ -12,13 +12,15 @@
  * when the plan has no such settings (every real launch).
  */
 import net from 'node:net';
-import { dirname, basename } from 'node:path';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import type { Docker } from './engine.js';
 
 const RESOLVE_VARS = ['EGRESS_RESOLVE', 'GIT_GATE_RESOLVE'] as const;
 const CA_VARS = ['EGRESS_UPSTREAM_CA_FILE', 'GIT_GATE_UPSTREAM_CA_FILE'] as const;
 const UPSTREAM_PORT = 443;
+const CA_GUEST_DIR = '/run/bb-upstream-ca';
 
 // Runs in the helper container: listen on each loopback address, forward to the host relay.
 const RELAY_JS =
@@ -48,16 +50,22 @@ export function loopbackTargets(env: Readonly<Record<string, string>>): string[]
   return [...out].sort();
 }
 
-export async function loopbackRelays(env: Readonly<Record<string, string>>, docker: Docker, egressNetwork: string): Promise<RelaySet> {
+export async function loopbackRelays(env: Readonly<Record<string, string>>, docker: Docker, egressNetwork: string, caDir: string): Promise<RelaySet> {
   const overrides: Record<string, string> = {};
   const mounts: RelaySet['mounts'] = [];
+  // The CA files are copied (world-readable: certificates only) into one directory of the bottle's
+  // state, mounted read-only: the sidecar uid need not be able to read where the test keeps them.
   CA_VARS.forEach((v, i) => {
     const file = env[v];
     if (!file) return;
-    const guestDir = `/run/bb-upstream-ca-${i}`;
-    mounts.push({ host: dirname(file), guest: guestDir, readOnly: true });
-    overrides[v] = `${guestDir}/${basename(file)}`;
+    mkdirSync(caDir, { recursive: true, mode: 0o755 });
+    chmodSync(caDir, 0o755);
+    const name = `${i}-${basename(file)}`;
+    copyFileSync(file, join(caDir, name));
+    chmodSync(join(caDir, name), 0o644);
+    overrides[v] = `${CA_GUEST_DIR}/${name}`;
   });
+  if (Object.keys(overrides).length > 0) mounts.push({ host: caDir, guest: CA_GUEST_DIR, readOnly: true });
   const targets = loopbackTargets(env);
   const servers: net.Server[] = [];
   let helper: string | null = null;

@@ -11,6 +11,7 @@ import { BottleError, usageError } from '../../errors.js';
 import { writePreserve } from '../../launch/state-files.js';
 import { resolveHome } from '../../manifest/home.js';
 import { stateDirFor } from '../../state/paths.js';
+import { printJson } from '../output.js';
 
 export async function runCommit(slug: string | undefined): Promise<string> {
   const backends = await allBackends();
@@ -37,9 +38,11 @@ export function registerCommit(program: Command): void {
     .command('commit')
     .description('snapshot a running bottle so "resume" starts from it')
     .argument('[slug]', 'the running bottle (see "bot-bottle list active")')
+    .option('--json', 'print a bot-bottle/commit@1 JSON document')
     .addHelpText('after', '\nExample:\n  $ bot-bottle commit implementer-k3x9q\n')
-    .action(async (slug: string | undefined) => {
+    .action(async (slug: string | undefined, flags: { json?: boolean }) => {
       const what = await runCommit(slug);
-      process.stdout.write(`committed ${slug ?? ''}${what ? ` (${what})` : ''}; resume with: bot-bottle resume ${slug ?? ''}\n`);
+      if (flags.json) printJson({ schema: 'bot-bottle/commit@1', slug, snapshot: what });
+      else process.stdout.write(`committed ${slug ?? ''}${what ? ` (${what})` : ''}; resume with: bot-bottle resume ${slug ?? ''}\n`);
     });
 }

@@ -3,10 +3,12 @@
  * skip with a printed reason, never a silent pass.
  */
 import type { EscapeAdapter } from '../types.js';
+import { createDockerEscapeAdapter } from './docker.js';
 import { createNetnsEscapeAdapter } from './netns.js';
 
 const ADAPTERS: Readonly<Record<string, () => EscapeAdapter>> = {
   netns: createNetnsEscapeAdapter,
+  docker: createDockerEscapeAdapter,
 };
 
 export type AdapterChoice = { adapter: EscapeAdapter } | { skip: string };
