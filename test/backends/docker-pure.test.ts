@@ -1,6 +1,7 @@
 /** The docker backend's pure parts: argv, subnet allocation, firewall, runtime choice, relay targets. */
 import { describe, expect, it } from 'vitest';
 import { pickSubnet, subnetAt, usedSubnets } from '../../src/backends/docker/alloc.js';
+import { agentImageProbeScript } from '../../src/backends/docker/images.js';
 import { agentRunArgv, execArgv, internalNetworkArgv, sidecarCreateArgv } from '../../src/backends/docker/argv.js';
 import { firewallRuleset } from '../../src/backends/docker/firewall.js';
 import { loopbackTargets } from '../../src/backends/docker/loopback-relay.js';
@@ -150,5 +151,14 @@ describe('stand-in relay targets (test/demo settings only)', () => {
   it('relays only loopback addresses named by the RESOLVE settings', () => {
     expect(loopbackTargets({ EGRESS_RESOLVE: 'a.test=127.1.2.3,m.test=169.254.169.254', GIT_GATE_RESOLVE: 'g.test=127.1.2.3,p.test=10.0.0.5' })).toEqual(['127.1.2.3']);
     expect(loopbackTargets({})).toEqual([]);
+  });
+});
+
+describe('agent image probe', () => {
+  it('checks user node, git, update-ca-certificates and the agent command; a hostile command name is not interpolated', () => {
+    const s = agentImageProbeScript('claude');
+    for (const m of ['MISSING user node (uid 1000)', 'MISSING git', 'MISSING update-ca-certificates', 'command -v claude']) expect(s).toContain(m);
+    expect(agentImageProbeScript('x; rm -rf /')).not.toContain('rm -rf');
+    expect(agentImageProbeScript(null)).not.toContain('agent command');
   });
 });

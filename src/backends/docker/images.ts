@@ -146,5 +146,32 @@ export async function ensureAgentImage(docker: Docker, plan: BottlePlan, s: Buil
   const key = hashOf(text, context, JSON.stringify(args));
   if ((await imageKey(docker, img.tag)) === key) return img.tag;
   await build(docker, { tag: img.tag, dockerfile, context, key, args, logPath, what: `agent ${plan.agentName}` }, onProgress);
+  const missing = await probeAgentImage(docker, img.tag, plan.agent.interactiveArgv[0] ?? null);
+  if (missing.length > 0) {
+    // Unlabel, so the next launch rebuilds instead of trusting an image that lacks the basics.
+    await docker.run(['image', 'rm', img.tag]);
+    throw new BottleError('LAUNCH_FAILED', `agent image ${img.tag} (from ${dockerfile}) lacks ${missing.join(', ')}`, {
+      fix: 'an agent image keeps user node (uid 1000, home /home/node), sh, git, update-ca-certificates and the agent command on PATH',
+    });
+  }
   return img.tag;
+}
+
+/** The shell probe of a built agent image: one `MISSING …` line per missing piece. Pure. */
+export function agentImageProbeScript(command: string | null): string {
+  const cmd = command && /^[A-Za-z0-9._/-]+$/.test(command) ? command : null;
+  return [
+    '[ "$(id -u node 2>/dev/null)" = 1000 ] || echo "MISSING user node (uid 1000)"',
+    'command -v git >/dev/null 2>&1 || echo "MISSING git"',
+    'command -v update-ca-certificates >/dev/null 2>&1 || echo "MISSING update-ca-certificates"',
+    // The image's own PATH is the one every `docker exec` gets.
+    ...(cmd ? [`command -v ${cmd} >/dev/null 2>&1 || echo "MISSING the agent command ${cmd} on PATH"`] : []),
+  ].join('; ');
+}
+
+/** What a freshly built agent image lacks (docs/configuration.md §3.2: the infrastructure an image keeps). */
+async function probeAgentImage(docker: Docker, tag: string, command: string | null): Promise<string[]> {
+  const r = await docker.run(['run', '--rm', '--network', 'none', '--user', '0', '--entrypoint', '/bin/sh', tag, '-c', agentImageProbeScript(command)]);
+  if (r.code === 127 || /executable file not found|no such file/i.test(r.stderr)) return ['sh'];
+  return [...r.stdout.matchAll(/^MISSING (.+)$/gm)].map((m) => m[1]!);
 }
