@@ -1,8 +1,9 @@
 /**
- * Launch benchmark (issue 6): time from launch to the agent's first command, and teardown time,
- * for a real netns bottle (real egress + git-gate sidecars) versus a bare `bwrap` of the same
- * command, measured in one run. Sidecars run the compiled dist/ (run `npm run build` first), as
- * in every user path. Needs root, bwrap, nft, ip.
+ * Launch benchmark (issues 6, 15): time from launch to the agent's first command, and teardown
+ * time, for a real netns bottle (real egress + git-gate sidecars) versus a bare `bwrap` of the same
+ * command and one `node -e` start, measured in one run; then 8 bottles launched at once. Sidecars
+ * run the compiled dist/ (run `npm run build` first), as in every user path. The last lines print
+ * each launch target of issue 15 as met/short. Needs root, bwrap, nft, ip.
  *
  *   npm run bench:launch            # prints the table
  *   npm run bench:launch -- --write # also replaces the "## Launch" section of bench/RESULTS.md
@@ -21,7 +22,12 @@ import { GUEST_CA_BUNDLE, GUEST_CA_CERT, GUEST_HOME, type BottlePlan } from '../
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 3;
+const PARALLEL = 8;
 const CMD = 'echo first';
+/** Issue 15's launch targets. */
+const TARGET_FIRST_MS = 500;
+const TARGET_NODE_RATIO = 4;
+const TARGET_PARALLEL_RATIO = 3;
 
 interface Sample {
   firstMs: number;
@@ -133,30 +139,44 @@ async function main(): Promise<void> {
     const s: Sample[] = [];
     for (let i = 0; i < RUNS; i += 1) s.push(await bottle(home, undefined, i));
     rows.push({ name: 'netns bottle, compiled sidecars', samples: s });
+    // All at once: each sample's firstMs counts from the common start, so the slowest is "all ready".
+    const many = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => bottle(home, undefined, 100 + i)));
+    rows.push({ name: `${PARALLEL} netns bottles launched at once (slowest of ${PARALLEL})`, samples: [many.reduce((a, b) => (b.firstMs > a.firstMs ? b : a))] });
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
 
   const baseFirst = median(rows[0]!.samples.map((s) => s.firstMs));
+  const nodeFirst = median(rows[1]!.samples.map((s) => s.firstMs));
   const lines = [
-    `| setup | to first command (median of ${RUNS}) | × baseline | teardown (median) |`,
-    '|---|---|---|---|',
+    `| setup | to first command (median of ${RUNS}) | × baseline | × node -e | teardown (median) |`,
+    '|---|---|---|---|---|',
     ...rows.map((r) => {
       const f = median(r.samples.map((s) => s.firstMs));
-      return `| ${r.name} | ${fmt(f)} | ${(f / baseFirst).toFixed(0)}× | ${fmt(median(r.samples.map((s) => s.teardownMs)))} |`;
+      return `| ${r.name} | ${fmt(f)} | ${(f / baseFirst).toFixed(0)}× | ${(f / nodeFirst).toFixed(1)}× | ${fmt(median(r.samples.map((s) => s.teardownMs)))} |`;
     }),
+  ];
+  const one = median(rows[2]!.samples.map((s) => s.firstMs));
+  const all = rows[3]!.samples[0]!.firstMs;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'short');
+  const targets = [
+    `target: bottle to first command ≤ ${TARGET_FIRST_MS / 1000} s: ${verdict(one <= TARGET_FIRST_MS)} (${fmt(one)})`,
+    `target: bottle to first command ≤ ${TARGET_NODE_RATIO}× one node -e start: ${verdict(one <= TARGET_NODE_RATIO * nodeFirst)} (${(one / nodeFirst).toFixed(1)}×)`,
+    `target: ${PARALLEL} bottles at once all ready ≤ ${TARGET_PARALLEL_RATIO}× one bottle: ${verdict(all <= TARGET_PARALLEL_RATIO * one)} (${(all / one).toFixed(1)}×)`,
   ];
   const phaseRow = rows.find((r) => r.name.includes('compiled')) ?? rows.at(-1)!;
   const phaseNames = Object.keys(phaseRow.samples[0]?.phases ?? {});
   const phases = phaseNames.map((p) => `${p === 'start' ? 'plan → first step' : p}: ${fmt(median(phaseRow.samples.map((s) => s.phases[p] ?? 0)))}`);
   const text = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}), node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (machine shared with other work: compare ratios, not absolutes); command \`${CMD}\`.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}), node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (machine shared with other work: compare ratios, not absolutes); agent command \`${CMD}\`; run with \`npm run bench:launch -- --write\`.`,
     '',
     ...lines,
     '',
     `Phases of "${phaseRow.name}" (median): ${phases.join('; ')}.`,
     '',
-    'The bottle time covers: writing state (CA mint), netns + veth under the allocation lock, the nftables table, starting the sidecar supervisor and both daemons until they listen, CA-trust provisioning (two sandboxed execs), then the agent sandbox. Teardown covers log saving, stopping the sidecars (SIGTERM), deleting table, veth and netns, and removing the state dir. The sidecar start is dominated by loading the daemon modules in three node processes (supervisor, egress, git-gate) — compare with the node-start reference row.',
+    'The bottle time covers: writing state (CA mint), the host side of netns + veth under the allocation lock, then at once the guest side and the nftables table and the sidecar supervisor loading its code; its secrets (and so its daemons) only once the table exists; both daemons until they report listening; CA-trust provisioning (one sandboxed exec); then the agent sandbox. Teardown covers log saving, stopping the sidecars (SIGTERM), deleting table, veth and netns, and removing the state dir. The sidecar start is dominated by loading the daemon modules in three node processes (supervisor, egress, git-gate) — compare with the node-start reference row. The parallel row starts all bottles at one instant and reports when the last one ran its first command.',
+    '',
+    ...targets,
   ].join('\n');
   process.stdout.write(`${text}\n`);
   if (process.argv.includes('--write')) {
@@ -164,7 +184,7 @@ async function main(): Promise<void> {
     const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n';
     const section = `## Launch\n\n${text}\n`;
     const re = /## Launch\n[\s\S]*?(?=\n## |$)/;
-    const next = re.test(old) ? old.replace(re, section.trimEnd()) : `${old.trimEnd()}\n\n${section}`;
+    const next = re.test(old) ? old.replace(re, `${section.trimEnd()}\n`) : `${old.trimEnd()}\n\n${section}`;
     writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
   }
 }

@@ -8,6 +8,11 @@
  * (docs/decisions/netns-sidecar-cgroup.md). Given a `drop`, that shell then execs the backend's
  * root prefix (netns: mount staging + `setpriv`), so the supervisor runs as an unprivileged uid
  * before it reads a byte (docs/decisions/netns-sidecar-uid.md).
+ *
+ * The supervisor is spawned at once but gets its secrets only when `release` resolves: it loads its
+ * code while the backend still builds the firewall, and starts no daemon before that (it reads
+ * stdin before anything else). A rejected or aborted release stops it without a byte written
+ * (docs/decisions/launch-overlap.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -85,6 +90,7 @@ export async function startHostSidecar(
   signal?: AbortSignal,
   sidecarCommand: SidecarCommand = selfCommand,
   placement?: SidecarPlacement,
+  release: Promise<void> = Promise.resolve(),
 ): Promise<HostSidecar> {
   const logDir = join(plan.stateDir, 'logs');
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
@@ -109,7 +115,6 @@ export async function startHostSidecar(
   const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', logFd], detached: true });
   closeSync(logFd);
   child.stdin!.on('error', () => undefined);
-  child.stdin!.end(`${JSON.stringify(secrets)}\n`);
 
   const exited = new Promise<number>((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
@@ -133,10 +138,28 @@ export async function startHostSidecar(
     }
   };
 
+  // The secrets wait for the backend's go (its firewall exists); nothing is written otherwise.
+  const released = await new Promise<{ ok: true } | { ok: false; err: unknown }>((resolve) => {
+    const onAbort = () => resolve({ ok: false, err: new BottleError('ABORTED', 'launch interrupted while the sidecars were starting') });
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    release.then(
+      () => resolve({ ok: true }),
+      (err: unknown) => resolve({ ok: false, err }),
+    ).finally(() => signal?.removeEventListener('abort', onAbort));
+  });
+  if (!released.ok) {
+    child.stdin!.destroy();
+    await stop();
+    throw released.err;
+  }
+  child.stdin!.end(`${JSON.stringify(secrets)}\n`);
+
   const ready = await new Promise<{ ok: true; version: string; daemons: string[] } | { ok: false; reason: string }>((resolve) => {
     let buf = '';
     const timer = setTimeout(() => resolve({ ok: false, reason: `not ready after ${SIDECAR_READY_TIMEOUT_MS / 1000}s` }), SIDECAR_READY_TIMEOUT_MS);
     const onAbort = () => resolve({ ok: false, reason: 'aborted' });
+    if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout!.on('data', (c: Buffer) => {
       buf += c.toString();

@@ -4,6 +4,8 @@ import { delimiter, join } from 'node:path';
 
 export const isLinux = (): boolean => process.platform === 'linux';
 export const isMacos = (): boolean => process.platform === 'darwin';
+/** The OS name as Node reports it (`darwin`, `linux`, …), for messages and host probes. */
+export const platformName = (): string => process.platform;
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** Where a distribution installs the tools root-side helpers run (docs/decisions/netns-clean-env.md). */

@@ -1,24 +1,26 @@
 /**
  * Backend names → lazy factories: a backend's module loads only when it is asked for,
- * so platform code never loads where it cannot run. Order = default-selection preference
- * (docs/architecture.md §4.1, step 4).
+ * so platform code never loads where it cannot run. BACKEND_NAMES is the listing order (help,
+ * doctor); DEFAULT_CANDIDATES is the default-selection preference (docs/architecture.md §4.1,
+ * step 4): smolmachines is never picked by default, only by name
+ * (docs/decisions/vm-backends-default-selection.md).
  */
 import { usageError } from '../errors.js';
 import type { Backend } from './backend.js';
-import { unavailableBackend } from './unavailable.js';
 
 type Factory = () => Promise<Backend>;
 
-const NOT_YET = 'not implemented in this version of bot-bottle';
-
 const FACTORIES: ReadonlyArray<readonly [string, Factory]> = [
-  ['macos-container', async () => unavailableBackend('macos-container', NOT_YET, 'use --backend netns (Linux, root)')],
+  ['macos-container', async () => (await import('./macos-container/index.js')).createMacosContainerBackend()],
   ['docker', async () => (await import('./docker/index.js')).createDockerBackend()],
   ['netns', async () => (await import('./netns/index.js')).createNetnsBackend()],
-  ['smolmachines', async () => unavailableBackend('smolmachines', NOT_YET, 'use --backend netns (Linux, root)')],
+  ['smolmachines', async () => (await import('./smolmachines/index.js')).createSmolmachinesBackend()],
 ];
 
 export const BACKEND_NAMES: readonly string[] = FACTORIES.map(([n]) => n);
+
+/** The first available of these is the default when neither --backend nor BOT_BOTTLE_BACKEND names one. */
+export const DEFAULT_CANDIDATES: readonly string[] = ['macos-container', 'docker', 'netns'];
 
 const cache = new Map<string, Promise<Backend>>();
 
@@ -39,7 +41,7 @@ export async function allBackends(): Promise<Backend[]> {
 
 /** First available backend in preference order, or null. */
 export async function defaultBackend(): Promise<Backend | null> {
-  for (const name of BACKEND_NAMES) {
+  for (const name of DEFAULT_CANDIDATES) {
     const b = await getBackend(name);
     if ((await b.available()).ok) return b;
   }

@@ -1,62 +1,37 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { VERSION } from '../version.js';
+/**
+ * The entry point (bin/bot-bottle.mjs, and the sidecars: src/sidecar/self-command.ts). Dispatch
+ * only: the sidecar processes — a daemon as exactly `main.js sidecar <daemon>`, the supervisor as
+ * exactly the argv the backends use — run without loading the command-line parser; everything else
+ * goes through program.ts (docs/decisions/launch-processes.md).
+ */
+import type { Command } from 'commander';
 import { BottleError, EXIT } from '../errors.js';
-import { commanderErrorLine, printError } from './output.js';
-import { loadCommands } from './commands/index.js';
+import { printError } from './output.js';
 import { closeInheritedFds } from './inherited-fds.js';
+import { directDaemon, runDaemon } from '../sidecar/run-daemon.js';
 
 export async function buildProgram(only?: string): Promise<Command> {
-  const program = new Command('bot-bottle');
-  program
-    .description('Run AI coding agents inside a throw-away sandbox whose only ways out are policed sidecars.')
-    .version(VERSION, '-V, --version')
-    .helpOption('-h, --help', 'show help')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => process.stdout.write(s),
-      writeErr: (s) => process.stderr.write(s),
-      // Commander's own usage errors become the one-line form of docs/cli.md#conventions.
-      outputError: (s, write) => write(commanderErrorLine(s, 'bot-bottle --help')),
-    })
-    .addHelpText('after', '\nExample:\n  $ bot-bottle info implementer\n');
-  for (const register of await loadCommands(only)) register(program);
-  const configure = (cmd: Command, path: string): void => {
-    cmd.exitOverride();
-    cmd.configureOutput({ outputError: (s, write) => write(commanderErrorLine(s, `${path} --help`)) });
-    // docs/cli.md: every help shows one example. Commands that did not add their own get the
-    // plain invocation, so the rule holds for commands registered by any module.
-    if ((cmd as unknown as NodeJS.EventEmitter).listenerCount('afterHelp') === 0) {
-      const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)).join(' ');
-      cmd.addHelpText('after', `\nExample:\n  $ ${path}${args ? ` ${args}` : ''}\n`);
-    }
-    for (const sub of cmd.commands) configure(sub, `${path} ${sub.name()}`);
-  };
-  program.commands.forEach((c) => configure(c, `bot-bottle ${c.name()}`));
-  return program;
+  return (await import('./program.js')).buildProgram(only);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const first = argv[2];
-  const program = await buildProgram(first === 'sidecar' ? first : undefined);
-  if (argv.length <= 2) {
-    process.stderr.write(program.helpInformation());
-    return EXIT.usage;
-  }
-  try {
-    await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-        return EXIT.ok;
+  const daemon = directDaemon(argv);
+  if (daemon !== null) return runDaemon(daemon);
+  if (argv[2] === 'sidecar') {
+    const { directSupervisor, runSupervisor } = await import('../sidecar/run-supervisor.js');
+    const opts = directSupervisor(argv);
+    if (opts !== null) {
+      try {
+        return await runSupervisor(opts);
+      } catch (err) {
+        // As program.ts reports a command's error: one line, the error's own exit code.
+        printError(err);
+        return err instanceof BottleError ? err.exitCode : EXIT.error;
       }
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    printError(err);
-    return err instanceof BottleError ? err.exitCode : EXIT.error;
   }
+  return (await import('./program.js')).runProgram(argv);
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /[\\/]cli[\\/]main\.[cm]?[jt]s$/.test(process.argv[1]);

@@ -31,6 +31,17 @@ const LOG_DETECTORS: ReadonlySet<DetectorName> = new Set<DetectorName>(['token_p
 let tokenOnly: Scanner | undefined;
 
 /**
+ * Recent results per scanner (docs/decisions/egress-perf-cpu.md): the same host and path are
+ * redacted for every audit record of a busy route. The redaction is a pure function of (text,
+ * scanner) — no accumulator, no clock — so a cached answer is the answer. Short texts only, a
+ * bounded number of them (the cache is cleared when full: no unbounded growth from agent-chosen
+ * strings), and keyed per scanner so a reload's new known secrets never see an old result.
+ */
+const LOG_CACHE_MAX_ENTRIES = 512;
+const LOG_CACHE_MAX_TEXT = 512;
+const logCache = new WeakMap<Scanner, Map<string, string>>();
+
+/**
  * For log lines (docs/decisions/dlp-log-redaction.md): every token-pattern and known-secret match —
  * raw and encoded forms, and the pieces of a fragmented secret — becomes `[redacted:<rule>]`.
  * Without `scanner` only token patterns are known; pass the process scanner so its known secrets
@@ -39,6 +50,21 @@ let tokenOnly: Scanner | undefined;
 export function redactForLog(text: string, scanner?: Scanner): string {
   // The fingerprint key is irrelevant here: fingerprints never leave this function.
   const s = scanner ?? (tokenOnly ??= createScanner({ knownSecrets: [], fingerprintKey: new Uint8Array(32) }));
+  if (text.length > LOG_CACHE_MAX_TEXT) return redactUncached(text, s);
+  let cache = logCache.get(s);
+  if (!cache) {
+    cache = new Map();
+    logCache.set(s, cache);
+  }
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  const out = redactUncached(text, s);
+  if (cache.size >= LOG_CACHE_MAX_ENTRIES) cache.clear();
+  cache.set(text, out);
+  return out;
+}
+
+function redactUncached(text: string, s: Scanner): string {
   // Repeat: a secret found verbatim hides its fragments from the same scan (they are reported
   // only when no verbatim copy exists), so the pieces show up once the copy is gone. Bounded.
   let out = text;

@@ -36,7 +36,7 @@ export async function agentChecks(agents: readonly AgentFact[], backend: string 
     const cli = agentCliFor(a.template);
     if (cli === null) return skip(S, id, `agent ${a.name}: plugin provider ${a.template} names its command only when it plans; not checked`);
     if (backend === null) return skip(S, id, `agent ${a.name} (${cli.command}): not checked, no backend is usable here`);
-    if (lookup === null) return skip(S, id, `agent ${a.name} (${cli.command}): not checked, backend ${backend} is not implemented in this version`);
+    if (lookup === null) return skip(S, id, `agent ${a.name} (${cli.command}): not checked, backend ${backend} runs the CLI from its agent image, not the host`);
     const r = hostHasCommand(cli.command, lookup);
     if (r.ok) return ok(S, id, `agent ${a.name}: ${cli.command} (${r.path}) runs on ${backend}`);
     const why = `${backend} runs the host's ${cli.command} from its system directories`;

@@ -2,14 +2,16 @@
  * `doctor` as data (docs/cli.md): common checks, each backend's checks, the agents' CLIs, which
  * backends are usable, the default, and the exit code. Nothing here prints.
  */
-import { BACKEND_NAMES, getBackend } from '../backends/registry.js';
+import { BACKEND_NAMES, DEFAULT_CANDIDATES, getBackend } from '../backends/registry.js';
 import { isLinux } from '../backends/platform.js';
 import { EXIT, usageError } from '../errors.js';
 import { agentChecks } from './agents.js';
 import { fail, ok, passes, type Check } from './check.js';
 import { commonChecks, type CommonInput } from './common.js';
 import { dockerChecks } from './docker.js';
+import { macosContainerChecks } from './macos-container.js';
 import { netnsChecks, type NetnsCheckOptions } from './netns.js';
+import { smolmachinesChecks } from './smolmachines.js';
 
 export interface DoctorReport {
   readonly schema: 'bot-bottle/doctor@1';
@@ -30,6 +32,8 @@ export interface DoctorOptions extends CommonInput {
 const DETAILED: Readonly<Record<string, (o: DoctorOptions) => Promise<Check[]>>> = {
   netns: (o) => netnsChecks(o.netns),
   docker: (o) => dockerChecks(o.env),
+  smolmachines: () => smolmachinesChecks(),
+  'macos-container': () => macosContainerChecks(),
 };
 
 async function backendChecks(name: string, o: DoctorOptions): Promise<Check[]> {
@@ -53,7 +57,7 @@ async function chooseDefault(o: DoctorOptions): Promise<{ name: string | null; c
     }
     return { name: named, check: ok('common', 'backend-env', `BOT_BOTTLE_BACKEND selects ${named}`) };
   }
-  for (const name of BACKEND_NAMES) {
+  for (const name of DEFAULT_CANDIDATES) {
     if ((await (await getBackend(name)).available()).ok) return { name, check: null };
   }
   return { name: null, check: null };

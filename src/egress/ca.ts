@@ -3,13 +3,18 @@
  * only the certificate ever reaches the agent. The key is PKCS#8 PEM, written 0600 in a 0700
  * directory.
  */
-import 'reflect-metadata';
 import { webcrypto, createPublicKey, X509Certificate, createHash } from 'node:crypto';
 import { chmod, mkdir, writeFile, rename, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/**
+ * @peculiar/x509, loaded on first use (x509-lib.ts): reading and checking a CA needs only
+ * node:crypto, so the egress daemon starts without it and loads it for its first leaf.
+ */
+export function loadX509(): Promise<typeof X509> {
+  return import('./x509-lib.js').then((m) => m.x509);
+}
 
 export const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const HOUR = 3600_000;
@@ -47,6 +52,7 @@ export function randomSerial(): string {
 }
 
 export async function createBottleCa(slug: string, now: Date): Promise<BottleCa> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const t = now.getTime();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -87,7 +93,6 @@ export interface LoadedCa extends BottleCa {
   notAfter: Date;
   /** SHA-256 of the certificate DER, colon-free lower hex (logged at boot). */
   fingerprint: string;
-  cert: x509.X509Certificate;
   signingKey: webcrypto.CryptoKey;
 }
 
@@ -115,9 +120,8 @@ export async function loadCa(ca: BottleCa, names: { cert: string; key: string } 
   } catch {
     throw new CaError('CA_INVALID', `${names.key} must be a PKCS#8 ECDSA P-256 key`);
   }
-  const cert = new x509.X509Certificate(ca.certPem);
   const fingerprint = createHash('sha256').update(nodeCert.raw).digest('hex');
-  return { ...ca, notAfter: cert.notAfter, fingerprint, cert, signingKey };
+  return { ...ca, notAfter: new Date(nodeCert.validTo), fingerprint, signingKey };
 }
 
 export async function readCaFiles(certPath: string, keyPath: string): Promise<LoadedCa> {

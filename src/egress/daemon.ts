@@ -154,10 +154,14 @@ export async function startEgressDaemon(env: NodeJS.ProcessEnv, over: { routes?:
   return { server, watcher, done };
 }
 
-/** Runs until shutdown; returns the exit code (78 on bad configuration). */
-export async function runEgressDaemon(env: NodeJS.ProcessEnv, over: { routes?: string; listen?: string } = {}): Promise<number> {
+/**
+ * Runs until shutdown; returns the exit code (78 on bad configuration). `onListening` runs once
+ * the server accepts connections (the supervisor's readiness event, src/sidecar/lifeline.ts).
+ */
+export async function runEgressDaemon(env: NodeJS.ProcessEnv, over: { routes?: string; listen?: string } = {}, onListening?: () => void): Promise<number> {
   try {
     const h = await startEgressDaemon(env, over);
+    onListening?.();
     return await h.done;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

@@ -229,6 +229,12 @@ export function randomAlphabet(s: string, minLength: number = DNS_EXFIL_DEFAULTS
   const density = transitions / (n - 1);
   // Letters and digits interleaved (encoders), unless the letter parts are plainly words.
   if (digits > 0 && transitions >= 3 && density >= 0.15 && commonRatio < 0.75) return alphabet;
+  // Heavily interleaved and digit-rich at length: the letter runs are one or two characters, too
+  // short for the bigram ratio to say "words" (a base36 chunk whose few pairs happen to be common).
+  if (n >= 16 && digits / n >= 0.3 && density >= 0.3) return alphabet;
+  // A hyphen-free chunk of 24+ characters that switches between letters and digits several times
+  // is not a name people type; encoders' output is, even when its letter runs read like syllables.
+  if (n >= 24 && digits >= 2 && transitions >= 4) return alphabet;
   // Letter runs made of rare pairs.
   if (pairs >= 5 && commonRatio < 0.5) return alphabet;
   // Long, high-entropy and only middling English.

@@ -407,6 +407,20 @@ interface PathResult {
  * lookalike, an escape that a second decode would act on, or an encoded slash making an empty or
  * dot part.
  */
+/**
+ * The string of all-ASCII bytes, null when one is ≥ 0x80. ASCII is valid UTF-8 that decodes to
+ * itself, so this is what the fatal decoder would return, without its per-segment call.
+ */
+function asciiString(bytes: readonly number[]): string | null {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b >= 0x80) return null;
+    s += String.fromCharCode(b);
+  }
+  return s;
+}
+
 function canonicalPath(raw: string): PathResult | Fail {
   if (raw.includes('\\')) return fail('bad_path', 'backslash', 'raw backslash in the path');
   if (raw.includes(';')) return fail('bad_path', 'path_parameter', '; path parameter in the path');
@@ -419,11 +433,13 @@ function canonicalPath(raw: string): PathResult | Fail {
     if (seg === '') continue; // `//` runs collapse: the upstream gets exactly the path we matched
     const c = canonicalise(seg, isPathChar, 'path');
     if (isFail(c)) return c;
-    let dec: string;
-    try {
-      dec = utf8.decode(Uint8Array.from(c.bytes));
-    } catch {
-      return fail('bad_path', 'invalid_utf8', 'path is not valid UTF-8 once decoded (overlong or truncated sequence)');
+    let dec = asciiString(c.bytes);
+    if (dec === null) {
+      try {
+        dec = utf8.decode(Uint8Array.from(c.bytes));
+      } catch {
+        return fail('bad_path', 'invalid_utf8', 'path is not valid UTF-8 once decoded (overlong or truncated sequence)');
+      }
     }
     for (const ch of dec) {
       const cp = ch.codePointAt(0)!;

@@ -176,13 +176,34 @@ async function relay(ctx: RelayContext, req: http.IncomingMessage, res: http.Ser
     let bytesDown = 0;
     // Inbound verdict entries (rule ids, never text) for the audit record of this response.
     let inboundAudit: Array<Record<string, unknown>> = [];
-    const finish = (rec: Partial<AuditRecord> & { status: number; decision: AuditRecord['decision']; reason: string | null }) => {
+    const finish = (rec: { status: number; decision: AuditRecord['decision']; reason: string | null }) => {
       if (settled) return;
       settled = true;
-      const findings = findingsForLog(prepared.findings, rec.decision).map(stripMasked);
+      const findings = prepared.findings.length === 0 ? [] : findingsForLog(prepared.findings, rec.decision).map(stripMasked);
       if (a.dnsAudit) findings.push(a.dnsAudit);
-      findings.push(...inboundAudit);
-      ctx.writeAudit({ ...auditBase, injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null, findings, proposal: prepared.proposal, bytes_up: bytesUp, bytes_down: bytesDown, ms_total: msSince(started), ...rec });
+      for (const x of inboundAudit) findings.push(x);
+      // Built field by field (same fields, same order as the spread it replaces): this runs once
+      // per proxied request.
+      ctx.writeAudit({
+        id: auditBase.id,
+        conn: auditBase.conn,
+        mode: auditBase.mode,
+        method: auditBase.method,
+        host: auditBase.host,
+        port: auditBase.port,
+        path: auditBase.path,
+        route: auditBase.route,
+        match: auditBase.match,
+        injected: route.auth ? { scheme: route.auth.scheme, slot: route.auth.slot } : null,
+        findings,
+        proposal: prepared.proposal,
+        bytes_up: bytesUp,
+        bytes_down: bytesDown,
+        ms_total: msSince(started),
+        status: rec.status,
+        decision: rec.decision,
+        reason: rec.reason,
+      });
       done();
     };
     const upReq = upstreamRequest(ctx.agents, ctx.lookupFor(route), target, method, prepared.url, hdrs, true);

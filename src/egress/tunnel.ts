@@ -21,7 +21,7 @@ export function onConnect(ctx: RelayContext, req: http.IncomingMessage, socket: 
   const id = ctx.nextId();
   const conn = ctx.connIds.get(socket) ?? 0;
   const authority = req.url ?? '';
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroySelf);
   const base = { id, conn, started, method: 'CONNECT', scheme: 'https' as const, path: '/', mode: 'connect' as const };
   if (ctx.shuttingDown) return respondDeny(ctx, socket, 'shutting_down', { ...base, host: authority, port: 0, route: null });
   const d = decideConnect(ctx.table, authority);
@@ -61,37 +61,79 @@ export function onConnect(ctx: RelayContext, req: http.IncomingMessage, socket: 
       .catch(lost);
 }
 
+/**
+ * What an intercepted tunnel needs after its handshake, kept in one record per tunnel and read by
+ * module-level listeners: an idle tunnel then holds no closures of its own, only this record and
+ * Node's socket objects (docs/decisions/egress-memory.md).
+ */
+interface Intercepted {
+  ctx: RelayContext;
+  tctx: TunnelCtx;
+  raw: Duplex;
+  id: number;
+  started: number;
+  /** Absolute handshake deadline; null once the handshake is done or the socket is gone. */
+  hs: NodeJS.Timeout | null;
+}
+
+const intercepted = new WeakMap<tls.TLSSocket, Intercepted>();
+
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
+
+function destroyTls(sock: tls.TLSSocket): void {
+  sock.destroy();
+}
+
+function onInterceptSecure(this: tls.TLSSocket): void {
+  const s = intercepted.get(this);
+  if (!s) return;
+  if (s.hs) clearTimeout(s.hs);
+  s.hs = null;
+  const sni = (this as tls.TLSSocket & { servername?: string | false }).servername;
+  if (sni) s.tctx.sni = sni;
+  if (sni && sni !== s.tctx.host) s.ctx.logger.emit(1, 'egress_sni_mismatch', { req: s.id, host: s.tctx.host, sni });
+}
+
+function onInterceptError(this: tls.TLSSocket, err: Error): void {
+  const s = intercepted.get(this);
+  if (s?.hs) {
+    // Still handshaking: the client refused our leaf (or spoke something else).
+    clearTimeout(s.hs);
+    s.hs = null;
+    const { ctx, tctx, id, started } = s;
+    ctx.logger.emit(1, 'egress_tls_client_error', { req: id, host: tctx.host, error: (err as { code?: string }).code ?? 'tls_error' });
+    ctx.writeAudit({ id, conn: tctx.conn, mode: 'intercept', method: 'CONNECT', host: tctx.host, port: tctx.port, path: '/', route: null, match: null, decision: 'error', reason: 'tls_client_error', status: 0, injected: null, findings: [], proposal: null, bytes_up: 0, bytes_down: 0, ms_total: msSince(started) });
+  }
+  this.destroy();
+}
+
+function onInterceptClose(this: tls.TLSSocket): void {
+  const s = intercepted.get(this);
+  if (!s) return;
+  if (s.hs) clearTimeout(s.hs);
+  s.hs = null;
+  intercepted.delete(this);
+  s.ctx.tunnels.delete(this);
+  s.raw.destroy();
+}
+
 function intercept(ctx: RelayContext, socket: Duplex, head: Buffer, host: string, port: number, local: boolean, context: tls.SecureContext, conn: number, id: number, started: number): void {
-  const { t, logger } = ctx;
   if (socket.destroyed) return;
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length) socket.unshift(head);
   const tlsSock = new tls.TLSSocket(socket as Socket, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
   const tctx: TunnelCtx = { conn, host, port, local, mode: 'intercept', socket: tlsSock };
   ctx.tunnels.set(tlsSock, tctx);
-  let secure = false;
-  const hs = setTimeout(() => tlsSock.destroy(), t.tlsHandshake);
-  tlsSock.on('secure', () => {
-    secure = true;
-    clearTimeout(hs);
-    const sni = (tlsSock as tls.TLSSocket & { servername?: string | false }).servername;
-    if (sni) tctx.sni = sni;
-    if (sni && sni !== host) logger.emit(1, 'egress_sni_mismatch', { req: id, host, sni });
-  });
-  tlsSock.on('error', (err: Error) => {
-    if (!secure) {
-      clearTimeout(hs);
-      logger.emit(1, 'egress_tls_client_error', { req: id, host, error: (err as { code?: string }).code ?? 'tls_error' });
-      ctx.writeAudit({ id, conn, mode: 'intercept', method: 'CONNECT', host, port, path: '/', route: null, match: null, decision: 'error', reason: 'tls_client_error', status: 0, injected: null, findings: [], proposal: null, bytes_up: 0, bytes_down: 0, ms_total: msSince(started) });
-    }
-    tlsSock.destroy();
-  });
-  tlsSock.on('close', () => {
-    clearTimeout(hs);
-    ctx.tunnels.delete(tlsSock);
-    socket.destroy();
-  });
-  tlsSock.setTimeout(t.tunnelIdle, () => tlsSock.destroy());
+  // An absolute deadline, not an idle timeout: a client trickling handshake bytes is still cut off.
+  const hs = setTimeout(destroyTls, ctx.t.tlsHandshake, tlsSock);
+  intercepted.set(tlsSock, { ctx, tctx, raw: socket, id, started, hs });
+  tlsSock.on('secure', onInterceptSecure);
+  tlsSock.on('error', onInterceptError);
+  tlsSock.on('close', onInterceptClose);
+  tlsSock.setTimeout(ctx.t.tunnelIdle);
+  tlsSock.on('timeout', destroySelf);
   ctx.inner.emit('connection', tlsSock);
 }
 

@@ -93,7 +93,8 @@ export async function gateOptionsFromEnv(env: Env): Promise<Omit<GitGateOptions,
  * Starts the daemon and resolves with the exit code once SIGTERM/SIGINT closed it.
  * Startup failures resolve with 78 after logging one line (never a value).
  */
-export async function runGitGateDaemon(env: Env, log: (line: string) => void): Promise<number> {
+/** `onListening` runs once the server accepts connections (the supervisor's readiness event). */
+export async function runGitGateDaemon(env: Env, log: (line: string) => void, onListening?: () => void): Promise<number> {
   let gate: GitGate;
   try {
     const opts = await gateOptionsFromEnv(env);
@@ -106,6 +107,7 @@ export async function runGitGateDaemon(env: Env, log: (line: string) => void): P
     log(`git-gate: startup failed: ${(err as Error).message}`);
     return 1;
   }
+  onListening?.();
   return new Promise<number>((resolveExit) => {
     const stop = (sig: NodeJS.Signals) => {
       process.off('SIGTERM', stop);

@@ -14,9 +14,11 @@ export const PROVISION_STEPS = ['ca-trust', 'git-config', 'skills', 'prompt', 'p
 export type ProvisionStep = (typeof PROVISION_STEPS)[number];
 
 const WRITE_FILE = 'set -e; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"';
-// System roots of the runtime itself (Debian/Alpine path, then Fedora's), plus the bottle CA.
-const BUILD_BUNDLE =
-  'set -e; for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do ' +
+// CA trust in one sandboxed exec (each exec builds a sandbox): the bottle CA from stdin to $1, then
+// the bundle $2 = the runtime's own system roots (Debian/Alpine path, then Fedora's) + the bottle CA.
+const INSTALL_CA =
+  'set -e; mkdir -p "$(dirname "$1")" "$(dirname "$2")"; cat > "$1"; chmod 644 "$1"; ' +
+  'for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do ' +
   'if [ -r "$f" ]; then cat "$f"; echo; break; fi; done > "$2"; cat "$1" >> "$2"; chmod 644 "$2"';
 
 /** One error naming the real cause: the sandbox itself, a command missing from the runtime, or the command. */
@@ -54,8 +56,7 @@ export async function provision(plan: BottlePlan, b: RunningBottle, onStep: (ste
   } catch {
     throw new BottleError('LAUNCH_FAILED', `bottle CA certificate missing at ${plan.ca.hostCertPath}`, { fix: 'the plan pipeline writes it; relaunch' });
   }
-  await writeGuestFile(b, 'ca-trust', { path: plan.ca.guestCertPath, content: caPem, mode: 0o644 });
-  await must(b, 'ca-trust', ['/bin/sh', '-c', BUILD_BUNDLE, 'ca-bundle', plan.ca.guestCertPath, plan.ca.guestBundlePath]);
+  await must(b, 'ca-trust', ['/bin/sh', '-c', INSTALL_CA, 'ca-trust', plan.ca.guestCertPath, plan.ca.guestBundlePath], caPem);
   aborted();
 
   if (plan.agent.gitConfig.length > 0) onStep('git-config');

@@ -4,6 +4,7 @@
  * starting anything.
  */
 import { SIDECAR_PORTS, type DaemonName } from '../plan/bottle-plan.js';
+import { egressNodeFlags } from './node-flags.js';
 
 export const DAEMON_PORTS: Readonly<Record<DaemonName, number>> = {
   egress: SIDECAR_PORTS.egress,
@@ -122,6 +123,7 @@ export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
   for (const [name, value] of Object.entries(input.secrets)) {
     if (secretOwner(name) === daemon) env[name] = value;
   }
+  if (daemon === 'egress') env.NODE_OPTIONS = egressNodeFlags(env);
   return env;
 }
 

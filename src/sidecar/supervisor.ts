@@ -1,14 +1,16 @@
 /**
  * The sidecar bundle supervisor (docs/architecture.md §7): one child process per daemon, each with
- * its own allowlisted env; readiness by connecting to every listener; signal forwarding with a
- * grace period. Library code: it never prints — the CLI subscribes to its events.
+ * its own allowlisted env; readiness when every daemon has written `listening` on its lifeline
+ * (lifeline.ts; docs/decisions/launch-readiness.md); signal forwarding with a grace period.
+ * Library code: it never prints — the CLI subscribes to its events.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { canConnect } from '../util/can-connect.js';
+import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import type { DaemonName } from '../plan/bottle-plan.js';
 import { listenTarget } from './daemons.js';
+import { LISTENING_LINE } from './lifeline.js';
 
 export const STOP_GRACE_MS = 8_000;
 /** 30 s; 120 s when the daemons run from TypeScript sources (compiled on the fly). */
@@ -51,6 +53,8 @@ interface Running {
   child: ChildProcess;
   exited: Promise<number>;
   code: number | null;
+  /** Resolves when the daemon writes `listening` on its lifeline. */
+  listening: Promise<void>;
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -99,15 +103,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Starts every child and resolves with their ports once all listen. A child exiting first
-   * stops the others and rejects with SidecarStartError carrying its code.
+   * Starts every child and resolves with their ports once each has reported `listening` on its
+   * lifeline. A child exiting first stops the others and rejects with SidecarStartError carrying
+   * its code; no report within `readyTimeoutMs` stops them all and rejects with SidecarReadyTimeout.
    */
   async start(readyTimeoutMs = READY_TIMEOUT_MS): Promise<Record<string, number>> {
     for (const spec of this.specs) {
-      // fd 3: the lifeline (lifeline.ts). Never written; its end closing tells the daemon we died.
+      // fd 3: the lifeline (lifeline.ts). We never write to it: its end closing tells the daemon
+      // we died. The daemon writes one line on it, `listening`, once it serves.
       const child = spawn(spec.command, [...spec.args], { env: spec.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-      child.stdio[3]?.on('error', () => undefined);
-      const r: Running = { spec, child, code: null, exited: Promise.resolve(0) };
+      const lifeline = child.stdio[3] as Readable | null;
+      lifeline?.on('error', () => undefined);
+      const r: Running = { spec, child, code: null, exited: Promise.resolve(0), listening: Promise.resolve() };
+      r.listening = new Promise<void>((resolve) => {
+        const split = lineSplitter((line) => {
+          if (line === LISTENING_LINE) resolve();
+        });
+        lifeline?.on('data', (c: Buffer) => split.push(c));
+      });
       r.exited = new Promise<number>((resolve) => {
         child.once('error', () => {
           r.code = 127;
@@ -127,31 +140,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.running.push(r);
     }
 
-    const deadline = Date.now() + readyTimeoutMs;
+    // The first of: every daemon listening, one daemon exiting, the deadline.
+    let timer: NodeJS.Timeout | undefined;
     const pending = new Set(this.running);
-    while (pending.size > 0) {
-      const dead = this.running.find((r) => r.code !== null);
-      if (dead) {
-        await this.stop('SIGTERM');
-        throw new SidecarStartError(dead.spec.daemon, dead.code ?? 1);
-      }
-      for (const r of [...pending]) {
-        const { host, port } = listenTarget(r.spec.daemon, r.spec.env);
-        if (await canConnect(host, port)) pending.delete(r);
-      }
-      if (pending.size === 0) break;
-      if (Date.now() > deadline) {
-        const names = [...pending].map((r) => r.spec.daemon);
-        await this.stop('SIGTERM');
-        throw new SidecarReadyTimeout(names);
-      }
-      await new Promise((res) => setTimeout(res, 50));
-    }
-    // A child could die between its probe and now; the start fails the same way.
-    const dead = this.running.find((r) => r.code !== null);
+    for (const r of this.running) void r.listening.then(() => pending.delete(r));
+    const outcome = await Promise.race([
+      Promise.all(this.running.map((r) => r.listening)).then(() => ({ kind: 'ready' as const })),
+      ...this.running.map((r) => r.exited.then(() => ({ kind: 'exited' as const, r }))),
+      new Promise<{ kind: 'timeout' }>((res) => {
+        timer = setTimeout(() => res({ kind: 'timeout' }), readyTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    // A child that reported and then died at once fails the start the same way.
+    const dead = outcome.kind === 'exited' ? outcome.r : this.running.find((r) => r.code !== null);
     if (dead) {
       await this.stop('SIGTERM');
       throw new SidecarStartError(dead.spec.daemon, dead.code ?? 1);
+    }
+    if (outcome.kind === 'timeout') {
+      const names = [...pending].map((r) => r.spec.daemon);
+      await this.stop('SIGTERM');
+      throw new SidecarReadyTimeout(names);
     }
     this.readyAt = Date.now();
     const ports: Record<string, number> = {};

@@ -389,7 +389,8 @@ describe('start --dry-run', () => {
     const backends = help.stdout.split('\nBackends:\n')[1]?.split('\n\n')[0]?.split('\n') ?? [];
     expect(backends.map((l) => l.trim().split(/\s+/)[0])).toEqual(['macos-container', 'docker', 'netns', 'smolmachines']);
     for (const l of backends) expect(l).toMatch(/^ {2}\S+\s+(available|not available: .+)$/);
-    for (const n of ['smolmachines', 'macos-container']) expect(backends.find((l) => l.includes(n))).toContain('not available: not implemented in this version');
+    expect(backends.find((l) => l.includes('macos-container'))).toContain('not available: macos-container needs macOS 26');
+    expect(backends.find((l) => l.includes('smolmachines'))).toMatch(/not available: (smolvm not found on PATH|smolmachines needs a usable \/dev\/kvm)/);
     const resumeHelp = await runCli(['resume', '--help']);
     expect(resumeHelp.stdout).toMatch(/Backends \(the bottle's recorded one must be available\):\n {2}macos-container +not available/);
   });

@@ -22,7 +22,6 @@ interface DoctorDoc {
 }
 
 const ESC = '\u001b';
-const UNIMPLEMENTED = ['macos-container', 'smolmachines'];
 /** An engine socket that never answers: docker is unavailable here whatever engine the host runs (CI starts one). */
 const NO_ENGINE = 'unix:///nonexistent/bot-bottle-test/docker.sock';
 
@@ -41,7 +40,7 @@ async function doctorJson(args: string[] = [], env: Record<string, string | unde
 const byId = (doc: DoctorDoc, id: string): Check | undefined => doc.checks.find((c) => c.id === id);
 
 describe('bot-bottle doctor', () => {
-  it('--json: bot-bottle/doctor@1 with its fixed fields; unimplemented backends honest, with state and fix', async () => {
+  it('--json: bot-bottle/doctor@1 with its fixed fields; backends not usable here honest, with state and fix', async () => {
     const { doc } = await doctorJson();
     expect(Object.keys(doc)).toEqual(['schema', 'defaultBackend', 'usable', 'checks']);
     expect(doc.schema).toBe('bot-bottle/doctor@1');
@@ -55,16 +54,21 @@ describe('bot-bottle doctor', () => {
     expect(new Set(doc.checks.map((c) => c.id)).size).toBe(doc.checks.length);
     expect(byId(doc, 'node')?.status).toBe('ok');
     expect(byId(doc, 'database')).toMatchObject({ status: 'skip', message: expect.stringContaining('no database in this version') });
-    for (const name of UNIMPLEMENTED) {
-      expect(byId(doc, `${name}.available`)).toEqual({
-        id: `${name}.available`,
-        scope: name,
-        status: 'fail',
-        message: `${name}: not implemented in this version of bot-bottle`,
-        fix: 'use --backend netns (Linux, root)',
-      });
-      expect(doc.usable).not.toContain(name);
-    }
+    // docker without an engine: its own FAIL line with the fix, not usable.
+    expect(byId(doc, 'docker.engine')).toMatchObject({ scope: 'docker', status: 'fail', fix: 'start the engine behind DOCKER_HOST' });
+    expect(doc.usable).not.toContain('docker');
+    // The CLI-driven backends: each with its state and fix on this host (Linux, no smolvm, no
+    // /dev/kvm, no Apple container), never usable here.
+    expect(byId(doc, 'macos-container.os')).toEqual({
+      id: 'macos-container.os', scope: 'macos-container', status: 'fail',
+      message: "macos-container needs macOS 26 with Apple's container runtime (this is linux)", fix: 'on Linux use --backend netns (root)',
+    });
+    expect(byId(doc, 'smolmachines.os')?.status).toBe('ok');
+    const smol = doc.checks.filter((c) => c.scope === 'smolmachines');
+    expect(smol.map((c) => c.id)).toEqual(expect.arrayContaining(['smolmachines.tool.smolvm', 'smolmachines.kvm', 'smolmachines.docker', 'smolmachines.untested']));
+    for (const c of smol.filter((x) => x.status === 'fail')) expect(c.fix).toMatch(/smolvm|KVM|netns/);
+    expect(byId(doc, 'smolmachines.untested')).toMatchObject({ status: 'warn', message: expect.stringContaining('has not run on real hardware') });
+    for (const name of ['macos-container', 'smolmachines']) expect(doc.usable).not.toContain(name);
     expect(doc.checks.filter((c) => c.scope === 'netns').map((c) => c.id)).toEqual(
       expect.arrayContaining(['netns.linux', 'netns.root', 'netns.tool.bwrap', 'netns.tool.ip', 'netns.tool.nft', 'netns.git', 'netns.cgroups', 'netns.runtime-dir']),
     );

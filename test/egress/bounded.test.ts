@@ -4,7 +4,7 @@
  * memory check), WebSocket frame caps, protocol refusals and control-frame / cross-frame scanning,
  * and explicit framing of streamed bodies.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { A, CANARY, SECRET0, startInProc, upstream, viaUndici, type InProc } from './harness.js';
@@ -320,7 +320,8 @@ describe('WebSocket frames', () => {
     for (let i = 0; i < 8; i++) frames.push(clientFrame(i === 0 ? 1 : 0, 'abcdefgh'.repeat(8 * 1024), { fin: i === 7 }));
     const all = Buffer.concat(frames);
     for (let off = 0; off < all.length; off += 7001) t.write(all.subarray(off, off + 7001));
-    await pause(300);
+    // Wait for the bytes to arrive rather than a fixed pause (a loaded machine is slow, not wrong).
+    await vi.waitFor(() => expect(Buffer.concat(ws.received.slice(n)).length).toBeGreaterThanOrEqual(all.length), { timeout: 15_000, interval: 50 });
     expect(Buffer.concat(ws.received.slice(n)).equals(all)).toBe(true);
     t.destroy();
   });

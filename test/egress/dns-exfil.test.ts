@@ -309,7 +309,7 @@ describe('dns_exfil: exfiltration shapes are refused before resolution', () => {
         const label = pseudo(alphabet, n, seed);
         return scoreHostName({ host: `${label}${E}`, wildcardSuffix: E }).decision === 'block';
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.DNSX_RUNS ?? 300) },
     );
   });
 

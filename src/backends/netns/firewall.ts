@@ -10,7 +10,7 @@
  * - The host-end address answers nobody else: a packet for it arriving on any interface other than
  *   the veth or `lo` (a container bridge, the LAN) is dropped, and a locally generated one is
  *   dropped unless its socket belongs to root (the launcher, `list active`'s probe) or to this
- *   bottle's own sidecar uid (the supervisor's readiness probe). Likewise nothing but root and
+ *   bottle's own sidecar uid (its daemons' own sockets). Likewise nothing but root and
  *   that uid sends into the veth: another local user cannot reach a listener the agent opens.
  *   Packets without a full socket (kernel replies, SYN-ACKs) do not match `meta skuid` and pass.
  */

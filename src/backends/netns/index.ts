@@ -99,7 +99,12 @@ function checkPlan(plan: BottlePlan): void {
   }
 }
 
-async function setupNetwork(tools: NetnsTools, names: NetnsNames, undo: UndoStack): Promise<Block> {
+/**
+ * The host side, under the allocation lock: a free /30, the namespace, the veth pair and the
+ * host-end address (which is what marks the block in use), link up. The sidecars can bind to the
+ * host end from here on.
+ */
+async function setupHostNetwork(tools: NetnsTools, names: NetnsNames, undo: UndoStack): Promise<Block> {
   return withAllocLock(tools.flock, async () => {
     if (existsSync(`/run/netns/${names.netns}`)) {
       throw new BottleError('SLUG_IN_USE', `network namespace ${names.netns} already exists`, { fix: 'choose another label, or run "bot-bottle cleanup"' });
@@ -120,16 +125,18 @@ async function setupNetwork(tools: NetnsTools, names: NetnsNames, undo: UndoStac
     await must(tools, 'ip', ['addr', 'add', `${block.hostAddr}/30`, 'dev', names.vethHost]);
     await must(tools, 'ip', ['link', 'set', names.vethHost, 'up']);
     return block;
-  }).then(async (block) => {
-    await must(tools, 'ip', ['-n', names.netns, 'addr', 'add', `${block.guestAddr}/30`, 'dev', names.vethGuest]);
-    await must(tools, 'ip', ['-n', names.netns, 'link', 'set', names.vethGuest, 'up']);
-    await must(tools, 'ip', ['-n', names.netns, 'link', 'set', 'lo', 'up']);
-    // No IPv6 on either end (the nftables table drops it too): one less address family to police.
-    // Tolerated when the kernel has no IPv6.
-    await quiet(tools, 'sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${names.vethHost}/disable_ipv6`]);
-    await quiet(tools, 'ip', ['netns', 'exec', names.netns, tools.sh, '-c', 'for f in /proc/sys/net/ipv6/conf/*/disable_ipv6; do echo 1 > "$f"; done']);
-    return block;
   });
+}
+
+/** The guest side of the veth, loopback, and no IPv6 on either end. */
+async function setupGuestNetwork(tools: NetnsTools, names: NetnsNames, block: Block): Promise<void> {
+  await must(tools, 'ip', ['-n', names.netns, 'addr', 'add', `${block.guestAddr}/30`, 'dev', names.vethGuest]);
+  await must(tools, 'ip', ['-n', names.netns, 'link', 'set', names.vethGuest, 'up']);
+  await must(tools, 'ip', ['-n', names.netns, 'link', 'set', 'lo', 'up']);
+  // No IPv6 on either end (the nftables table drops it too): one less address family to police.
+  // Tolerated when the kernel has no IPv6.
+  await quiet(tools, 'sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${names.vethHost}/disable_ipv6`]);
+  await quiet(tools, 'ip', ['netns', 'exec', names.netns, tools.sh, '-c', 'for f in /proc/sys/net/ipv6/conf/*/disable_ipv6; do echo 1 > "$f"; done']);
 }
 
 function prepareGuestFiles(plan: BottlePlan, hostAddr: string): { homeDir: string; etcDir: string } {
@@ -178,6 +185,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
       const aborted = () => {
         if (hooks.signal?.aborted) throw new BottleError('ABORTED', `launch of ${plan.slug} interrupted`);
       };
+      let withdraw: ((err: unknown) => void) | undefined;
       try {
         aborted();
         // The record comes first: a concurrent `cleanup` treats kernel objects without a live
@@ -191,23 +199,20 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         writeRecord(record);
         undo.push('record', () => removeRecord(names.short));
         hooks.onProgress('creating network namespace');
-        const block = await setupNetwork(tools, names, undo);
+        const block = await setupHostNetwork(tools, names, undo);
         record.hostAddr = block.hostAddr;
         record.guestAddr = block.guestAddr;
-        writeRecord(record);
-        aborted();
         const uid = sidecarUidFor(block.index);
         record.sidecarUid = uid;
         writeRecord(record);
-        // The port set starts empty; the ports of the daemons that report ready are added below.
-        await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, uid));
+        aborted();
+        // Pushed before anything that starts a sidecar: undo is LIFO, so at teardown the table
+        // goes only after the sidecars are stopped (deleting a table not made yet is harmless).
         undo.push('nftables table', () => quiet(tools, 'nft', ['delete', 'table', 'inet', names.table]));
         // Agent and sidecars each get a leaf of the bottle cgroup (docs/decisions/netns-sidecar-cgroup.md).
         const cgroups = createBottleCgroups(names.short, { ...SIDECAR_LIMITS, ...opts.sidecarLimits });
         undo.push('cgroups', () => removeCgroupDirs(cgroups.dirs));
         if (cgroups.skipped.length > 0) hooks.onProgress(`warning: resource limits not applied (${[...new Set(cgroups.skipped)].join(', ')}): cgroups not writable`);
-        const { homeDir, etcDir } = prepareGuestFiles(plan, block.hostAddr);
-        aborted();
         hooks.onProgress('starting sidecars');
         // Runs after the supervisor's own stop (undo is LIFO): whatever still runs as the bottle's
         // uid — a git child in a session of its own included — is killed.
@@ -223,10 +228,28 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
         });
         const staged = staging.self;
         const command: SidecarCommand | undefined = staged ? (args) => ({ command: staged.command, args: [...staged.args, ...args] }) : opts.sidecarCommand;
-        const sidecar = await startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, command, {
+        // Overlap (docs/decisions/launch-overlap.md): the supervisor loads its code while the guest
+        // side and the firewall are built; it gets its secrets — and so starts its daemons — only
+        // once the nftables table exists (`release`). The table's port set stays empty until the
+        // daemons have reported ready, so nothing in the bottle reaches them before that either.
+        const firewall = (async () => {
+          await setupGuestNetwork(tools, names, block);
+          await must(tools, 'nft', ['-f', '-'], firewallRuleset(names.table, names.vethHost, block.hostAddr, uid));
+        })();
+        // A launch failing elsewhere meanwhile withdraws the release: no secret is sent then.
+        const withdrawn = new Promise<never>((_, reject) => (withdraw = reject));
+        withdrawn.catch(() => undefined);
+        const starting = startHostSidecar(plan, secrets, block.hostAddr, hooks.signal, command, {
           sh: tools.sh, procsFiles: cgroups.sidecarProcsFiles, drop: { prefix: staging.prefix, configDir: staging.configDir, env: staging.env },
-        });
-        undo.push('sidecars', () => sidecar.stop());
+        }, Promise.race([firewall, withdrawn]));
+        // Awaited below or by the undo step; an abort that rejects it earlier is not unhandled.
+        starting.catch(() => undefined);
+        // Stops the supervisor however its start ends (a failed start has stopped it already).
+        undo.push('sidecars', async () => (await starting.catch(() => null))?.stop());
+        const { homeDir, etcDir } = prepareGuestFiles(plan, block.hostAddr);
+        // A firewall failure is the launch's error (the sidecar start then fails with it too).
+        await firewall;
+        const sidecar = await starting;
         // Only now, and only the ports of daemons that are really serving, become reachable.
         const ports = sidecar.daemons.flatMap((d) => (d in DAEMON_PORTS ? [DAEMON_PORTS[d as DaemonName]] : []));
         const open = openPortsCommand(names.table, ports);
@@ -240,6 +263,7 @@ export function createNetnsBackend(opts: NetnsBackendOptions = {}): Backend {
           killNamespace: () => killNamespaceProcesses(tools, names.netns),
         });
       } catch (err) {
+        withdraw?.(err);
         await killNamespaceProcesses(tools, names.netns);
         await undo.run();
         throw err;

@@ -4,7 +4,8 @@
  * `cleanup` and `list active` see bottles of every home; `ownerPid` keeps a live launcher's
  * bottle from being taken for an orphan.
  */
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { readJsonDir, writeJsonAtomic } from '../../util/json-dir.js';
 import { join } from 'node:path';
 import { RECORD_DIR } from './names.js';
 import { ensureRuntimeDirs } from './runtime-dir.js';
@@ -34,11 +35,8 @@ export interface NetnsRecord {
 
 export function writeRecord(rec: NetnsRecord): void {
   ensureRuntimeDirs();
-  // temp + rename: readers (list active, cleanup in another process) never see half a record
-  const path = join(RECORD_DIR, `${rec.short}.json`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(rec)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  // readers (list active, cleanup in another process) never see half a record
+  writeJsonAtomic(join(RECORD_DIR, `${rec.short}.json`), rec);
 }
 
 export function removeRecord(short: string): void {
@@ -46,23 +44,7 @@ export function removeRecord(short: string): void {
 }
 
 export function readRecords(): NetnsRecord[] {
-  let names: string[];
-  try {
-    names = readdirSync(RECORD_DIR);
-  } catch {
-    return [];
-  }
-  const out: NetnsRecord[] = [];
-  for (const n of names) {
-    if (!n.endsWith('.json')) continue;
-    try {
-      const rec = JSON.parse(readFileSync(join(RECORD_DIR, n), 'utf8')) as NetnsRecord;
-      if (rec.schema === 'bot-bottle/netns-record@1') out.push(rec);
-    } catch {
-      // a half-written or foreign file is not a record
-    }
-  }
-  return out;
+  return readJsonDir<NetnsRecord>(RECORD_DIR, (rec) => rec.schema === 'bot-bottle/netns-record@1');
 }
 
 /**

@@ -28,7 +28,7 @@ export function findTools(): { tools: NetnsTools } | { missing: string[] } {
 }
 
 export function netnsAvailability(): Availability {
-  if (!isLinux()) return { ok: false, reason: 'netns needs Linux', fix: 'this version has no backend for other systems yet (docker, smolmachines, macos-container are not available in this version)' };
+  if (!isLinux()) return { ok: false, reason: 'netns needs Linux', fix: 'on macOS use --backend macos-container (macOS 26) or --backend smolmachines; "bot-bottle doctor" shows which works here' };
   if (!isRoot()) {
     return { ok: false, reason: 'netns needs root (network namespaces, veth and nftables need CAP_NET_ADMIN and CAP_SYS_ADMIN)', fix: 'run bot-bottle as root (sudo -E bot-bottle …)' };
   }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { printJson } from '../output.js';
 import { EXIT } from '../../errors.js';
-import { watchLifeline } from '../../sidecar/lifeline.js';
+import { runDaemon } from '../../sidecar/run-daemon.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -26,10 +26,8 @@ export function registerSidecarEgress(sidecarCommand: Command): void {
         // `sidecar egress --listen X` too: take it from there, adding egress's port when absent.
         const inherited = (sidecarCommand.opts() as { listen?: string }).listen;
         const listen = o.listen ?? (inherited === undefined ? undefined : /(^[^:]+|\]):\d+$/.test(inherited) ? inherited : `${inherited.includes(':') ? `[${inherited}]` : inherited}:9099`);
-        // Loaded here, not at the top: the supervisor and the git-gate child load this file too.
-        const { runEgressDaemon } = await import('../../egress/daemon.js');
-        watchLifeline();
-        process.exitCode = await runEgressDaemon(process.env, { ...(o.routes ? { routes: o.routes } : {}), ...(listen ? { listen } : {}) });
+        // The daemon's modules load inside runDaemon: the supervisor loads this file too.
+        process.exitCode = await runDaemon('egress', { ...(o.routes ? { routes: o.routes } : {}), ...(listen ? { listen } : {}) });
         return;
       }
       process.exitCode = await check(o as typeof o & { check: string });

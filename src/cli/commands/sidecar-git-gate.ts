@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { watchLifeline } from '../../sidecar/lifeline.js';
+import { runDaemon } from '../../sidecar/run-daemon.js';
 
 /**
  * `bot-bottle sidecar git-gate`: runs the git gate daemon in the foreground. Configuration comes
@@ -12,10 +12,7 @@ export function registerSidecarGitGate(sidecarCommand: Command): void {
     .command('git-gate')
     .description('run the git gate daemon (smart HTTP on GIT_GATE_LISTEN, default 0.0.0.0:9420)')
     .action(async () => {
-      // Loaded on use: the supervisor and the egress child load this file too.
-      const { runGitGateDaemon } = await import('../../gate/daemon.js');
-      watchLifeline();
-      const code = await runGitGateDaemon(process.env, (line) => process.stderr.write(`${line}\n`));
-      process.exitCode = code;
+      // The daemon's modules load inside runDaemon: the supervisor loads this file too.
+      process.exitCode = await runDaemon('git-gate');
     });
 }

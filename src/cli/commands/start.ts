@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { BottleError, EXIT, usageError } from '../../errors.js';
 import type { Backend } from '../../backends/backend.js';
-import { BACKEND_NAMES, getBackend } from '../../backends/registry.js';
+import { BACKEND_NAMES, DEFAULT_CANDIDATES, getBackend } from '../../backends/registry.js';
 import { resolveHome, userHome } from '../../manifest/home.js';
 import { indexManifests, loadAgent, loadBottles, selectBottleNames, sourceLabel, type ManifestIndex } from '../../manifest/loader.js';
 import { preparePlan, type PreparedLaunch } from '../../plan/prepare.js';
@@ -107,7 +107,7 @@ async function chooseBackend(f: StartFlags): Promise<BackendChoice> {
     }
     return { backend, name: named, warnings: [] };
   }
-  for (const name of BACKEND_NAMES) {
+  for (const name of DEFAULT_CANDIDATES) {
     const b = await getBackend(name);
     if ((await b.available()).ok) return { backend: b, name, warnings: [] };
   }

@@ -4,11 +4,15 @@
  */
 import type { EscapeAdapter } from '../types.js';
 import { createDockerEscapeAdapter } from './docker.js';
+import { createMacosContainerEscapeAdapter } from './macos-container.js';
 import { createNetnsEscapeAdapter } from './netns.js';
+import { createSmolmachinesEscapeAdapter } from './smolmachines.js';
 
 const ADAPTERS: Readonly<Record<string, () => EscapeAdapter>> = {
   netns: createNetnsEscapeAdapter,
   docker: createDockerEscapeAdapter,
+  smolmachines: createSmolmachinesEscapeAdapter,
+  'macos-container': createMacosContainerEscapeAdapter,
 };
 
 export type AdapterChoice = { adapter: EscapeAdapter } | { skip: string };
