@@ -59,12 +59,14 @@ describe('docker argv', () => {
     expect(a).toContain(`com.docker.network.bridge.name=${names.bridge}`);
     expect(a).toContain(`bot-bottle.slug=${plan.slug}`);
   });
-  it('the agent container: uid 1000, no capabilities, no privilege gain, limits, no resolver, sidecar names, init, sleep', () => {
-    const a = agentRunArgv(plan, names, subnet, { image: 'img:1', runtime: 'runsc', resolvConf: '/s/resolv.conf', ownerPid: 42, startedAt: 't' });
+  it('the agent container: uid 1000, no capabilities, no privilege gain, our seccomp profile, limits, no resolver, sidecar names, init, sleep', () => {
+    const a = agentRunArgv(plan, names, subnet, { image: 'img:1', runtime: 'runsc', resolvConf: '/s/resolv.conf', seccompProfile: '/s/agent-seccomp.json', ownerPid: 42, startedAt: 't' });
     const s = a.join(' ');
     expect(s).toContain('--user 1000:1000');
     expect(s).toContain('--cap-drop ALL');
     expect(s).toContain('--security-opt no-new-privileges');
+    // Our profile replaces the engine's default one (docs/decisions/docker-seccomp.md).
+    expect(s).toContain('--security-opt seccomp=/s/agent-seccomp.json');
     expect(s).toContain('--pids-limit 512');
     expect(s).toContain('--memory');
     expect(s).toContain('--dns 0.0.0.0');
@@ -76,7 +78,7 @@ describe('docker argv', () => {
     // The agent env is never given at create time (the engine persists it in `docker inspect`).
     expect(a).not.toContain('-e');
     expect(s).not.toContain(SECRET_VALUE);
-    expect(agentRunArgv(plan, names, subnet, { image: 'i', runtime: null, resolvConf: '/r', ownerPid: 1, startedAt: 't' })).not.toContain('--runtime');
+    expect(agentRunArgv(plan, names, subnet, { image: 'i', runtime: null, resolvConf: '/r', seccompProfile: '/p', ownerPid: 1, startedAt: 't' })).not.toContain('--runtime');
   });
   it('the sidecar container: aliases, fixed address, directory mounts, env by name only, secrets from stdin', () => {
     const a = sidecarCreateArgv(plan, names, subnet, {

@@ -80,13 +80,15 @@ export interface AgentRun {
   runtime: string | null;
   /** Host file mounted read-only as /etc/resolv.conf: no nameserver. */
   resolvConf: string;
+  /** Host file with the agent's seccomp profile (seccomp-profile.ts), replacing the engine's default. */
+  seccompProfile: string;
   ownerPid: number;
   startedAt: string;
 }
 
 /**
  * `docker run -d` of the agent container: `sleep infinity` under an init as PID 1, uid 1000, no
- * capabilities, no privilege gain, limits, the sidecar names in /etc/hosts, no resolver. The
+ * capabilities, no privilege gain, our seccomp profile, limits, the sidecar names in /etc/hosts, no resolver. The
  * agent env is NOT here (it goes with each exec; the engine persists create-time env).
  */
 export function agentRunArgv(plan: BottlePlan, names: DockerNames, subnet: Subnet, a: AgentRun): string[] {
@@ -97,7 +99,7 @@ export function agentRunArgv(plan: BottlePlan, names: DockerNames, subnet: Subne
     ...SIDECAR_NAMES.flatMap((n) => ['--add-host', `${n}:${subnet.sidecar}`]),
     '--dns', '0.0.0.0', '--mount', `type=bind,src=${a.resolvConf},dst=/etc/resolv.conf,readonly`,
     '--user', `${GUEST_UID}:${GUEST_UID}`, '--workdir', GUEST_HOME,
-    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--security-opt', `seccomp=${a.seccompProfile}`,
     '--pids-limit', String(AGENT_PIDS_LIMIT), '--memory', AGENT_MEMORY,
     '--init',
     ...(a.runtime ? ['--runtime', a.runtime] : []),

@@ -3,7 +3,7 @@
  * with an explicit bridge and an allocated subnet, an nftables table closing the host and every
  * route but agent → sidecar ports (firewall.ts), the sidecar container (the same supervisor as
  * netns, secrets on its stdin) on that network and on an ordinary bridge for upstream, and the
- * agent container (uid 1000, no capabilities, no resolver, gVisor when registered) running
+ * agent container (uid 1000, no capabilities, the agent seccomp profile, no resolver, gVisor when registered) running
  * `sleep infinity`, into which every command is a `docker exec`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { buildSettings, ensureAgentImage, ensureSidecarImage, imageExists } from
 import { dockerAvailability, engineInfo, findHostTool, type EngineInfo } from './probe.js';
 import { LABEL, namesFor, TABLE_PREFIX } from './names.js';
 import { clientEnvConflicts, DockerBottle } from './running.js';
+import { agentSeccompProfile } from './seccomp-profile.js';
 import { sidecarIdentity } from './sidecar-user.js';
 import { chooseRuntime, isRuntimeFailure, readBrokenNote, runtimeMode, writeBrokenNote } from './runtime.js';
 import { loopbackRelays, type RelaySet } from './loopback-relay.js';
@@ -193,8 +194,11 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           const resolvConf = join(plan.stateDir, 'run', 'resolv.conf');
           mkdirSync(join(plan.stateDir, 'run'), { recursive: true, mode: 0o700 });
           writeFileSync(resolvConf, '# bot-bottle: no DNS resolver in this bottle; use the egress proxy\n', { mode: 0o644 });
+          // The docker CLI reads the profile from this file and sends it with the create request.
+          const seccompProfile = join(plan.stateDir, 'run', 'agent-seccomp.json');
+          writeFileSync(seccompProfile, `${JSON.stringify(agentSeccompProfile(), null, 1)}\n`, { mode: 0o644 });
           const runAgent = (runtime: string | null) =>
-            docker.run(agentRunArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, ownerPid: process.pid, startedAt: new Date().toISOString() }));
+            docker.run(agentRunArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, seccompProfile, ownerPid: process.pid, startedAt: new Date().toISOString() }));
           undo.push('agent container', async () => {
             await docker.run(['rm', '-f', names.agent]);
           });
