@@ -6,7 +6,7 @@
 import { isLinux } from '../backends/platform.js';
 import { Docker, engineSocket, findDockerCli, pingEngine } from '../backends/docker/engine.js';
 import { engineInfo, findHostTool, hasNetAdmin } from '../backends/docker/probe.js';
-import { readBrokenNote, runtimeMode } from '../backends/docker/runtime.js';
+import { brokenNotePath, readBrokenNote, runscFix, runtimeMode } from '../backends/docker/runtime.js';
 import { fail, ok, skip, warn, type Check } from './check.js';
 
 const S = 'docker';
@@ -68,7 +68,7 @@ export async function dockerChecks(env: NodeJS.ProcessEnv = process.env): Promis
   if (mode === 'runsc' && !has) checks.push(fail(S, 'docker.runsc', 'BOT_BOTTLE_DOCKER_RUNTIME=runsc but the engine has no runsc runtime', 'register runsc (dockerd --add-runtime runsc=/usr/bin/runsc)'));
   else if (mode === 'runc') checks.push(skip(S, 'docker.runsc', 'gVisor refused (BOT_BOTTLE_DOCKER_RUNTIME=runc)'));
   else if (!has) checks.push(skip(S, 'docker.runsc', 'gVisor (runsc) not registered: agents run under runc'));
-  else if (broken !== null) checks.push(warn(S, 'docker.runsc', `gVisor (runsc) is registered but failed here: ${broken}`, 'fix runsc on the engine host; bottles use runc until then'));
+  else if (broken !== null) checks.push(warn(S, 'docker.runsc', `gVisor (runsc) is registered but failed here: ${broken}`, `${runscFix(broken)}; bottles use runc until then (then delete ${brokenNotePath(info.id)})`));
   else checks.push(ok(S, 'docker.runsc', 'gVisor (runsc) registered: agent containers run under it'));
   return checks;
 }

@@ -7,7 +7,7 @@ import { firewallRuleset } from '../../src/backends/docker/firewall.js';
 import { loopbackTargets } from '../../src/backends/docker/loopback-relay.js';
 import { namesFor, TABLE_PREFIX } from '../../src/backends/docker/names.js';
 import { clientEnvConflicts } from '../../src/backends/docker/running.js';
-import { chooseRuntime, isRuntimeFailure, runtimeMode } from '../../src/backends/docker/runtime.js';
+import { chooseRuntime, isRuntimeFailure, runscFix, runtimeMode } from '../../src/backends/docker/runtime.js';
 import { BottleError } from '../../src/errors.js';
 import { makePlan, tempHome } from './helpers/plan.js';
 
@@ -131,6 +131,12 @@ describe('docker runtime choice', () => {
     const broken = chooseRuntime('auto', ['runc', 'runsc'], 'cannot run with network enabled');
     expect(broken.runtime).toBeNull();
     expect(broken.warning).toContain('cannot run with network enabled');
+  });
+  it('a runsc that misreads network namespaces (gVisor 2022 on 6.x kernels) gets the --network=host fix; other failures a generic one', () => {
+    const err = 'docker: Error response from daemon: OCI runtime start failed: starting container: setting up network: creating interfaces from net namespace "/proc/1/ns/net": cannot run with network enabled in root network namespace: unknown';
+    expect(isRuntimeFailure(err)).toBe(true);
+    expect(runscFix(err)).toMatch(/"runtimeArgs": \["--network=host"\]/);
+    expect(runscFix('OCI runtime create failed: something else')).toMatch(/^check "runsc" on the engine host/);
   });
   it('runsc required but not registered is a clear failure; runc refuses it', () => {
     expect(() => chooseRuntime('runsc', ['runc'], null)).toThrow(/gVisor is required .* no "runsc" runtime registered/);

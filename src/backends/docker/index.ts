@@ -27,7 +27,7 @@ import { LABEL, namesFor, TABLE_PREFIX } from './names.js';
 import { clientEnvConflicts, DockerBottle } from './running.js';
 import { agentSeccompProfile } from './seccomp-profile.js';
 import { sidecarIdentity } from './sidecar-user.js';
-import { chooseRuntime, isRuntimeFailure, readBrokenNote, runtimeMode, writeBrokenNote } from './runtime.js';
+import { chooseRuntime, isRuntimeFailure, readBrokenNote, runscFix, runtimeMode, writeBrokenNote } from './runtime.js';
 import { loopbackRelays, type RelaySet } from './loopback-relay.js';
 import { listBottleObjects, type BottleObject } from './objects.js';
 
@@ -206,10 +206,10 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           if (started.code !== 0 && rt.runtime === 'runsc' && isRuntimeFailure(started.stderr)) {
             const why = started.stderr.trim().split('\n')[0] ?? '';
             if (mode === 'runsc') {
-              throw new BottleError('LAUNCH_FAILED', `gVisor (runsc) is required but could not start the agent container: ${why}`, { fix: 'check "runsc" on the engine host, or set BOT_BOTTLE_DOCKER_RUNTIME=auto' });
+              throw new BottleError('LAUNCH_FAILED', `gVisor (runsc) is required but could not start the agent container: ${why}`, { fix: `${runscFix(why)}; or set BOT_BOTTLE_DOCKER_RUNTIME=auto` });
             }
             writeBrokenNote(eng.id, why);
-            progress(`warning: gVisor (runsc) is registered but could not start a container here (${why.slice(0, 200)}); using runc`);
+            progress(`warning: gVisor (runsc) is registered but could not start a container here (${why.slice(0, 200)}); using runc. Fix: ${runscFix(why)}`);
             await docker.run(['rm', '-f', names.agent]);
             rt = { runtime: null, warning: null };
             started = await runAgent(null);

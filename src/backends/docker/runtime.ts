@@ -41,18 +41,32 @@ export function chooseRuntime(mode: RuntimeMode, registered: readonly string[], 
   return { runtime: 'runsc', warning: null };
 }
 
+/**
+ * The fix for a runsc failure. gVisor releases before 2023 decide "root network namespace" by
+ * /proc/sys/net/core/rmem_default existing, which newer kernels (6.x) have in every namespace, so
+ * every networked container fails; `--network=host` makes runsc use the container's own
+ * namespace as it is (docs/decisions/docker-runsc.md).
+ */
+export function runscFix(error: string): string {
+  if (/cannot run with network enabled in root network namespace/i.test(error)) {
+    return 'this runsc misreads network namespaces on this kernel: upgrade gVisor, or register it with "runtimeArgs": ["--network=host"] in the engine\'s daemon.json (docs/decisions/docker-runsc.md)';
+  }
+  return 'check "runsc" on the engine host (its logs under the engine\'s exec root)';
+}
+
 /** True when `docker run` failed in the runtime itself (not the image or the command). */
 export function isRuntimeFailure(stderr: string): boolean {
   return /OCI runtime (create|start) failed|runsc|unknown or invalid runtime name/i.test(stderr);
 }
 
-function notePath(engineId: string): string {
+/** The per-engine note of a failed runsc (delete it to retry gVisor in auto mode). */
+export function brokenNotePath(engineId: string): string {
   return join(tmpdir(), `bot-bottle-runsc-broken-${engineId.replace(/[^A-Za-z0-9]/g, '').slice(0, 64)}`);
 }
 
 export function readBrokenNote(engineId: string): string | null {
   try {
-    return readFileSync(notePath(engineId), 'utf8').trim().slice(0, 300) || 'unknown error';
+    return readFileSync(brokenNotePath(engineId), 'utf8').trim().slice(0, 300) || 'unknown error';
   } catch {
     return null;
   }
@@ -60,12 +74,12 @@ export function readBrokenNote(engineId: string): string | null {
 
 export function writeBrokenNote(engineId: string, error: string): void {
   try {
-    writeFileSync(notePath(engineId), `${error.trim().split('\n')[0] ?? ''}\n`, { mode: 0o644 });
+    writeFileSync(brokenNotePath(engineId), `${error.trim().split('\n')[0] ?? ''}\n`, { mode: 0o644 });
   } catch {
     // only an optimisation
   }
 }
 
 export function clearBrokenNote(engineId: string): void {
-  rmSync(notePath(engineId), { force: true });
+  rmSync(brokenNotePath(engineId), { force: true });
 }
