@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickSubnet, subnetAt, usedSubnets } from '../../src/backends/docker/alloc.js';
 import { agentImageProbeScript } from '../../src/backends/docker/images.js';
-import { agentRunArgv, execArgv, internalNetworkArgv, sidecarCreateArgv } from '../../src/backends/docker/argv.js';
+import { agentCreateArgv, execArgv, internalNetworkArgv, sidecarCreateArgv } from '../../src/backends/docker/argv.js';
 import { firewallRuleset } from '../../src/backends/docker/firewall.js';
 import { loopbackTargets } from '../../src/backends/docker/loopback-relay.js';
 import { namesFor, TABLE_PREFIX } from '../../src/backends/docker/names.js';
@@ -60,7 +60,7 @@ describe('docker argv', () => {
     expect(a).toContain(`bot-bottle.slug=${plan.slug}`);
   });
   it('the agent container: uid 1000, no capabilities, no privilege gain, our seccomp profile, limits, no resolver, sidecar names, init, sleep', () => {
-    const a = agentRunArgv(plan, names, subnet, { image: 'img:1', runtime: 'runsc', resolvConf: '/s/resolv.conf', seccompProfile: '/s/agent-seccomp.json', ownerPid: 42, startedAt: 't' });
+    const a = agentCreateArgv(plan, names, subnet, { image: 'img:1', runtime: 'runsc', resolvConf: '/s/resolv.conf', seccompProfile: '/s/agent-seccomp.json', ownerPid: 42, startedAt: 't' });
     const s = a.join(' ');
     expect(s).toContain('--user 1000:1000');
     expect(s).toContain('--cap-drop ALL');
@@ -78,7 +78,7 @@ describe('docker argv', () => {
     // The agent env is never given at create time (the engine persists it in `docker inspect`).
     expect(a).not.toContain('-e');
     expect(s).not.toContain(SECRET_VALUE);
-    expect(agentRunArgv(plan, names, subnet, { image: 'i', runtime: null, resolvConf: '/r', seccompProfile: '/p', ownerPid: 1, startedAt: 't' })).not.toContain('--runtime');
+    expect(agentCreateArgv(plan, names, subnet, { image: 'i', runtime: null, resolvConf: '/r', seccompProfile: '/p', ownerPid: 1, startedAt: 't' })).not.toContain('--runtime');
   });
   it('the sidecar container: aliases, fixed address, directory mounts, env by name only, secrets from stdin', () => {
     const a = sidecarCreateArgv(plan, names, subnet, {

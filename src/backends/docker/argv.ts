@@ -87,13 +87,14 @@ export interface AgentRun {
 }
 
 /**
- * `docker run -d` of the agent container: `sleep infinity` under an init as PID 1, uid 1000, no
+ * `docker create` of the agent container (started once the firewall exists): `sleep infinity`
+ * under an init as PID 1, uid 1000, no
  * capabilities, no privilege gain, our seccomp profile, limits, the sidecar names in /etc/hosts, no resolver. The
  * agent env is NOT here (it goes with each exec; the engine persists create-time env).
  */
-export function agentRunArgv(plan: BottlePlan, names: DockerNames, subnet: Subnet, a: AgentRun): string[] {
+export function agentCreateArgv(plan: BottlePlan, names: DockerNames, subnet: Subnet, a: AgentRun): string[] {
   return [
-    'run', '-d', '--name', names.agent,
+    'create', '--name', names.agent,
     ...labels(plan, 'agent', { [LABEL.ownerPid]: String(a.ownerPid), [LABEL.started]: a.startedAt, ...(a.runtime ? { [LABEL.runtime]: a.runtime } : {}) }),
     '--network', names.network, '--ip', subnet.agent, '--hostname', 'bottle',
     ...SIDECAR_NAMES.flatMap((n) => ['--add-host', `${n}:${subnet.sidecar}`]),

@@ -18,7 +18,7 @@ import { runCommand } from '../run-command.js';
 import { UndoStack } from '../undo-stack.js';
 import { withAllocLock } from '../netns/alloc-lock.js';
 import { pickSubnet, usedSubnets, type Subnet } from './alloc.js';
-import { agentRunArgv, egressNetworkArgv, internalNetworkArgv, labels, sidecarCreateArgv, SIDECAR_STATE } from './argv.js';
+import { agentCreateArgv, egressNetworkArgv, execArgv, internalNetworkArgv, labels, sidecarCreateArgv, SIDECAR_STATE } from './argv.js';
 import { clientEnv, Docker } from './engine.js';
 import { firewallRuleset } from './firewall.js';
 import { buildSettings, ensureAgentImage, ensureSidecarImage, imageExists } from './images.js';
@@ -27,7 +27,7 @@ import { LABEL, namesFor, TABLE_PREFIX } from './names.js';
 import { clientEnvConflicts, DockerBottle } from './running.js';
 import { agentSeccompProfile } from './seccomp-profile.js';
 import { sidecarIdentity } from './sidecar-user.js';
-import { chooseRuntime, isRuntimeFailure, readBrokenNote, runscFix, runtimeMode, writeBrokenNote } from './runtime.js';
+import { chooseRuntime, isRuntimeFailure, readBrokenNote, runscFix, runtimeMode, writeBrokenNote, type RuntimeChoice } from './runtime.js';
 import { loopbackRelays, type RelaySet } from './loopback-relay.js';
 import { listBottleObjects, type BottleObject } from './objects.js';
 
@@ -111,44 +111,43 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
       const undo = new UndoStack();
       const progress = hooks.onProgress;
       try {
-        // Phase 1, concurrently: images (checked, built when their inputs changed), engine facts,
-        // and both networks (the internal one under the host-wide allocation lock).
+        // Everything runs as soon as what it needs exists (docs/architecture.md §10.2): images
+        // (checked, built when their inputs changed), engine facts and both networks (the internal
+        // one under the host-wide allocation lock) at once; then the sidecar container is created,
+        // wired and started, its secrets held back until the firewall exists; the agent container
+        // is created meanwhile and started only after the firewall, then given the bottle CA.
         hooks.onProgress('checking images');
         const buildLog = join(logs, 'build.log');
         const committed = committedImage(plan);
         const useCommitted = committed !== null && (await imageExists(docker, committed));
         if (committed !== null && !useCommitted) progress(`warning: committed image ${committed} is gone; starting from the agent image`);
         const flock = findHostTool('flock') ?? 'flock';
-        const [sidecarImage, agentImage, eng, subnet] = await settleAll([
-          ensureSidecarImage(docker, settings, buildLog, progress),
-          useCommitted ? Promise.resolve(committed) : ensureAgentImage(docker, plan, settings, buildLog, progress),
-          engine(docker),
-          withAllocLock(flock, async (): Promise<Subnet> => {
-            const sn = pickSubnet(usedSubnets(await usedCidrs(docker)));
-            if (!sn) throw new BottleError('LAUNCH_FAILED', 'no free /28 left in 10.251.0.0/16 for the bottle network', { fix: 'run "bot-bottle cleanup"' });
-            // Created under the lock: the network is what marks the subnet in use.
-            await must(docker, internalNetworkArgv(plan, names, sn), `creating network ${names.network}`);
-            undo.push('internal network', async () => {
-              await docker.run(['network', 'rm', names.network]);
-            });
-            return sn;
+        const sidecarImageP = ensureSidecarImage(docker, settings, buildLog, progress);
+        const agentImageP = useCommitted ? Promise.resolve(committed) : ensureAgentImage(docker, plan, settings, buildLog, progress);
+        const engP = engine(docker);
+        const subnetP = withAllocLock(flock, async (): Promise<Subnet> => {
+          const sn = pickSubnet(usedSubnets(await usedCidrs(docker)));
+          if (!sn) throw new BottleError('LAUNCH_FAILED', 'no free /28 left in 10.251.0.0/16 for the bottle network', { fix: 'run "bot-bottle cleanup"' });
+          // Created under the lock: the network is what marks the subnet in use.
+          await must(docker, internalNetworkArgv(plan, names, sn), `creating network ${names.network}`);
+          undo.push('internal network', async () => {
+            await docker.run(['network', 'rm', names.network]);
+          });
+          return sn;
+        });
+        const egressP = must(docker, egressNetworkArgv(plan, names), `creating network ${names.egressNetwork}`).then(() =>
+          undo.push('egress network', async () => {
+            await docker.run(['network', 'rm', names.egressNetwork]);
           }),
-          must(docker, egressNetworkArgv(plan, names), `creating network ${names.egressNetwork}`).then(() =>
-            undo.push('egress network', async () => {
-              await docker.run(['network', 'rm', names.egressNetwork]);
-            }),
-          ),
-        ] as const);
-        aborted();
-        let rt = chooseRuntime(mode, eng.runtimes, readBrokenNote(eng.id));
-        if (rt.warning) progress(`warning: ${rt.warning}`);
+        );
 
-        // Phase 2: the firewall, before any container is attached to the bridge.
-        const firewall = eng.desktop ? null : findHostTool('nft');
-        if (!eng.desktop && firewall === null) {
-          throw new BottleError('BACKEND_UNAVAILABLE', 'docker: nft (nftables) is needed for the bottle firewall and was not found', { fix: 'apt-get install nftables' });
-        }
-        if (firewall !== null) {
+        // The firewall, before the agent container joins the bridge and before any secret is sent.
+        const firewallP = Promise.all([subnetP, engP]).then(async ([subnet, eng]) => {
+          const firewall = eng.desktop ? null : findHostTool('nft');
+          if (!eng.desktop && firewall === null) {
+            throw new BottleError('BACKEND_UNAVAILABLE', 'docker: nft (nftables) is needed for the bottle firewall and was not found', { fix: 'apt-get install nftables' });
+          }
+          if (firewall === null) return;
           const ports = plan.sidecar.daemons.map((d) => DAEMON_PORTS[d as DaemonName]);
           const r = await runCommand(firewall, ['-f', '-'], { input: firewallRuleset({ table: names.table, bridge: names.bridge, sidecar: subnet.sidecar, agent: subnet.agent, ports }) });
           if (r.code !== 0) {
@@ -159,13 +158,13 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           undo.push('nftables table', async () => {
             await runCommand(firewall, ['delete', 'table', 'inet', names.table]);
           });
-        }
-        aborted();
+        });
 
-        // Phase 3, concurrently: the sidecar container until its supervisor reports ready, and the
-        // agent container (its sidecar address is fixed, so it need not wait).
-        hooks.onProgress('starting sidecars and agent container');
-        const startSidecars = async () => {
+        // The sidecar container: created and wired once its image and both networks exist, then
+        // `docker start -ai` at once (the supervisor loads while the firewall is built; it is trusted
+        // code and has a way out anyway), its secrets written only when the firewall exists.
+        const sidecarP = Promise.all([sidecarImageP, subnetP, egressP]).then(async ([sidecarImage, subnet]) => {
+          aborted();
           const relays: RelaySet = await loopbackRelays(plan.sidecar.env, docker, names.egressNetwork, join(plan.stateDir, 'run', 'upstream-ca'));
           undo.push('loopback relays', () => relays.close());
           // HOME: the sidecar uid has no passwd entry; git and node want a writable home.
@@ -182,27 +181,40 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
             await docker.run(['rm', '-f', names.sidecars]);
           });
           await must(docker, ['network', 'connect', names.egressNetwork, names.sidecars], 'connecting the sidecars to their egress network');
+          aborted();
+          progress('starting sidecars and agent container');
           const cli = docker.cli;
-          const sc = await startHostSidecar(plan, secrets, subnet.sidecar, hooks.signal, () => ({ command: cli, args: ['start', '-a', '-i', names.sidecars] }), {
-            sh: '/bin/sh', procsFiles: [], drop: { prefix: [], configDir: SIDECAR_STATE, env: clientEnv() as Record<string, string> },
-          });
+          const sc = await startHostSidecar(
+            plan, secrets, subnet.sidecar, hooks.signal, () => ({ command: cli, args: ['start', '-a', '-i', names.sidecars] }),
+            { sh: '/bin/sh', procsFiles: [], drop: { prefix: [], configDir: SIDECAR_STATE, env: clientEnv() as Record<string, string> } },
+            firewallP,
+          );
           undo.push('sidecars', () => sc.stop());
           await relays.attach(names.sidecars, sidecarImage, labels(plan, 'relay'));
           return sc;
-        };
-        const startAgent = async () => {
+        });
+
+        // The agent container: created as soon as its image, the subnet and the runtime choice are
+        // known; started after the firewall; the bottle CA goes in while the sidecars still start.
+        let rt: RuntimeChoice = { runtime: null, warning: null };
+        const agentP = Promise.all([agentImageP, subnetP, engP]).then(async ([agentImage, subnet, eng]) => {
+          rt = chooseRuntime(mode, eng.runtimes, readBrokenNote(eng.id));
+          if (rt.warning) progress(`warning: ${rt.warning}`);
           const resolvConf = join(plan.stateDir, 'run', 'resolv.conf');
           mkdirSync(join(plan.stateDir, 'run'), { recursive: true, mode: 0o700 });
           writeFileSync(resolvConf, '# bot-bottle: no DNS resolver in this bottle; use the egress proxy\n', { mode: 0o644 });
           // The docker CLI reads the profile from this file and sends it with the create request.
           const seccompProfile = join(plan.stateDir, 'run', 'agent-seccomp.json');
           writeFileSync(seccompProfile, `${JSON.stringify(agentSeccompProfile(), null, 1)}\n`, { mode: 0o644 });
-          const runAgent = (runtime: string | null) =>
-            docker.run(agentRunArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, seccompProfile, ownerPid: process.pid, startedAt: new Date().toISOString() }));
+          const create = (runtime: string | null) =>
+            must(docker, agentCreateArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, seccompProfile, ownerPid: process.pid, startedAt: new Date().toISOString() }), `creating container ${names.agent}`);
           undo.push('agent container', async () => {
             await docker.run(['rm', '-f', names.agent]);
           });
-          let started = await runAgent(rt.runtime);
+          await create(rt.runtime);
+          await firewallP;
+          aborted();
+          let started = await docker.run(['start', names.agent]);
           if (started.code !== 0 && rt.runtime === 'runsc' && isRuntimeFailure(started.stderr)) {
             const why = started.stderr.trim().split('\n')[0] ?? '';
             if (mode === 'runsc') {
@@ -212,13 +224,17 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
             progress(`warning: gVisor (runsc) is registered but could not start a container here (${why.slice(0, 200)}); using runc. Fix: ${runscFix(why)}`);
             await docker.run(['rm', '-f', names.agent]);
             rt = { runtime: null, warning: null };
-            started = await runAgent(null);
+            await create(null);
+            started = await docker.run(['start', names.agent]);
           }
           if (started.code !== 0) {
             throw new BottleError('LAUNCH_FAILED', `docker: starting the agent container failed: ${started.stderr.trim().split('\n').slice(-1)[0] ?? ''}`, { fix: 'run "bot-bottle doctor --backend docker"' });
           }
-        };
-        const [sidecar] = await settleAll([startSidecars(), startAgent()] as const);
+          await installSystemCa(docker, names.agent, plan);
+          return subnet;
+        });
+
+        const [sidecar, subnet] = await settleAll([sidecarP, agentP, sidecarImageP, agentImageP, engP, subnetP, egressP, firewallP] as const);
         aborted();
         const bottle = new DockerBottle({
           plan, docker, names, undo, sidecarAddr: subnet.sidecar, agentAddr: subnet.agent, runtime: rt.runtime,
@@ -230,7 +246,6 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
             }
           },
         });
-        await installSystemCa(bottle, plan);
         return bottle;
       } catch (err) {
         await undo.run();
@@ -350,16 +365,16 @@ function ownerAlive(objs: readonly BottleObject[], slug: string): boolean {
  * update-ca-certificates keeps it) rather than running update-ca-certificates, which rehashes
  * every root and took 14–24 s on a loaded machine.
  */
-async function installSystemCa(bottle: DockerBottle, plan: BottlePlan): Promise<void> {
+async function installSystemCa(docker: Docker, container: string, plan: BottlePlan): Promise<void> {
   let pem: string;
   try {
     pem = readFileSync(plan.ca.hostCertPath, 'utf8');
   } catch {
     return; // provisioning reports the missing CA
   }
-  await bottle.exec([
-    '/bin/sh', '-c',
+  const script =
     'pem=$(cat); b=/etc/ssl/certs/ca-certificates.crt; [ -w "$b" ] && printf "%s\\n" "$pem" >> "$b"; ' +
-      'd=/usr/local/share/ca-certificates; [ -d "$d" ] && printf "%s\\n" "$pem" > "$d/bot-bottle.crt"; exit 0',
-  ], { user: '0', stdin: pem });
+    'd=/usr/local/share/ca-certificates; [ -d "$d" ] && printf "%s\\n" "$pem" > "$d/bot-bottle.crt"; exit 0';
+  const r = await docker.run(execArgv(container, ['/bin/sh', '-c', script], { user: '0', cwd: '/', envNames: [], tty: false, stdin: true }), { input: pem });
+  if (r.code !== 0) throw new BottleError('LAUNCH_FAILED', `docker: adding the bottle CA to the agent image's system store failed: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
 }
