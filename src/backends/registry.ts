@@ -7,15 +7,12 @@
  */
 import { usageError } from '../errors.js';
 import type { Backend } from './backend.js';
-import { unavailableBackend } from './unavailable.js';
 
 type Factory = () => Promise<Backend>;
 
-const NOT_YET = 'not implemented in this version of bot-bottle';
-
 const FACTORIES: ReadonlyArray<readonly [string, Factory]> = [
   ['macos-container', async () => (await import('./macos-container/index.js')).createMacosContainerBackend()],
-  ['docker', async () => unavailableBackend('docker', NOT_YET, 'use --backend netns (Linux, root)')],
+  ['docker', async () => (await import('./docker/index.js')).createDockerBackend()],
   ['netns', async () => (await import('./netns/index.js')).createNetnsBackend()],
   ['smolmachines', async () => (await import('./smolmachines/index.js')).createSmolmachinesBackend()],
 ];

@@ -8,6 +8,7 @@ import { EXIT, usageError } from '../errors.js';
 import { agentChecks } from './agents.js';
 import { fail, ok, passes, type Check } from './check.js';
 import { commonChecks, type CommonInput } from './common.js';
+import { dockerChecks } from './docker.js';
 import { macosContainerChecks } from './macos-container.js';
 import { netnsChecks, type NetnsCheckOptions } from './netns.js';
 import { smolmachinesChecks } from './smolmachines.js';
@@ -30,6 +31,7 @@ export interface DoctorOptions extends CommonInput {
 /** Backends with checks beyond available(); the others report their available() verdict. */
 const DETAILED: Readonly<Record<string, (o: DoctorOptions) => Promise<Check[]>>> = {
   netns: (o) => netnsChecks(o.netns),
+  docker: (o) => dockerChecks(o.env),
   smolmachines: () => smolmachinesChecks(),
   'macos-container': () => macosContainerChecks(),
 };

@@ -22,7 +22,8 @@ interface DoctorDoc {
 }
 
 const ESC = '\u001b';
-const UNIMPLEMENTED = ['docker'];
+/** An engine socket that never answers: docker is unavailable here whatever engine the host runs (CI starts one). */
+const NO_ENGINE = 'unix:///nonexistent/bot-bottle-test/docker.sock';
 
 let e: CliEnv;
 beforeEach(() => {
@@ -31,7 +32,7 @@ beforeEach(() => {
 afterEach(() => e.cleanup());
 
 async function doctorJson(args: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ code: number; doc: DoctorDoc; raw: string }> {
-  const r = await runCli(['doctor', '--json', ...args], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined, ...env }, cwd: e.cwd });
+  const r = await runCli(['doctor', '--json', ...args], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined, DOCKER_HOST: NO_ENGINE, ...env }, cwd: e.cwd });
   expect(r.stderr).toBe('');
   return { code: r.code, doc: JSON.parse(r.stdout) as DoctorDoc, raw: r.stdout };
 }
@@ -39,7 +40,7 @@ async function doctorJson(args: string[] = [], env: Record<string, string | unde
 const byId = (doc: DoctorDoc, id: string): Check | undefined => doc.checks.find((c) => c.id === id);
 
 describe('bot-bottle doctor', () => {
-  it('--json: bot-bottle/doctor@1 with its fixed fields; unimplemented backends honest, with state and fix', async () => {
+  it('--json: bot-bottle/doctor@1 with its fixed fields; backends not usable here honest, with state and fix', async () => {
     const { doc } = await doctorJson();
     expect(Object.keys(doc)).toEqual(['schema', 'defaultBackend', 'usable', 'checks']);
     expect(doc.schema).toBe('bot-bottle/doctor@1');
@@ -53,16 +54,9 @@ describe('bot-bottle doctor', () => {
     expect(new Set(doc.checks.map((c) => c.id)).size).toBe(doc.checks.length);
     expect(byId(doc, 'node')?.status).toBe('ok');
     expect(byId(doc, 'database')).toMatchObject({ status: 'skip', message: expect.stringContaining('no database in this version') });
-    for (const name of UNIMPLEMENTED) {
-      expect(byId(doc, `${name}.available`)).toEqual({
-        id: `${name}.available`,
-        scope: name,
-        status: 'fail',
-        message: `${name}: not implemented in this version of bot-bottle`,
-        fix: 'use --backend netns (Linux, root)',
-      });
-      expect(doc.usable).not.toContain(name);
-    }
+    // docker without an engine: its own FAIL line with the fix, not usable.
+    expect(byId(doc, 'docker.engine')).toMatchObject({ scope: 'docker', status: 'fail', fix: 'start the engine behind DOCKER_HOST' });
+    expect(doc.usable).not.toContain('docker');
     // The CLI-driven backends: each with its state and fix on this host (Linux, no smolvm, no
     // /dev/kvm, no Apple container), never usable here.
     expect(byId(doc, 'macos-container.os')).toEqual({
@@ -88,7 +82,7 @@ describe('bot-bottle doctor', () => {
       expect(doc.defaultBackend).toBe('netns');
       expect(code).toBe(0);
       expect(byId(doc, 'netns.tool.bwrap')?.message).toMatch(/^bwrap \d+\.\d+\.\d+ \(.*; needs ≥ 0\.8\)$/);
-      const text = await runCli(['doctor'], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined }, cwd: e.cwd });
+      const text = await runCli(['doctor'], { env: { ...e.env, BOT_BOTTLE_BACKEND: undefined, DOCKER_HOST: NO_ENGINE }, cwd: e.cwd });
       expect(text.code).toBe(0);
       expect(text.stdout).toContain('usable backends: netns\ndefault backend: netns\n');
       expect(text.stdout).toMatch(/^ {2}ok {3}running as root$/m);
@@ -126,10 +120,10 @@ describe('bot-bottle doctor', () => {
   });
 
   it('C36 --backend docker: FAIL line with its fix, exit 3, no ANSI off a TTY, only that backend checked', async () => {
-    const r = await runCli(['doctor', '--backend', 'docker'], { env: { ...e.env, NO_COLOR: undefined, TERM: 'xterm' }, cwd: e.cwd });
+    const r = await runCli(['doctor', '--backend', 'docker'], { env: { ...e.env, NO_COLOR: undefined, TERM: 'xterm', DOCKER_HOST: NO_ENGINE }, cwd: e.cwd });
     expect(r.code).toBe(3);
     expect(r.stdout).not.toContain(ESC);
-    expect(r.stdout).toMatch(/^ {2}FAIL docker: not implemented in this version of bot-bottle — use --backend netns \(Linux, root\)$/m);
+    expect(r.stdout).toMatch(/^ {2}FAIL no docker engine answers on \/nonexistent\/bot-bottle-test\/docker\.sock — start the engine behind DOCKER_HOST$/m);
     expect(r.stdout).not.toMatch(/^netns$/m);
     expect(r.stdout).toContain('backend docker: not usable here');
     expect(r.stdout).not.toMatch(/[✓✗]/);

@@ -71,7 +71,8 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip'))('lifecycle across proc
     const f = startFixture(home, slug, 'sleep 60');
     kids.push(f.child);
     await f.waitFor('event ready');
-    const env = { BOT_BOTTLE_HOME: home };
+    // docker pinned unavailable (CI runs an engine): this test means netns, and docker skipped.
+    const env = { BOT_BOTTLE_HOME: home, DOCKER_HOST: 'unix:///nonexistent/bot-bottle-test/docker.sock' };
     const active = await runCli(['list', 'active', '--json'], { env });
     expect(active.code).toBe(0);
     const doc = JSON.parse(active.stdout) as { schema: string; bottles: Array<{ slug: string; backend: string; sidecars: string[]; headless: boolean }>; skippedBackends: string[] };

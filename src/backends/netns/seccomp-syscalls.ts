@@ -2,34 +2,15 @@
  * Syscall numbers and ABI constants the agent sandbox's seccomp filter needs (seccomp.ts), per
  * supported host architecture. Pure data. Numbers are the kernel's uapi tables:
  * arch/x86/entry/syscalls/syscall_64.tbl (x86_64) and include/uapi/asm-generic/unistd.h (aarch64).
- * Why these calls are denied: docs/decisions/netns-seccomp.md.
+ * Which calls are denied and how: seccomp-rules.ts (docs/decisions/netns-seccomp.md).
  */
+import type { SyscallName } from './seccomp-rules.js';
 
 /** Architectures the netns backend can filter, by their kernel names. */
 export type SeccompArch = 'x86_64' | 'aarch64';
 
 /** Node's `process.arch` for each supported architecture. */
 export const NODE_ARCH: Record<string, SeccompArch> = { x64: 'x86_64', arm64: 'aarch64' };
-
-/** Denied outright with EPERM. */
-export const DENIED = [
-  // reading or writing another process's memory
-  'process_vm_readv', 'process_vm_writev',
-  // kernel keyrings, eBPF, perf, userfaultfd: large kernel attack surface, no agent use
-  'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open', 'userfaultfd',
-  // new mounts and namespaces
-  'mount', 'umount2', 'pivot_root', 'chroot', 'unshare', 'setns',
-  'open_tree', 'move_mount', 'fsopen', 'fsconfig', 'fsmount', 'fspick', 'mount_setattr',
-  // host-level administration
-  'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'reboot',
-  'swapon', 'swapoff', 'acct', 'iopl', 'ioperm', 'open_by_handle_at', 'name_to_handle_at',
-  'quotactl', 'quotactl_fd', 'lookup_dcookie', 'syslog', 'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex',
-] as const;
-
-/** Allowed or denied by their arguments (seccomp.ts), or with another errno. */
-export const FILTERED = ['ptrace', 'clone', 'clone3', 'socket', 'personality'] as const;
-
-export type SyscallName = (typeof DENIED)[number] | (typeof FILTERED)[number];
 
 export interface ArchTable {
   /** AUDIT_ARCH_* value seccomp_data.arch carries for the native ABI. */

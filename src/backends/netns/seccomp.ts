@@ -8,10 +8,8 @@
  * libc then falls back to clone, which is checked), allow everything else.
  */
 import { BottleError } from '../../errors.js';
-import {
-  AF_NETLINK, AF_PACKET, ARCH_TABLES, CLONE_NEW_MASK, DENIED, ENOSYS, EPERM, NETLINK_ROUTE, NODE_ARCH, PER_LINUX, PERSONALITY_QUERY,
-  PTRACE_ATTACH, PTRACE_SEIZE, SOCK_RAW, SOCK_TYPE_MASK, type SeccompArch,
-} from './seccomp-syscalls.js';
+import { AGENT_SECCOMP_RULES as R, DENY_ERRNO } from './seccomp-rules.js';
+import { ARCH_TABLES, NODE_ARCH, type SeccompArch } from './seccomp-syscalls.js';
 
 /** One `struct sock_filter`. */
 export interface SockFilter {
@@ -91,57 +89,60 @@ function assemble(ops: readonly Op[]): SockFilter[] {
   return out;
 }
 
-/** The filter for one architecture, as instructions. */
+/**
+ * The filter for one architecture, as instructions, from the rules of seccomp-rules.ts (the same
+ * rules the docker backend's profile is made of). Each value list becomes a chain of `jeq`s.
+ */
 export function seccompProgram(arch: SeccompArch): SockFilter[] {
   const t = ARCH_TABLES[arch];
   const nr = (name: keyof typeof t.nr): number | null => t.nr[name];
+  /** `jeq` each value in turn: a match goes to `hit`, the last miss to `miss`. */
+  const anyOf = (values: readonly number[], hit: Target, miss: Target): Op[] =>
+    values.map((k, i) => ({ kind: 'jeq' as const, k, jt: hit, jf: i === values.length - 1 ? miss : 'next' }));
+  const sock = R.socket;
   const ops: Op[] = [
     { kind: 'ld', offset: DATA.arch },
-    { kind: 'jeq', k: t.auditArch, jt: 'next', jf: 'kill' },
+    { kind: 'jeq', k: t.auditArch, jt: 'next', jf: R.foreignAbi },
     { kind: 'ld', offset: DATA.nr },
   ];
-  if (t.x32Bit !== null) ops.push({ kind: 'jset', k: t.x32Bit, jt: 'eperm', jf: 'next' });
-  for (const name of DENIED) {
+  if (t.x32Bit !== null) ops.push({ kind: 'jset', k: t.x32Bit, jt: R.x32, jf: 'next' });
+  for (const name of R.denied) {
     const n = nr(name);
-    if (n !== null) ops.push({ kind: 'jeq', k: n, jt: 'eperm', jf: 'next' });
+    if (n !== null) ops.push({ kind: 'jeq', k: n, jt: 'deny', jf: 'next' });
   }
   ops.push(
-    { kind: 'jeq', k: nr('clone3')!, jt: 'enosys', jf: 'next' },
+    { kind: 'jeq', k: nr(R.enosys.syscall)!, jt: 'enosys', jf: 'next' },
     { kind: 'jeq', k: nr('ptrace')!, jt: 'ptrace', jf: 'next' },
     { kind: 'jeq', k: nr('clone')!, jt: 'clone', jf: 'next' },
     { kind: 'jeq', k: nr('socket')!, jt: 'socket', jf: 'next' },
     { kind: 'jeq', k: nr('personality')!, jt: 'personality', jf: 'allow' },
-    // ptrace: attaching to a process that is not our tracee; TRACEME and requests on own tracees stay.
     { kind: 'label', name: 'ptrace' },
-    { kind: 'ld', offset: DATA.argLow(0) },
-    { kind: 'jeq', k: PTRACE_ATTACH, jt: 'eperm', jf: 'next' },
-    { kind: 'jeq', k: PTRACE_SEIZE, jt: 'eperm', jf: 'allow' },
-    // clone: any CLONE_NEW* flag (flags are arg 0 on both ABIs; the kernel reads only the low 32 bits).
+    { kind: 'ld', offset: DATA.argLow(R.ptrace.arg) },
+    ...anyOf(R.ptrace.deny, 'deny', 'allow'),
+    // clone's flags: the kernel reads only their low 32 bits.
     { kind: 'label', name: 'clone' },
-    { kind: 'ld', offset: DATA.argLow(0) },
-    { kind: 'jset', k: CLONE_NEW_MASK, jt: 'eperm', jf: 'allow' },
-    // socket(domain, type, protocol): no packet sockets, netlink only for NETLINK_ROUTE, no SOCK_RAW elsewhere.
+    { kind: 'ld', offset: DATA.argLow(R.clone.arg) },
+    { kind: 'jset', k: R.clone.denyAnyBit, jt: 'deny', jf: 'allow' },
+    // socket(domain, type, protocol)
     { kind: 'label', name: 'socket' },
-    { kind: 'ld', offset: DATA.argLow(0) },
-    { kind: 'jeq', k: AF_PACKET, jt: 'eperm', jf: 'next' },
-    { kind: 'jeq', k: AF_NETLINK, jt: 'next', jf: 'socket-type' },
-    { kind: 'ld', offset: DATA.argLow(2) },
-    { kind: 'jeq', k: NETLINK_ROUTE, jt: 'allow', jf: 'eperm' },
+    { kind: 'ld', offset: DATA.argLow(sock.domainArg) },
+    ...anyOf(sock.denyDomains, 'deny', 'next'),
+    { kind: 'jeq', k: sock.netlink.domain, jt: 'next', jf: 'socket-type' },
+    { kind: 'ld', offset: DATA.argLow(sock.protocolArg) },
+    ...anyOf(sock.netlink.allowProtocols, 'allow', 'deny'),
     { kind: 'label', name: 'socket-type' },
-    { kind: 'ld', offset: DATA.argLow(1) },
-    { kind: 'and', k: SOCK_TYPE_MASK },
-    { kind: 'jeq', k: SOCK_RAW, jt: 'eperm', jf: 'allow' },
-    // personality: only PER_LINUX and the query.
+    { kind: 'ld', offset: DATA.argLow(sock.typeArg) },
+    { kind: 'and', k: sock.denyTypeElsewhere.mask },
+    { kind: 'jeq', k: sock.denyTypeElsewhere.type, jt: 'deny', jf: 'allow' },
     { kind: 'label', name: 'personality' },
-    { kind: 'ld', offset: DATA.argLow(0) },
-    { kind: 'jeq', k: PER_LINUX, jt: 'allow', jf: 'next' },
-    { kind: 'jeq', k: PERSONALITY_QUERY, jt: 'allow', jf: 'eperm' },
+    { kind: 'ld', offset: DATA.argLow(R.personality.arg) },
+    ...anyOf(R.personality.allow, 'allow', 'deny'),
     { kind: 'label', name: 'allow' },
     { kind: 'ret', k: RET.ALLOW },
-    { kind: 'label', name: 'eperm' },
-    { kind: 'ret', k: RET.ERRNO | EPERM },
+    { kind: 'label', name: 'deny' },
+    { kind: 'ret', k: RET.ERRNO | DENY_ERRNO },
     { kind: 'label', name: 'enosys' },
-    { kind: 'ret', k: RET.ERRNO | ENOSYS },
+    { kind: 'ret', k: RET.ERRNO | R.enosys.errno },
     { kind: 'label', name: 'kill' },
     { kind: 'ret', k: RET.KILL_PROCESS },
   );

@@ -16,6 +16,7 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['init', async () => (await import('./init.js')).registerInit],
   ['cleanup', async () => (await import('./cleanup.js')).registerCleanup],
   ['supervise', async () => (await import('./supervise.js')).registerSupervise],
+  ['commit', async () => (await import('./commit.js')).registerCommit],
   ['doctor', async () => (await import('./doctor.js')).registerDoctor],
   ['log', async () => (await import('./log.js')).registerLog],
   ['demo', async () => (await import('./demo.js')).registerDemo],

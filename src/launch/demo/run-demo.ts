@@ -16,6 +16,7 @@ import { createBottleCa, writeBottleCa } from '../../egress/ca.js';
 import { renderRoutesFile } from '../../egress/routes-file.js';
 import { buildAgentEnv } from '../../plan/agent-env.js';
 import { GUEST_CA_BUNDLE, GUEST_CA_CERT, GUEST_HOME, type BottlePlan } from '../../plan/bottle-plan.js';
+import { BUNDLED_DOCKER_DIR } from '../../providers/paths.js';
 import { runLaunch } from '../run.js';
 import { demoAgentScript } from './agent-script.js';
 import { DEMO_API_HOST, DEMO_GIT_HOST, startDemoUpstreams } from './upstreams.js';
@@ -70,7 +71,8 @@ export async function runDemo(opts: {
         env, interactiveArgv: ['/bin/sh'], resumeArgv: ['/bin/sh'],
         headlessArgv: ['/bin/sh', '-c', '{{prompt}}'], headlessResumeArgv: ['/bin/sh', '-c', '{{prompt}}'],
         files: [], skills: [], mcpRegisterArgv: null, transcriptPaths: [], gitConfig: [],
-        image: { tag: 'none', dockerfile: null, context: null },
+        // Backends that run images (docker) build this one; the others ignore it.
+        image: { tag: 'bot-bottle-demo:latest', dockerfile: null, context: null, defaultDockerfile: join(BUNDLED_DOCKER_DIR, 'Dockerfile.demo') },
       },
       ca: { hostCertPath: join(stateDir, 'egress', 'ca.pem'), hostKeyPath: join(stateDir, 'egress', 'ca-key.pem'), guestCertPath: GUEST_CA_CERT, guestBundlePath: GUEST_CA_BUNDLE },
       sidecar: {

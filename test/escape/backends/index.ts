@@ -3,12 +3,14 @@
  * skip with a printed reason, never a silent pass.
  */
 import type { EscapeAdapter } from '../types.js';
+import { createDockerEscapeAdapter } from './docker.js';
 import { createMacosContainerEscapeAdapter } from './macos-container.js';
 import { createNetnsEscapeAdapter } from './netns.js';
 import { createSmolmachinesEscapeAdapter } from './smolmachines.js';
 
 const ADAPTERS: Readonly<Record<string, () => EscapeAdapter>> = {
   netns: createNetnsEscapeAdapter,
+  docker: createDockerEscapeAdapter,
   smolmachines: createSmolmachinesEscapeAdapter,
   'macos-container': createMacosContainerEscapeAdapter,
 };
