@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chownSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  closedName, HEARTBEAT, INBOX, inboxId, inboxName, OUTBOX, outboxName, parseInbox, serialize,
+  closedName, HEARTBEAT, INBOX, inboxId, OUTBOX, outboxName, parseInbox, serialize,
   type ClosedRecord, type Heartbeat, type InboxRecord, type OutboxRecord,
 } from './spool-format.js';
 
@@ -25,18 +25,6 @@ export async function atomicWrite(dir: string, name: string, text: string, owner
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-}
-
-/**
- * The host's half of the inbox: writes a decision the daemon will consume. When the host runs as
- * root and the daemon as the bottle's sidecar uid (netns), the file is given to the owner of
- * inbox/ so the daemon can read its 0600 file.
- */
-export async function writeInboxRecord(spoolDir: string, record: InboxRecord): Promise<void> {
-  const dir = join(spoolDir, INBOX);
-  const st = await stat(dir);
-  const owner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : undefined;
-  await atomicWrite(dir, inboxName(record.id), serialize(record), owner);
 }
 
 export class SpoolWriter {

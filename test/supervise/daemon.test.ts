@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBottleCa, writeBottleCa } from '../../src/egress/ca.js';
 import { startSuperviseDaemon, type SuperviseDaemon } from '../../src/supervise/daemon.js';
 import { awaitDecision, fileProposal } from '../../src/supervise/internal-client.js';
-import { writeInboxRecord } from '../../src/supervise/spool.js';
+import { writeInboxFile } from '../../src/supervise/store/spool.js';
 import { parseOutbox, type InboxRecord } from '../../src/supervise/spool-format.js';
 import { CREDENTIALS_REFUSED } from '../../src/supervise/proposal-schemas.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -171,7 +171,7 @@ describe('supervise daemon (in process, real HTTP, real spool)', () => {
     expect(await stillPending(call)).toBe(true);
     // The heartbeat is there too.
     expect(JSON.parse(await readFile(join(dir, 'supervise/spool/heartbeat'), 'utf8'))).toMatchObject({ pid: process.pid });
-    await writeInboxRecord(join(dir, 'supervise/spool'), decision(rec.value.id, { notes: 'ok for this task' }));
+    writeInboxFile(join(dir, 'supervise/spool'), decision(rec.value.id, { notes: 'ok for this task' }));
     const s = structured(await call);
     expect(s).toMatchObject({ status: 'approved', proposal_id: rec.value.id, routes });
     expect(s.notes).toMatch(/^ok for this task/);
@@ -216,7 +216,7 @@ describe('supervise daemon (in process, real HTTP, real spool)', () => {
     const closed = JSON.parse(await readFile(join(dir, 'supervise/spool/outbox', `${id}.closed.json`), 'utf8'));
     expect(closed).toMatchObject({ id, state: 'expired' });
     // A late approval never applies.
-    await writeInboxRecord(join(dir, 'supervise/spool'), decision(id));
+    writeInboxFile(join(dir, 'supervise/spool'), decision(id));
     await waitFor('the late decision to be consumed', async () => (await readdir(join(dir, 'supervise/spool/inbox'))).length === 0);
     expect(d.broker.peek(id)).toMatchObject({ state: 'expired' });
   });
@@ -256,12 +256,12 @@ describe('supervise daemon (in process, real HTTP, real spool)', () => {
     const recs = await Promise.all((await outbox(dir)).map(async (n) => parseOutbox(await readFile(join(dir, 'supervise/spool/outbox', n), 'utf8'))));
     const a = recs.find((r) => r.ok && (r.value.payload.routes as Array<{ host: string }>)[0]!.host === 'a.test');
     if (!a?.ok) throw new Error('no a.test proposal');
-    await writeInboxRecord(join(dir, 'supervise/spool'), decision(a.value.id, { decision: 'rejected', notes: 'too broad', reason: 'too broad' }));
+    writeInboxFile(join(dir, 'supervise/spool'), decision(a.value.id, { decision: 'rejected', notes: 'too broad', reason: 'too broad' }));
     const [first, joined] = await Promise.all([calls[0]!, dup]);
     expect(structured(first)).toMatchObject({ status: 'rejected', notes: 'too broad', proposal_id: a.value.id });
     expect(structured(joined)).toMatchObject({ status: 'rejected', proposal_id: a.value.id });
     // Answer the others so their calls end.
-    for (const r of recs) if (r.ok && r.value.id !== a.value.id) await writeInboxRecord(join(dir, 'supervise/spool'), decision(r.value.id, { decision: 'rejected', notes: 'no' }));
+    for (const r of recs) if (r.ok && r.value.id !== a.value.id) writeInboxFile(join(dir, 'supervise/spool'), decision(r.value.id, { decision: 'rejected', notes: 'no' }));
     await Promise.all(calls);
   });
 
@@ -278,7 +278,7 @@ describe('supervise daemon (in process, real HTTP, real spool)', () => {
     expect(rec).toMatchObject({ ok: true, value: { kind: 'egress-token-allow', origin: 'egress', justification: null, payload } });
     const waiting = awaitDecision(socket, id, { deadline: Date.now() + 30_000, pollSeconds: 5 });
     expect(await stillPending(waiting)).toBe(true);
-    await writeInboxRecord(join(dir, 'supervise/spool'), decision(id, { reason: 'ok', notes: 'ok' }));
+    writeInboxFile(join(dir, 'supervise/spool'), decision(id, { reason: 'ok', notes: 'ok' }));
     const got = await waiting;
     expect(got).toMatchObject({ state: 'approved', answer: { status: 'approved', reason: 'ok' } });
     // A bad kind/origin pair is a 400 the client reports; nothing filed.
@@ -304,7 +304,7 @@ describe('supervise daemon (in process, real HTTP, real spool)', () => {
     await waitFor('a progress notification', async () => progress > 0, 20_000);
     expect(firstAt - t0).toBeLessThan(20_000);
     const [name] = await outbox(dir);
-    await writeInboxRecord(join(dir, 'supervise/spool'), decision(name!.replace(/\.json$/, ''), { decision: 'rejected', notes: 'no' }));
+    writeInboxFile(join(dir, 'supervise/spool'), decision(name!.replace(/\.json$/, ''), { decision: 'rejected', notes: 'no' }));
     expect(structured(await call).status).toBe('rejected');
   }, 40_000);
 });
@@ -385,7 +385,7 @@ describe('supervise daemon under the real sidecar supervisor, with a real egress
     const call = c.callTool({ name: 'egress-allow', arguments: { routes: [{ host: 'pkg.test' }], justification: JUST } }, undefined, LONG);
     const [name] = await waitFor('the outbox file', async () => ((await outbox(dir)).length === 1 ? outbox(dir) : null));
     const id = name!.replace(/\.json$/, '');
-    await writeInboxRecord(join(dir, 'supervise/spool'), decision(id, { notes: 'approved', applied: { generation: 1 } }));
+    writeInboxFile(join(dir, 'supervise/spool'), decision(id, { notes: 'approved', applied: { generation: 1 } }));
     expect(structured(await call)).toEqual({ status: 'approved', notes: 'approved', proposal_id: id, routes: [{ host: 'pkg.test' }], generation: 1 });
   });
 });
@@ -426,7 +426,7 @@ routes:
     if (!rec.ok) throw new Error(rec.message);
     expect(rec.value).toMatchObject({ kind: 'egress-token-allow', origin: 'egress', bottle: 'sv-test', payload: { host: 'hold.example.test', method: 'POST' } });
     expect(upstream.requests).toHaveLength(0);
-    await writeInboxRecord(join(dir, 'supervise/spool'), decision(rec.value.id, { notes: 'ok', reason: 'ok' }));
+    writeInboxFile(join(dir, 'supervise/spool'), decision(rec.value.id, { notes: 'ok', reason: 'ok' }));
     expect(await curl).toBe('200');
     expect(upstream.requests).toHaveLength(1);
     expect(upstream.requests[0]!.url).toBe('/upload');

@@ -17,7 +17,7 @@ import { PORT_SET } from '../../src/backends/netns/firewall.js';
 import { namesFor } from '../../src/backends/netns/names.js';
 import type { NetnsBottle } from '../../src/backends/netns/running.js';
 import { GUEST_UID } from '../../src/plan/bottle-plan.js';
-import { writeInboxRecord } from '../../src/supervise/spool.js';
+import { writeInboxFile } from '../../src/supervise/store/spool.js';
 import { skipReason } from '../helpers/capabilities.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { leftovers } from '../backends/helpers/leftovers.js';
@@ -116,7 +116,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'netns'))('supervise fr
       while (Date.now() < until && (files = readdirSync(outbox).filter((n) => /^[0-9A-Z]{26}\.json$/.test(n))).length === 0) await new Promise((r) => setTimeout(r, 100));
       expect(files).toHaveLength(1);
       const id = files[0]!.replace(/\.json$/, '');
-      await writeInboxRecord(spool, { v: 1, id, decision: 'rejected', notes: 'not for this task', reason: 'not for this task', modified_payload: null, applied: {} });
+      writeInboxFile(spool, { v: 1, id, decision: 'rejected', notes: 'not for this task', reason: 'not for this task', modified_payload: null, applied: {} });
       const answered = await proposing;
       expect(answered.stderr).toBe('');
       expect(JSON.parse(answered.stdout)).toEqual({ status: 'rejected', notes: 'not for this task', proposal_id: id });

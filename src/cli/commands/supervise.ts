@@ -5,11 +5,11 @@
  * src/cli/supervise-tui (loaded only when it exists in this build).
  */
 import type { Command } from 'commander';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, usageError } from '../../errors.js';
+import { editInEditor } from '../supervise-tui/editor.js';
 import { resolveHome } from '../../manifest/home.js';
 import { readMetadata } from '../../state/metadata.js';
 import { stateDirFor } from '../../state/paths.js';
@@ -203,16 +203,6 @@ function requireProposal(store: SuperviseStore, id: string): ProposalWithRespons
   return p;
 }
 
-function editorCommand(): string {
-  return process.env.VISUAL || process.env.EDITOR || 'vi';
-}
-
-/** Opens the editor on `file` (the command may carry arguments, e.g. "code -w"). */
-function runEditor(file: string): void {
-  const r = spawnSync('/bin/sh', ['-c', `${editorCommand()} "$1"`, 'sh', file], { stdio: 'inherit' });
-  if (r.error || r.status !== 0) throw new SuperviseStoreError('invalid', `the editor (${editorCommand()}) exited ${r.status ?? r.signal ?? 'abnormally'}; nothing was changed`);
-}
-
 async function runModify(id: string, f: DecideFlags): Promise<number> {
   return withStore(async (store, home) => {
     const p = requireProposal(store, id);
@@ -232,24 +222,22 @@ async function runModify(id: string, f: DecideFlags): Promise<number> {
     if (f.file !== undefined) {
       modified = parseEditedText(p.kind, readFileSync(f.file, 'utf8'), slots);
     } else {
-      const dir = mkdtempSync(join(tmpdir(), 'bot-bottle-modify-'));
-      const file = join(dir, p.kind === 'capability-block' ? 'Dockerfile' : 'routes.yaml');
-      try {
-        writeFileSync(file, editableText(p.kind, p.payload), { mode: 0o600 });
-        for (;;) {
-          runEditor(file);
-          try {
-            modified = parseEditedText(p.kind, readFileSync(file, 'utf8'), slots);
-            break;
-          } catch (err) {
-            if (!isInteractive()) throw new SuperviseStoreError('invalid', `the edit is invalid: ${err instanceof Error ? err.message : String(err)}; nothing was changed`);
-            printError(err);
-            const answer = (await askLine('Re-edit? [Y/n] ')).trim().toLowerCase();
-            if (answer === 'n' || answer === 'no') throw new SuperviseStoreError('invalid', 'modify cancelled; nothing was changed');
-          }
+      // The one editor runner (also the interactive view's): 0600 file in a fresh directory.
+      const name = p.kind === 'capability-block' ? 'Dockerfile' : 'routes.yaml';
+      let text = editableText(p.kind, p.payload);
+      for (;;) {
+        const edited = editInEditor(text, name, process.env);
+        if ('error' in edited) throw new SuperviseStoreError('invalid', edited.error);
+        text = edited.text;
+        try {
+          modified = parseEditedText(p.kind, text, slots);
+          break;
+        } catch (err) {
+          if (!isInteractive()) throw new SuperviseStoreError('invalid', `the edit is invalid: ${err instanceof Error ? err.message : String(err)}; nothing was changed`);
+          printError(err);
+          const answer = (await askLine('Re-edit? [Y/n] ')).trim().toLowerCase();
+          if (answer === 'n' || answer === 'no') throw new SuperviseStoreError('invalid', 'modify cancelled; nothing was changed');
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
       }
     }
     const o = await decideAndApply(store, home, { id, decision: 'modified', modifiedPayload: modified, notes: f.notes ?? '', operator: operatorName() });

@@ -7,10 +7,11 @@
  */
 import { chownSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { INBOX, inboxName } from '../spool-format.js';
 import { PROPOSAL_KINDS, PROPOSAL_ORIGINS, type Decision, type ProposalKind, type ProposalOrigin } from './types.js';
 
-export const OUTBOX = 'outbox';
-export const INBOX = 'inbox';
+// One definition of the layout, shared with the daemon's side (src/supervise/spool-format.ts).
+export { INBOX, OUTBOX } from '../spool-format.js';
 /** A spool file larger than this is refused (a Dockerfile is ≤ 64 KiB, twenty routes far less). */
 export const MAX_SPOOL_FILE_BYTES = 512 * 1024;
 /** Ids are file names: ULIDs in practice; anything path-safe and short is accepted. */
@@ -115,7 +116,7 @@ export function writeInboxFile(spoolDir: string, file: InboxFile): void {
   const owner = statSync(spoolDir);
   const handOver = process.getuid?.() === 0 && owner.uid !== 0;
   if (handOver && created !== undefined) chownSync(dir, owner.uid, owner.gid);
-  const path = join(dir, `${file.id}.json`);
+  const path = join(dir, inboxName(file.id));
   const tmp = join(dir, `.${file.id}.json.tmp-${process.pid}`);
   writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600 });
   if (handOver) chownSync(tmp, owner.uid, owner.gid);
