@@ -31,7 +31,7 @@ function importedPackages(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const file of sources(join(REPO_ROOT, 'src'))) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'([^'.][^']*)'/g)) {
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+|requireCjs\(\s*)'([^'.][^']*)'/g)) {
       const spec = m[1]!;
       if (spec.startsWith('node:') || builtinModules.includes(spec)) continue;
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;

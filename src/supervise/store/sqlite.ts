@@ -26,9 +26,11 @@ export interface Database {
 type DatabaseCtor = new (path: string, opts?: { fileMustExist?: boolean; timeout?: number }) => Database;
 
 let ctor: DatabaseCtor | undefined;
+// A CommonJS native addon, loaded on first open: hosts that never open the store never load it.
+const requireCjs = createRequire(import.meta.url);
 
 export function openDatabase(path: string): Database {
-  ctor ??= createRequire(import.meta.url)('better-sqlite3') as DatabaseCtor;
+  ctor ??= requireCjs('better-sqlite3') as DatabaseCtor;
   return new ctor(path, { timeout: 5000 });
 }
 
