@@ -163,6 +163,15 @@ async function main(): Promise<void> {
     rmSync(home, { recursive: true, force: true });
   }
 
+  // Docker rows (issue 13), when an engine answers; otherwise one line saying why not.
+  let dockerLines: string[];
+  try {
+    const { dockerLaunchRows, dockerRowsTable } = await import('./launch-docker.js');
+    dockerLines = ['Docker backend, warm images (same run; ratio against a bare `docker run --rm` of the same image):', '', ...dockerRowsTable(await dockerLaunchRows(RUNS))];
+  } catch (err) {
+    dockerLines = [`Docker rows not measured: ${err instanceof Error ? err.message.split('\n')[0] : String(err)} (run with DOCKER_HOST pointing at an engine and BOT_BOTTLE_BASE_IMAGE set, as .ci/run does).`];
+  }
+
   const baseFirst = median(rows[0]!.samples.map((s) => s.firstMs));
   const nodeFirst = median(rows[1]!.samples.map((s) => s.firstMs));
   const lines = [
@@ -190,6 +199,8 @@ async function main(): Promise<void> {
     ...lines,
     '',
     `Phases of "${phaseRow.name}" (median): ${phases.join('; ')}.`,
+    '',
+    ...dockerLines,
     '',
     `CPU per bottle (every process it started, launch to teardown, from /proc/self/stat cutime+cstime): ${fmt(cpuPerBottleMs)} one at a time, ${fmt(cpuParallelMs)} each when ${PARALLEL} start at once. Spread over ${cpus().length} CPU(s), ${PARALLEL} bottles' CPU is ${PARALLEL} × ${fmt(cpuParallelMs)} / ${cpus().length} = ${fmt((PARALLEL * cpuParallelMs) / cpus().length)}, ${((PARALLEL * cpuParallelMs) / cpus().length / one).toFixed(1)}× one bottle's wall time: roughly the floor of the parallel row on this machine (it includes teardown, which comes after ready).`,
     '',

@@ -9,6 +9,18 @@
 /** Debian/Ubuntu/Alpine, then Fedora/RHEL. */
 export const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'] as const;
 
+/** The first readable of SYSTEM_CA_BUNDLES through `read` (which throws for a missing file), or null. */
+export function systemRoots(read: (path: string) => string): string | null {
+  for (const f of SYSTEM_CA_BUNDLES) {
+    try {
+      return read(f);
+    } catch {
+      // the next layout
+    }
+  }
+  return null;
+}
+
 /** The bundle's bytes: system roots (if any), a newline, then the bottle CA. */
 export function caBundleText(systemRoots: string | null, caPem: string): string {
   return systemRoots === null ? caPem : `${systemRoots}\n${caPem}`;

@@ -11,7 +11,7 @@ import { skipReason } from '../helpers/capabilities.js';
 import { createNetnsBackend } from '../../src/backends/netns/index.js';
 import type { NetnsBottle } from '../../src/backends/netns/running.js';
 import { createBottleCa, writeBottleCa } from '../../src/egress/ca.js';
-import { caBundleText, SYSTEM_CA_BUNDLES } from '../../src/launch/ca-bundle.js';
+import { caBundleText, systemRoots } from '../../src/launch/ca-bundle.js';
 import { provision } from '../../src/launch/provision.js';
 import { GUEST_UID } from '../../src/plan/bottle-plan.js';
 import { makePlan, standinCommand, tempHome } from './helpers/plan.js';
@@ -41,15 +41,7 @@ describe.skipIf(skip)('netns: the bottle CA is trusted without a provisioning ex
       expect(readFileSync(victim, 'utf8')).toBe('host file, not the agent\'s\n');
       const bundlePath = join(homeDir, '.bot-bottle-ca-bundle.pem');
       expect(lstatSync(bundlePath).isSymbolicLink()).toBe(false);
-      let roots: string | null = null;
-      for (const f of SYSTEM_CA_BUNDLES) {
-        try {
-          roots = readFileSync(f, 'utf8');
-          break;
-        } catch {
-          // next
-        }
-      }
+      const roots = systemRoots((f) => readFileSync(f, 'utf8'));
       expect(readFileSync(bundlePath, 'utf8')).toBe(caBundleText(roots, caPem));
       expect(readFileSync(join(homeDir, '.bot-bottle-ca.pem'), 'utf8')).toBe(caPem);
       for (const f of ['.bot-bottle-ca.pem', '.bot-bottle-ca-bundle.pem']) {

@@ -4,6 +4,7 @@
  * client's environment). close() saves both containers' logs, then runs the launch's undo steps
  * in reverse (containers, firewall table, networks).
  */
+import { attachedExit, signalCode } from '../attach-child.js';
 import { spawn } from 'node:child_process';
 import { basename, dirname, posix } from 'node:path';
 import { BottleError } from '../../errors.js';
@@ -24,12 +25,6 @@ export interface DockerBottleParts {
   runtime: string | null;
   /** Reads the sidecar container's output so far (the live sidecar.log). */
   sidecarLog(): string;
-}
-
-function signalCode(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  const n = signal ? ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] : undefined;
-  return 128 + (n ?? 1);
 }
 
 /** The agent env names that would redirect or reconfigure the docker client itself. */
@@ -93,18 +88,7 @@ export class DockerBottle implements RunningBottle {
   attach(argv: readonly string[], opts: { tty: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void }): Promise<number> {
     const { args, env } = this.args(argv, { cwd: this.parts.plan.workdir, tty: opts.tty, stdin: opts.tty });
     const child = this.parts.docker.spawn(args, { env, stdio: opts.tty ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
-    if (!opts.tty) {
-      const out = (stream: 'stdout' | 'stderr') => (c: Buffer) => {
-        if (opts.onOutput) opts.onOutput(stream, c);
-        else process[stream].write(c);
-      };
-      child.stdout!.on('data', out('stdout'));
-      child.stderr!.on('data', out('stderr'));
-    }
-    return new Promise((resolve) => {
-      child.once('error', () => resolve(127));
-      child.once('close', (code, sig) => resolve(signalCode(code, sig)));
-    });
+    return attachedExit(child, opts);
   }
 
   /**

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { DAEMON_PORTS } from '../../sidecar/daemons.js';
 import { selfCommand } from '../../sidecar/self-command.js';
-import { caBundleText, SYSTEM_CA_BUNDLES } from '../../launch/ca-bundle.js';
+import { caBundleText, systemRoots } from '../../launch/ca-bundle.js';
 import { GUEST_HOME, GUEST_UID, type BottlePlan, type DaemonName, type SidecarSecrets } from '../../plan/bottle-plan.js';
 import type { ActiveBottle, Availability, Backend, CleanupPlan, RunningBottle } from '../backend.js';
 import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
@@ -177,15 +177,7 @@ function writeGuestCa(plan: BottlePlan, homeDir: string): boolean {
   } catch {
     return false; // provisioning names the missing file
   }
-  let roots: string | null = null;
-  for (const f of SYSTEM_CA_BUNDLES) {
-    try {
-      roots = readFileSync(f, 'utf8');
-      break;
-    } catch {
-      // the next layout
-    }
-  }
+  const roots = systemRoots((f) => readFileSync(f, 'utf8'));
   try {
     for (const [path, text] of [[cert, caPem], [bundle, caBundleText(roots, caPem)]] as const) {
       rmSync(path, { force: true });

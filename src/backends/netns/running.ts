@@ -3,6 +3,7 @@
  * namespace sharing its home (sandbox-argv.ts); close() kills every process in the namespace
  * first, then runs the launch's undo steps in reverse.
  */
+import { attachedExit, signalCode } from '../attach-child.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, posix } from 'node:path';
@@ -35,12 +36,6 @@ export interface NetnsBottleParts {
   guestAddr: string;
   undo: UndoStack;
   killNamespace(): Promise<void>;
-}
-
-function signalCode(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  const n = signal ? ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] : undefined;
-  return 128 + (n ?? 1);
 }
 
 export class NetnsBottle implements RunningBottle {
@@ -133,18 +128,7 @@ export class NetnsBottle implements RunningBottle {
 
   attach(argv: readonly string[], opts: { tty: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void }): Promise<number> {
     const child = this.spawnIn(argv, { tty: opts.tty, cwd: this.parts.plan.workdir, stdin: opts.tty ? 'inherit' : 'ignore' });
-    if (!opts.tty) {
-      const out = (stream: 'stdout' | 'stderr') => (c: Buffer) => {
-        if (opts.onOutput) opts.onOutput(stream, c);
-        else process[stream].write(c);
-      };
-      child.stdout!.on('data', out('stdout'));
-      child.stderr!.on('data', out('stderr'));
-    }
-    return new Promise((resolve) => {
-      child.once('error', () => resolve(127));
-      child.once('close', (code, sig) => resolve(signalCode(code, sig)));
-    });
+    return attachedExit(child, opts);
   }
 
   /**
