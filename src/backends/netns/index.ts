@@ -95,7 +95,7 @@ function liveSidecarUids(): Set<number> {
 function checkPlan(plan: BottlePlan): void {
   if (plan.agent.image.dockerfile !== null) {
     throw new BottleError('BACKEND_UNAVAILABLE', `netns cannot build images (bottle for agent "${plan.agentName}" sets a Dockerfile)`, {
-      fix: 'remove the Dockerfile setting (building agent images is not available in this version)',
+      fix: 'run it with --backend docker, which builds agent images, or remove the Dockerfile setting',
     });
   }
 }
