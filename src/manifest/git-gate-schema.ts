@@ -33,6 +33,15 @@ export function parseGitUser(ctx: Ctx, raw: unknown, path: readonly PathSeg[]): 
   return user;
 }
 
+/** `decodeURIComponent` that reports a malformed escape as null instead of throwing URIError. */
+function strictDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 interface ParsedUrl {
   url: string;
   kind: GitGateRepo['kind'];
@@ -61,7 +70,10 @@ export function parseRepoUrl(raw: string): ParsedUrl | { error: string } {
   if (scheme === 'file') {
     if (u.host !== '' || u.username || u.password) return { error: 'must be file:///absolute/path (no host, no credentials)' };
     if (u.pathname === '/' || u.pathname === '') return { error: 'must name a path (file:///srv/mirror.git)' };
-    return { url: `file://${decodeURIComponent(u.pathname)}`, kind: 'file', host: null, port: null };
+    const path = strictDecode(u.pathname);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    if (path === null || /[\x00-\x1f\x7f]/.test(path)) return { error: 'has a malformed percent-escape or a control character in its path' };
+    return { url: `file://${path}`, kind: 'file', host: null, port: null };
   }
   if (scheme !== 'ssh' && scheme !== 'https') {
     return { error: `uses unsupported scheme "${scheme}": use ssh://, user@host:path, https:// or file://` };
@@ -76,7 +88,10 @@ export function parseRepoUrl(raw: string): ParsedUrl | { error: string } {
   if (u.pathname === '/' || u.pathname === '') return { error: 'must name a repository path' };
   const port = u.port ? Number(u.port) : scheme === 'ssh' ? 22 : 443;
   const hostPart = h.kind === 'ipv6' || canonicalIPv6(h.host) ? `[${h.host}]` : h.host;
-  const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+  // The user is spliced back into a URL: a decoded "@", "/" or ":" would change which host git dials.
+  const userName = u.username ? strictDecode(u.username) : '';
+  if (userName === null || !/^[A-Za-z0-9._~-]*$/.test(userName)) return { error: 'has an invalid user name: use letters, digits, ".", "_", "~" or "-"' };
+  const user = userName ? `${userName}@` : '';
   const url = scheme === 'ssh' ? `ssh://${user}${hostPart}:${port}${u.pathname}` : `https://${hostPart}${port === 443 ? '' : `:${port}`}${u.pathname}`;
   return { url, kind: scheme, host: h.host, port };
 }

@@ -61,12 +61,13 @@ async function handle(broker: Broker, req: http.IncomingMessage, res: http.Serve
     if (!filed.ok) return send(res, 503, { error: filed.message });
     return send(res, 201, { id: filed.id });
   }
+  // Ids are ULIDs; nothing to percent-decode, and a malformed escape is then just an unknown id.
   const m = /^\/v1\/proposals\/([^/]+)\/decision$/.exec(url.pathname);
   if (m) {
     if (req.method !== 'GET') return send(res, 405, { error: 'use GET' });
     const wait = Number(url.searchParams.get('wait') ?? '0');
     if (!Number.isFinite(wait) || wait < 0) return send(res, 400, { error: 'wait must be a number of seconds' });
-    const o = await broker.waitFor(decodeURIComponent(m[1]!), Math.min(wait, MAX_WAIT_SECONDS) * 1000);
+    const o = await broker.waitFor(m[1]!, Math.min(wait, MAX_WAIT_SECONDS) * 1000);
     if (o === null) return send(res, 404, { error: 'unknown proposal' });
     return send(res, 200, decisionBody(o));
   }

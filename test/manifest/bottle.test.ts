@@ -187,6 +187,14 @@ describe('bottle front-matter', () => {
       expectMsg(bottleError('git-gate:\n  repos:\n    w:\n      url: file:///x\n      token_ref: T'), 'not allowed for file://');
       expectMsg(bottleError(`git-gate:\n  repos:\n    w:\n      url: ssh://h.example.com/a\n      key: {provider: static, path: /k}\n      host_key: "ssh-dss AAAA"`), 'ssh-ed25519');
     });
+    it('a malformed or host-changing percent-escape in the URL is an error, not a crash', () => {
+      const ssh = (url: string) => `git-gate:\n  repos:\n    w:\n      url: ${url}\n      key: {provider: static, path: /k}\n      host_key: "${HK}"`;
+      expectMsg(bottleError(ssh('ssh://%it@h.example.com:2222/a.git')), 'invalid user name');
+      // "a%40evil@h" would otherwise be re-spliced as ssh://a@evil@h…, which git may read as a different host.
+      expectMsg(bottleError(ssh('ssh://a%40evil@h.example.com/a.git')), 'invalid user name');
+      expectMsg(bottleError('git-gate:\n  repos:\n    w:\n      url: file:///srv/%zz.git'), 'malformed percent-escape');
+      expectMsg(bottleError('git-gate:\n  repos:\n    w:\n      url: file:///srv/a%0a.git'), 'control character');
+    });
   });
 });
 

@@ -267,6 +267,9 @@ describe('manifest loader fuzzing (docs/decisions/fuzzing-budget.md)', () => {
         Uint8Array.from([0xff, 0xfe, 0x2d, 0x00]),
         Uint8Array.from([0x80, 0x80]),
         Uint8Array.from([0xf4, 0x90, 0x80, 0x80]),
+        // Found by this fuzzer (seed 108117143): a malformed escape in the URL's user once threw URIError.
+        new Uint8Array(Buffer.from('---\ngit-gate:\n  repos:\n    w:\n      url: ssh://%it@h.example.com:2222/a.git\n---\n')),
+        new Uint8Array(Buffer.from('---\ngit-gate:\n  repos:\n    w:\n      url: file:///srv/%e0%80.git\n---\n')),
       ),
     );
     fc.assert(
