@@ -109,7 +109,7 @@ export function planManifestAppend(o: {
   const added = o.routes.map(manifestRoute);
   if (isSeq(own)) for (const r of added) own.add(doc.createNode(r));
   else doc.setIn(['egress', 'routes'], doc.createNode(added));
-  const text = `${parts.open}\n${doc.toString({ lineWidth: 0 })}${parts.rest}`;
+  const text = `${parts.open}\n${doc.toString({ lineWidth: 0, flowCollectionPadding: false })}${parts.rest}`;
   // The manifest loader is the judge: the file alone, then with its extends closure.
   let parsed;
   try {
