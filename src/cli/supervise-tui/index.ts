@@ -150,6 +150,7 @@ function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number>
         ...(e.reason !== undefined ? { reason: e.reason } : {}),
         ...(e.decision === 'rejected' && e.reason !== undefined ? { notes: e.reason } : {}),
         ...(modifiedPayload !== undefined ? { modifiedPayload } : {}),
+        ...(e.remember !== undefined ? { remember: e.remember } : {}),
       });
       state = { ...state, message: line };
     } catch (err) {

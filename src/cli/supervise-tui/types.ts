@@ -28,6 +28,8 @@ export interface TuiDecision {
   readonly reason?: string;
   readonly notes?: string;
   readonly modifiedPayload?: unknown;
+  /** Approve and remember with this scope (docs/decisions/supervise-remember.md). */
+  readonly remember?: 'bottle' | 'agent' | 'file';
 }
 
 export interface TuiSource {
