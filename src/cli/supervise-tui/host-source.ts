@@ -24,13 +24,14 @@ import { createStoreSource, type StoreSourceHooks } from './store-source.js';
 import type { TuiSource } from './types.js';
 
 export const HOST_HOOKS: StoreSourceHooks = {
-  relay(store, home, now) {
+  async relay(store, home, now) {
     const r = relayOnce(store, home, { now });
-    // New arrivals a remembered rule covers are approved in the background (their apply may
-    // signal egress); a failure leaves them pending here and is audited as apply.failed.
-    if (r.imported.length > 0) void decideRemembered(store, home, r.imported).catch(() => undefined);
+    // New arrivals a remembered rule covers are approved before the list is read (a failed
+    // apply leaves them pending here and is audited as apply.failed).
+    const auto = r.imported.length > 0 ? await decideRemembered(store, home, r.imported) : { errors: [] as string[] };
+    const errors = [...r.errors, ...auto.errors];
     // Shown on the status line; the next refresh tries again.
-    if (r.errors.length > 0) throw new Error(`spool: ${r.errors[0]}${r.errors.length > 1 ? ` (+${r.errors.length - 1} more)` : ''}`);
+    if (errors.length > 0) throw new Error(`spool: ${errors[0]}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`);
   },
   async decide(store, home, input, remember) {
     const o: DecisionOutcome & { remembered?: RememberOutcome } = remember ? await approveAndRemember(store, home, input, remember) : await decideAndApply(store, home, input);

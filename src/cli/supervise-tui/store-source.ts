@@ -10,8 +10,8 @@ import type { DecideInput, Proposal, SuperviseStore } from '../../supervise/stor
 import type { TuiDetail, TuiProposal, TuiSource } from './types.js';
 
 export interface StoreSourceHooks {
-  /** Import every bottle's spool, expire, deliver (src/supervise/host relayOnce). */
-  relay(store: SuperviseStore, home: string, now: Date): void;
+  /** Import every bottle's spool, expire, deliver (src/supervise/host relayOnce), remembered approvals. */
+  relay(store: SuperviseStore, home: string, now: Date): void | Promise<void>;
   /**
    * Apply then record (src/supervise/host decideAndApply, or approveAndRemember with `remember`);
    * resolves with a one-line outcome.

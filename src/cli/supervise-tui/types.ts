@@ -34,7 +34,7 @@ export interface TuiDecision {
 
 export interface TuiSource {
   /** Import spools, expire due proposals, deliver answers: once per refresh. Errors are shown, not fatal. */
-  tick(now: Date): void;
+  tick(now: Date): void | Promise<void>;
   /** Pending proposals of every bottle, oldest first. */
   listPending(): readonly TuiProposal[];
   /** Seconds since the bottle's supervise heartbeat; null when it never wrote one. */
