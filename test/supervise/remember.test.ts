@@ -55,6 +55,8 @@ describe('remember bottle', () => {
     const rows = s.readAudit().filter((a) => a.proposalId === second);
     expect(rows.map((a) => a.event).reverse()).toEqual(['proposal.filed', 'apply.succeeded', 'decision.recorded', 'response.delivered', 'decision.remembered']);
     expect(rows.find((a) => a.event === 'decision.remembered')).toMatchObject({ actor: 'remembered:bottle', detail: { rule: 1, scope: 'bottle' } });
+    // Recorded like an operator's decision, with the rule's scope as the actor.
+    expect(rows.find((a) => a.event === 'decision.recorded')).toMatchObject({ actor: 'remembered:bottle', detail: { decision: 'approved', operator: 'remembered:bottle' } });
   });
 
   it('a narrower proposal is approved; a broader one (another method, a shorter prefix) still waits', async () => {

@@ -20,6 +20,7 @@ import {
 import { immediate, type Database } from './sqlite.js';
 import { unsafeFindings } from './unsafe.js';
 import {
+  decisionActor,
   MODIFIABLE_KINDS,
   REASON_ON_APPROVE_KINDS,
   type AuditInput,
@@ -346,7 +347,7 @@ class SqliteStore implements SuperviseStore {
       this.audit({
         bottle: p.bottle,
         proposalId: p.id,
-        actor: `operator:${input.operator}`,
+        actor: decisionActor(input),
         event: 'decision.recorded',
         detail: { kind: p.kind, decision: row.decision, operator: row.operator, reason: row.reason, notes: row.notes },
         now,

@@ -55,11 +55,16 @@ export interface DecideInput {
   readonly notes?: string;
   readonly reason?: string | null;
   readonly modifiedPayload?: unknown;
-  /** `<user>` of `operator:<user>`. */
+  /** `<user>` of `operator:<user>`, or `remembered:<scope>` for a remembered rule's decision. */
   readonly operator: string;
   /** Set when the apply already happened (route changes): `applied_at` = decided_at. */
   readonly markApplied?: boolean;
   readonly now?: Date;
+}
+
+/** The audit actor of a decision: `operator:<user>`, or `remembered:<scope>` as it is. */
+export function decisionActor(input: Pick<DecideInput, 'operator'>): string {
+  return input.operator.startsWith('remembered:') ? input.operator : `operator:${input.operator}`;
 }
 
 export interface AuditInput {
