@@ -111,18 +111,18 @@ describe('approve --remember file', () => {
     expect(state(id)?.response?.decision).toBe('approved');
   }, 120_000);
 
-  it('refused, file unchanged and the proposal still pending: the route comes from an extended bottle; several bottle files', async () => {
+  it('refused, file unchanged and the proposal still pending: the bottle inherits its routes; several bottle files', async () => {
     t = testHome();
     bottleState(t, 'alpha-1', LIVE_ROUTES);
     mkdirSync(join(t.home, 'bottles'), { recursive: true });
     writeFileSync(join(t.home, 'bottles', 'base.md'), '---\negress:\n  routes:\n    - host: pypi.org\n---\n');
     const file = join(t.home, 'bottles', 'dev.md');
-    const child = DEV_BOTTLE.replace('egress:\n', 'extends: base\negress:\n');
+    const child = '---\n# inherits its routes\nextends: base\n---\n';
     writeFileSync(file, child);
     const id = fileProposal(t.spool('alpha-1'), 'alpha-1', { payload });
     const r = await cli(['approve', id, '--remember', 'file']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^bot-bottle: error: pypi\.org is already routed by a bottle that "dev" extends \(base\); which file to change is ambiguous/);
+    expect(r.stderr).toMatch(/^bot-bottle: error: bottle "dev" inherits its routes from base; adding routes to it would replace them, so which file to change is ambiguous/);
     expect(readFileSync(file, 'utf8')).toBe(child);
     expect(state(id)?.state).toBe('pending');
 

@@ -9,10 +9,11 @@
  * the result does not load.
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { isMap, isSeq, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { BottleError } from '../../errors.js';
 import type { RoutesFileRoute } from '../../egress/routes-file-types.js';
 import { displayPath, userHome as defaultUserHome } from '../../manifest/home.js';
+import { normalizeHost } from '../../manifest/host.js';
 import { indexManifests, loadBottles, parseManifestText, summarizeBottle } from '../../manifest/loader.js';
 
 export interface ManifestAppendPlan {
@@ -38,6 +39,12 @@ function manifestRoute(r: RoutesFileRoute): Record<string, unknown> {
   if (r.git) out.git = r.git;
   if (r.dlp) out.dlp = r.dlp;
   return out;
+}
+
+/** A host as the manifest loader stores it (case, IDNA, trailing dot), for clash checks. */
+function canonicalHost(host: string): string {
+  const n = normalizeHost(host);
+  return n.ok ? n.host : host.toLowerCase();
 }
 
 const routeKey = (host: string, port: number | undefined): string[] => (port === undefined ? [`${host} 443`, `${host} 80`] : [`${host} ${port}`]);
@@ -79,15 +86,12 @@ export function planManifestAppend(o: {
   if (entry.origin !== 'home') refuse(`bottle "${name}" comes from a repository (${shown}); only ~/.bot-bottle/bottles files are written`, 'add the route to it by hand');
   const summary = summarizeBottle(index, name);
   if (summary.broken) refuse(`${shown} does not load now (${summary.broken}); fix it first`);
-  // A (host, port) that an extended bottle already declares: writing it here would shadow or
-  // clash with that file, and which of the two the operator meant is ambiguous.
-  if (summary.extends.length > 0) {
-    const inherited = new Set(loadBottles(index, summary.extends).config.egress.routes.flatMap((r) => routeKey(r.route.host, r.route.port)));
-    for (const r of o.routes) {
-      if (routeKey(r.host, r.port).some((k) => inherited.has(k))) {
-        refuse(`${r.host} is already routed by a bottle that "${name}" extends (${summary.extends.join(', ')}); which file to change is ambiguous`, 'edit the extended bottle file by hand');
-      }
-    }
+  // What the bottle allows now: no route may be lost by the edit (checked on the result below).
+  let effectiveBefore: string[];
+  try {
+    effectiveBefore = loadBottles(index, [name]).config.egress.routes.flatMap((r) => routeKey(r.route.host, r.route.port));
+  } catch (err) {
+    refuse(`bottle "${name}" does not load now (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); fix it first`);
   }
   const before = readFileSync(entry.file, 'utf8');
   if (before.includes('\r')) refuse(`${shown} has CRLF line endings; add the route by hand`);
@@ -95,19 +99,28 @@ export function planManifestAppend(o: {
   const doc = parseDocument(parts.yaml, { keepSourceTokens: false });
   if (doc.errors.length > 0) refuse(`${shown}: the front matter does not parse (${doc.errors[0]!.message.split('\n')[0]})`);
   const egress = doc.get('egress', true);
-  if (egress !== undefined && egress !== null && !isMap(egress)) refuse(`${shown}: egress is not a mapping; fix it first`);
+  // `egress:` with no value is an empty mapping to the loader; give it one here too.
+  const egressEmpty = isScalar(egress) && egress.value === null;
+  if (egress !== undefined && egress !== null && !egressEmpty && !isMap(egress)) refuse(`${shown}: egress is not a mapping; fix it first`);
   const own = doc.getIn(['egress', 'routes'], true);
   if (own !== undefined && own !== null && !isSeq(own)) refuse(`${shown}: egress.routes is not a list; fix it first`);
   const ownKeys = new Set(
     ((doc.getIn(['egress', 'routes']) as { toJSON?: () => unknown } | undefined)?.toJSON?.() as Array<{ host?: unknown; port?: unknown }> | undefined ?? []).flatMap((r) =>
-      typeof r?.host === 'string' ? routeKey(r.host.toLowerCase(), typeof r.port === 'number' ? r.port : undefined) : [],
+      typeof r?.host === 'string' ? routeKey(canonicalHost(r.host), typeof r.port === 'number' ? r.port : undefined) : [],
     ),
   );
   for (const r of o.routes) {
     if (routeKey(r.host, r.port).some((k) => ownKeys.has(k))) refuse(`${shown} already has a route for ${r.host}; edit it by hand`);
   }
+  // A child's own `egress.routes` replaces what it inherits (docs/configuration.md §5.2): adding
+  // the key to a bottle that inherits its routes would drop them, and whether the operator meant
+  // this file or the parent is ambiguous.
+  if (summary.extends.length > 0 && !isSeq(own)) {
+    refuse(`bottle "${name}" inherits its routes from ${summary.extends.join(', ')}; adding routes to it would replace them, so which file to change is ambiguous`, 'edit the bottle files by hand, or use --remember bottle');
+  }
   const added = o.routes.map(manifestRoute);
   if (isSeq(own)) for (const r of added) own.add(doc.createNode(r));
+  else if (egressEmpty) doc.set('egress', doc.createNode({ routes: added }));
   else doc.setIn(['egress', 'routes'], doc.createNode(added));
   const text = `${parts.open}\n${doc.toString({ lineWidth: 0, flowCollectionPadding: false })}${parts.rest}`;
   // The manifest loader is the judge: the file alone, then with its extends closure.
@@ -118,10 +131,16 @@ export function planManifestAppend(o: {
     refuse(`the edited ${shown} would not load (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); it was not changed`);
   }
   index.cache.set(entry.file, { ok: true, value: parsed.value, positions: parsed.positions });
+  let after: Set<string>;
   try {
-    loadBottles(index, [name]);
+    after = new Set(loadBottles(index, [name]).config.egress.routes.flatMap((r) => routeKey(r.route.host, r.route.port)));
   } catch (err) {
     refuse(`the edited ${shown} would not load (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); it was not changed`);
+  }
+  const lost = effectiveBefore.filter((k) => !after.has(k));
+  const missing = o.routes.flatMap((r) => routeKey(r.host, r.port)).filter((k) => !after.has(k));
+  if (lost.length > 0 || missing.length > 0) {
+    refuse(`the edited ${shown} would not have the intended routes (${lost.length > 0 ? `loses ${lost[0]}` : `lacks ${missing[0]}`}); it was not changed`);
   }
   return { path: entry.file, bottleName: name, before, text, hosts: o.routes.map((r) => r.host) };
 }
