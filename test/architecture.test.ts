@@ -47,6 +47,8 @@ const PURE_MODULES: ReadonlyArray<RegExp> = [
   /^src\/egress\/decide[^/]*$/,
   /^src\/plan\/resolve-token-values[^/]*$/,
   /^src\/plan\/(route-merge|slots|routes-doc|token-exposure|agent-env|reserved-names|plan-document|image)\.ts$/,
+  // Approve-and-remember coverage (docs/decisions/supervise-remember.md).
+  /^src\/supervise\/host\/remember-match\.ts$/,
 ];
 const IO_MODULES = /^(node:)?(fs|fs\/promises|net|child_process|dgram|http|https|tls)$/;
 

@@ -46,6 +46,27 @@ describe('model', () => {
     expect(sent.effect).toEqual({ type: 'decide', id: 'p2', decision: 'approved', reason: 'ok, test ke' });
   });
 
+  it('A asks for the scope (b/g/f), then approves and remembers; sidecar kinds then ask for a reason; Esc cancels', () => {
+    const asked = keys(base, ch('A'));
+    expect(asked.effect).toBeUndefined();
+    expect(asked.state.rememberPick).toEqual({ id: 'p1' });
+    expect(renderFrame(asked.state, ctx()).join('\n')).toContain('remember it for: b this bottle, g this agent, f the bottle file');
+    // Other keys are not commands while the scope is asked (q does not quit, a does not approve).
+    expect(keys(asked.state, ch('q'), ch('a')).effect).toBeUndefined();
+    expect(keys(asked.state, ch('b')).effect).toEqual({ type: 'decide', id: 'p1', decision: 'approved', remember: 'bottle' });
+    expect(keys(asked.state, ch('g')).effect).toEqual({ type: 'decide', id: 'p1', decision: 'approved', remember: 'agent' });
+    expect(keys(asked.state, ch('f')).effect).toEqual({ type: 'decide', id: 'p1', decision: 'approved', remember: 'file' });
+    expect(keys(asked.state, { name: 'escape' }).state.rememberPick).toBeNull();
+    const secret = keys(base, ch('j'), ch('A'), ch('f'));
+    expect(secret.effect).toBeUndefined();
+    expect(secret.state.message).toContain('only egress-allow routes can be written into the bottle file');
+    const withReason = keys(secret.state, ch('b'), ...[...'fixture'].map(ch), { name: 'enter' });
+    expect(withReason.effect).toEqual({ type: 'decide', id: 'p2', decision: 'approved', reason: 'fixture', remember: 'bottle' });
+    const cap = keys(withItems(initialState(), [prop('c1', 'capability-block')]).state, ch('A'));
+    expect(cap.state.rememberPick).toBeNull();
+    expect(cap.state.message).toContain('never remembered');
+  });
+
   it('r always asks for a reason; Esc cancels; m is refused for sidecar kinds', () => {
     const r = keys(base, ch('r'), ...[...'too broad'].map(ch), { name: 'enter' });
     expect(r.effect).toEqual({ type: 'decide', id: 'p1', decision: 'rejected', reason: 'too broad' });

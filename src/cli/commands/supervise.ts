@@ -14,7 +14,9 @@ import { resolveHome } from '../../manifest/home.js';
 import { readMetadata } from '../../state/metadata.js';
 import { stateDirFor } from '../../state/paths.js';
 import {
+  approveAndRemember,
   decideAndApply,
+  describeRule,
   editableText,
   heartbeatAgeSeconds,
   HEARTBEAT_OFFLINE_SECONDS,
@@ -22,10 +24,14 @@ import {
   parseEditedText,
   proposalDetail,
   readLiveRoutes,
-  relayOnce,
+  relayAndRemember,
+  REMEMBER_SCOPES,
   summarize,
   type DecisionOutcome,
+  type RememberOutcome,
+  type RememberScope,
 } from '../../supervise/host/index.js';
+import type { RememberRuleBody } from '../../supervise/host/remember-match.js';
 import { openStore, SuperviseStoreError, type Proposal, type ProposalWithResponse, type SuperviseStore } from '../../supervise/store/index.js';
 import { ANSI_COLORS, paint, printError, printJson, useColor, warn } from '../output.js';
 import { askLine, isInteractive } from '../preflight.js';
@@ -40,17 +46,25 @@ function operatorName(): string {
   }
 }
 
-/** Opens the store and relays every spool once; relay problems are warnings, not failures. */
-function openRelayed(home: string): SuperviseStore {
+/**
+ * Opens the store and relays every spool once (remembered rules decide what they cover);
+ * relay problems are warnings, not failures.
+ */
+async function openRelayed(home: string): Promise<SuperviseStore> {
   const store = openStore(home, { onNotice: (l) => process.stderr.write(`bot-bottle: notice: ${l}\n`) });
-  const r = relayOnce(store, home);
-  for (const e of r.errors) warn(`supervise spool: ${e}`);
+  try {
+    const r = await relayAndRemember(store, home);
+    for (const e of r.errors) warn(`supervise spool: ${e}`);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   return store;
 }
 
 async function withStore<T>(fn: (store: SuperviseStore, home: string) => Promise<T>): Promise<T> {
   const home = resolveHome(process.env);
-  const store = openRelayed(home);
+  const store = await openRelayed(home);
   try {
     return await fn(store, home);
   } finally {
@@ -116,7 +130,7 @@ interface ListFlags {
 async function runList(f: ListFlags): Promise<number> {
   if (!f.once && !f.json) {
     if (!isInteractive()) {
-      throw usageError('supervise needs a terminal for the interactive view', 'use --once, --json or a verb (approve, reject, show, modify, audit)');
+      throw usageError('supervise needs a terminal for the interactive view', 'use --once, --json or a verb (approve, reject, show, modify, audit, remembered, forget)');
     }
     return runInteractive();
   }
@@ -144,7 +158,12 @@ async function runInteractive(): Promise<number> {
   return typeof code === 'number' ? code : EXIT.ok;
 }
 
-function decisionDoc(o: DecisionOutcome): unknown {
+function rememberedDoc(r: RememberOutcome | undefined): unknown {
+  if (!r) return null;
+  return { scope: r.scope, rule: r.rule?.id ?? null, file: r.file ?? null, note: r.note ?? null };
+}
+
+function decisionDoc(o: DecisionOutcome & { remembered?: RememberOutcome }): unknown {
   return {
     schema: 'bot-bottle/decision@1',
     id: o.response.proposalId,
@@ -156,10 +175,11 @@ function decisionDoc(o: DecisionOutcome): unknown {
     routes: o.routes?.routes ?? null,
     reload: o.routes?.reload ?? null,
     dockerfile: o.dockerfile ?? null,
+    remembered: rememberedDoc(o.remembered),
   };
 }
 
-function reportDecision(o: DecisionOutcome, json: boolean | undefined): number {
+function reportDecision(o: DecisionOutcome & { remembered?: RememberOutcome }, json: boolean | undefined): number {
   if (json) {
     printJson(decisionDoc(o));
     return EXIT.ok;
@@ -171,21 +191,66 @@ function reportDecision(o: DecisionOutcome, json: boolean | undefined): number {
     if (o.routes.reload !== 'signalled') lines.push(`egress ${o.routes.reload}`);
   }
   if (o.dockerfile) lines.push(`wrote ${o.dockerfile}; the image is rebuilt when the bottle is next launched (bot-bottle resume)`);
+  const m = o.remembered;
+  if (m?.rule) lines.push(`remembered as rule ${m.rule.id} (${m.scope} ${m.rule.subject}); "bot-bottle supervise forget ${m.rule.id}" undoes it`);
+  if (m?.file) lines.push(`added to ${m.file}`);
+  if (m?.note) lines.push(`note: ${m.note}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
 }
 
 interface DecideFlags {
+  remember?: string;
   reason?: string;
   notes?: string;
   json?: boolean;
   file?: string;
 }
 
+function rememberScope(v: string | undefined): RememberScope | undefined {
+  if (v === undefined) return undefined;
+  if (!(REMEMBER_SCOPES as readonly string[]).includes(v)) throw usageError(`--remember must be one of ${REMEMBER_SCOPES.join(', ')}, got "${v}"`);
+  return v as RememberScope;
+}
+
 async function runApprove(id: string, f: DecideFlags): Promise<number> {
+  const scope = rememberScope(f.remember);
   return withStore(async (store, home) => {
-    const o = await decideAndApply(store, home, { id, decision: 'approved', reason: f.reason ?? null, notes: f.notes ?? '', operator: operatorName() });
+    const input = { id, decision: 'approved' as const, reason: f.reason ?? null, notes: f.notes ?? '', operator: operatorName() };
+    const o = scope ? await approveAndRemember(store, home, input, scope) : await decideAndApply(store, home, input);
     return reportDecision(o, f.json);
+  });
+}
+
+const REMEMBERED_SCHEMA = 'bot-bottle/remembered@1';
+
+async function runRemembered(f: { json?: boolean }): Promise<number> {
+  return withStore(async (store) => {
+    const rules = store.listRememberRules();
+    if (f.json) {
+      printJson({
+        schema: REMEMBERED_SCHEMA,
+        rules: rules.map((r) => ({ id: r.id, scope: r.scope, subject: r.subject, kind: r.kind, summary: describeRule(r.kind, r.rule as RememberRuleBody), rule: r.rule, sourceProposal: r.sourceProposal, createdBy: r.createdBy, createdAt: r.createdAt })),
+      });
+      return EXIT.ok;
+    }
+    if (rules.length === 0) {
+      process.stdout.write('No remembered approvals.\n');
+      return EXIT.ok;
+    }
+    for (const r of rules) process.stdout.write(`${r.id}  ${r.scope} ${r.subject}  ${r.kind}  ${describeRule(r.kind, r.rule as RememberRuleBody)}  (${r.createdBy}, ${r.createdAt})\n`);
+    return EXIT.ok;
+  });
+}
+
+async function runForget(ruleId: string, f: { json?: boolean }): Promise<number> {
+  if (!/^[1-9][0-9]{0,15}$/.test(ruleId)) throw usageError(`rule id must be a positive integer, got "${ruleId}"`, 'see "bot-bottle supervise remembered"');
+  return withStore(async (store) => {
+    const r = store.forgetRememberRule(Number(ruleId), `operator:${operatorName()}`);
+    if (!r) throw new SuperviseStoreError('not_found', `no remembered rule ${ruleId}`, 'see "bot-bottle supervise remembered"');
+    if (f.json) printJson({ schema: 'bot-bottle/forgotten@1', id: r.id, scope: r.scope, subject: r.subject, kind: r.kind });
+    else process.stdout.write(`forgot rule ${r.id} (${r.scope} ${r.subject}, ${r.kind}); matching proposals ask again\n`);
+    return EXIT.ok;
   });
 }
 
@@ -321,7 +386,9 @@ export function registerSupervise(program: Command): void {
     .argument('<id>', 'proposal id (see supervise --once)')
     .option('--reason <text>', 'why (required for egress-token-allow and secret-allow)')
     .option('--notes <text>', 'notes returned to the caller')
+    .option('--remember <scope>', 'also approve what this covers from now on: bottle (this slug), agent (every bottle of this agent) or file (egress-allow: add the routes to the bottle file)')
     .option('--json', 'print a bot-bottle/decision@1 JSON document')
+    .addHelpText('after', '\nExample:\n  $ bot-bottle supervise approve 01J9Z3K4M5N6P7Q8R9S0T1V2W3 --remember bottle\n')
     .action(async (id: string, _f: DecideFlags, cmd: Command) => {
       process.exitCode = await runApprove(id, flagsOf<DecideFlags>(cmd));
     });
@@ -352,6 +419,21 @@ export function registerSupervise(program: Command): void {
     .option('--json', 'print a bot-bottle/decision@1 JSON document')
     .action(async (id: string, _f: DecideFlags, cmd: Command) => {
       process.exitCode = await runModify(id, flagsOf<DecideFlags>(cmd));
+    });
+  sup
+    .command('remembered')
+    .description('the remembered approvals (approve --remember bottle|agent), oldest first')
+    .option('--json', `print a ${REMEMBERED_SCHEMA} JSON document`)
+    .action(async (_f: { json?: boolean }, cmd: Command) => {
+      process.exitCode = await runRemembered(flagsOf<{ json?: boolean }>(cmd));
+    });
+  sup
+    .command('forget')
+    .description('delete a remembered approval; what it covered asks the operator again')
+    .argument('<rule-id>', 'rule id (see supervise remembered)')
+    .option('--json', 'print a bot-bottle/forgotten@1 JSON document')
+    .action(async (ruleId: string, _f: { json?: boolean }, cmd: Command) => {
+      process.exitCode = await runForget(ruleId, flagsOf<{ json?: boolean }>(cmd));
     });
   sup
     .command('audit')

@@ -5,7 +5,9 @@
  */
 import { stateDirFor } from '../../state/paths.js';
 import {
+  approveAndRemember,
   decideAndApply,
+  decideRemembered,
   editableText,
   heartbeatAgeSeconds,
   liveSlots,
@@ -14,22 +16,30 @@ import {
   readLiveRoutes,
   relayOnce,
   summarize,
+  type DecisionOutcome,
+  type RememberOutcome,
 } from '../../supervise/host/index.js';
 import type { SuperviseStore } from '../../supervise/store/types.js';
 import { createStoreSource, type StoreSourceHooks } from './store-source.js';
 import type { TuiSource } from './types.js';
 
 export const HOST_HOOKS: StoreSourceHooks = {
-  relay(store, home, now) {
+  async relay(store, home, now) {
     const r = relayOnce(store, home, { now });
+    // New arrivals a remembered rule covers are approved before the list is read (a failed
+    // apply leaves them pending here and is audited as apply.failed).
+    const auto = r.imported.length > 0 ? await decideRemembered(store, home, r.imported) : { errors: [] as string[] };
+    const errors = [...r.errors, ...auto.errors];
     // Shown on the status line; the next refresh tries again.
-    if (r.errors.length > 0) throw new Error(`spool: ${r.errors[0]}${r.errors.length > 1 ? ` (+${r.errors.length - 1} more)` : ''}`);
+    if (errors.length > 0) throw new Error(`spool: ${errors[0]}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`);
   },
-  async decide(store, home, input) {
-    const o = await decideAndApply(store, home, input);
+  async decide(store, home, input, remember) {
+    const o: DecisionOutcome & { remembered?: RememberOutcome } = remember ? await approveAndRemember(store, home, input, remember) : await decideAndApply(store, home, input);
     const r = o.response;
     const applied = o.routes ? `; routes generation ${o.routes.generation} (${o.routes.reload})` : o.dockerfile ? `; Dockerfile written (${o.dockerfile})` : '';
-    return `${r.decision} ${r.proposalId}${r.reason ? ` (reason: ${r.reason})` : ''}${applied}`;
+    const m = o.remembered;
+    const kept = m?.rule ? `; remembered as rule ${m.rule.id} (${m.scope})` : m?.file ? `; added to ${m.file}` : '';
+    return `${r.decision} ${r.proposalId}${r.reason ? ` (reason: ${r.reason})` : ''}${applied}${kept}`;
   },
   summary: (p) => summarize(p),
   detail(p, home) {

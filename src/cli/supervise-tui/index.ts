@@ -85,9 +85,11 @@ function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number>
     output.write(CLEAR + lines.join('\r\n'));
   };
 
-  const refresh = (): void => {
+  // Async: the host source's relay may approve arrivals a remembered rule covers (their apply
+  // signals egress) before the list is read, so those never show up or ring the bell.
+  const refresh = async (): Promise<void> => {
     try {
-      source.tick(now());
+      await source.tick(now());
       error = null;
     } catch (err) {
       error = (err as Error).message;
@@ -150,6 +152,7 @@ function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number>
         ...(e.reason !== undefined ? { reason: e.reason } : {}),
         ...(e.decision === 'rejected' && e.reason !== undefined ? { notes: e.reason } : {}),
         ...(modifiedPayload !== undefined ? { modifiedPayload } : {}),
+        ...(e.remember !== undefined ? { remember: e.remember } : {}),
       });
       state = { ...state, message: line };
     } catch (err) {
@@ -174,7 +177,7 @@ function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number>
       if (effect.type === 'quit') return finish(0);
       if (effect.type === 'modify') await modify(effect.id, effect.text);
       else await decide(effect);
-      refresh();
+      await refresh();
     };
     const onData = (chunk: Buffer | string): void => {
       const keys = parseKeys(chunk.toString());
@@ -200,12 +203,14 @@ function runWith(source: TuiSource, opts: SupervisorTuiOptions): Promise<number>
     input.on('data', onData);
     input.resume();
     output.on('resize', draw);
-    refresh();
-    draw();
+    busy = busy.then(async () => {
+      await refresh();
+      draw();
+    });
     const timer = setInterval(() => {
-      busy = busy.then(() => {
+      busy = busy.then(async () => {
         if (done || suspended) return;
-        refresh();
+        await refresh();
         draw();
       });
     }, opts.refreshMs ?? REFRESH_MS);

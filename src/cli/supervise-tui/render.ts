@@ -43,6 +43,7 @@ export const HELP_LINES = [
   '  ↑/↓ or j/k   move',
   '  Enter        detail (diff, warnings, justification); Enter again: back',
   '  a            approve (sidecar kinds ask for a reason)',
+  '  A            approve and remember: b this bottle, g this agent, f the bottle file (egress-allow)',
   '  m            modify in $VISUAL/$EDITOR, then approve (egress-allow, capability-block)',
   '  r            reject (asks for a reason)',
   '  Esc          back / cancel the reason prompt',
@@ -77,8 +78,11 @@ export function renderFrame(s: TuiState, c: FrameContext): string[] {
   if (s.editError) {
     lines.push(...s.editError.problems.split('\n').map((l) => paint(cut(l, w), ANSI_COLORS.red, c.colour)));
     lines.push(cut(`The edit of ${s.editError.id} is not valid: e edit again, c cancel`, w));
+  } else if (s.rememberPick) {
+    lines.push(cut(`Approve ${s.rememberPick.id} and remember it for: b this bottle, g this agent, f the bottle file (Esc cancels)`, w));
   } else if (s.prompt) {
-    lines.push(cut(`Reason for ${s.prompt.action === 'rejected' ? 'rejecting' : 'approving'} ${s.prompt.id} (Enter to send, Esc to cancel): ${s.prompt.text}_`, w));
+    const what = s.prompt.action === 'rejected' ? 'rejecting' : s.prompt.remember ? `approving (remember: ${s.prompt.remember})` : 'approving';
+    lines.push(cut(`Reason for ${what} ${s.prompt.id} (Enter to send, Esc to cancel): ${s.prompt.text}_`, w));
   } else if (s.message) lines.push(cut(s.message, w));
   if (c.error) lines.push(paint(cut(`store: ${c.error}`, w), ANSI_COLORS.red, c.colour));
   return lines.slice(0, Math.max(3, c.height));
@@ -150,6 +154,6 @@ function detailLines(p: TuiProposal, c: FrameContext, w: number): string[] {
     const code = l.startsWith('+') && !l.startsWith('+++') ? ANSI_COLORS.green : l.startsWith('-') && !l.startsWith('---') ? ANSI_COLORS.red : undefined;
     out.push(paint(cut(l, w), code, c.colour));
   }
-  out.push('', 'a approve   m modify   r reject   Enter/Esc back');
+  out.push('', 'a approve   A approve+remember   m modify   r reject   Enter/Esc back');
   return out;
 }

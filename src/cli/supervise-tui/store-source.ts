@@ -10,10 +10,13 @@ import type { DecideInput, Proposal, SuperviseStore } from '../../supervise/stor
 import type { TuiDetail, TuiProposal, TuiSource } from './types.js';
 
 export interface StoreSourceHooks {
-  /** Import every bottle's spool, expire, deliver (src/supervise/host relayOnce). */
-  relay(store: SuperviseStore, home: string, now: Date): void;
-  /** Apply then record (src/supervise/host decideAndApply); resolves with a one-line outcome. */
-  decide(store: SuperviseStore, home: string, input: DecideInput): Promise<string>;
+  /** Import every bottle's spool, expire, deliver (src/supervise/host relayOnce), remembered approvals. */
+  relay(store: SuperviseStore, home: string, now: Date): void | Promise<void>;
+  /**
+   * Apply then record (src/supervise/host decideAndApply, or approveAndRemember with `remember`);
+   * resolves with a one-line outcome.
+   */
+  decide(store: SuperviseStore, home: string, input: DecideInput, remember?: 'bottle' | 'agent' | 'file'): Promise<string>;
   /** One-line summary (src/supervise/host summarize). */
   summary(p: Proposal): string;
   /** Diff/description and warnings (routeChangeView, dockerfileView, sidecarDetail). */
@@ -58,13 +61,18 @@ export function createStoreSource(o: { store: SuperviseStore; home: string; oper
     editText: (p) => hooks.editText(proposal(p)),
     parseEdit: (p, text) => hooks.parseEdit(proposal(p), text, home),
     decide: (d) =>
-      hooks.decide(store, home, {
-        id: d.id,
-        decision: d.decision,
-        operator: o.operator,
-        ...(d.reason !== undefined ? { reason: d.reason } : {}),
-        ...(d.notes !== undefined ? { notes: d.notes } : {}),
-        ...(d.modifiedPayload !== undefined ? { modifiedPayload: d.modifiedPayload } : {}),
-      }),
+      hooks.decide(
+        store,
+        home,
+        {
+          id: d.id,
+          decision: d.decision,
+          operator: o.operator,
+          ...(d.reason !== undefined ? { reason: d.reason } : {}),
+          ...(d.notes !== undefined ? { notes: d.notes } : {}),
+          ...(d.modifiedPayload !== undefined ? { modifiedPayload: d.modifiedPayload } : {}),
+        },
+        d.remember,
+      ),
   };
 }

@@ -28,11 +28,13 @@ export interface TuiDecision {
   readonly reason?: string;
   readonly notes?: string;
   readonly modifiedPayload?: unknown;
+  /** Approve and remember with this scope (docs/decisions/supervise-remember.md). */
+  readonly remember?: 'bottle' | 'agent' | 'file';
 }
 
 export interface TuiSource {
   /** Import spools, expire due proposals, deliver answers: once per refresh. Errors are shown, not fatal. */
-  tick(now: Date): void;
+  tick(now: Date): void | Promise<void>;
   /** Pending proposals of every bottle, oldest first. */
   listPending(): readonly TuiProposal[];
   /** Seconds since the bottle's supervise heartbeat; null when it never wrote one. */

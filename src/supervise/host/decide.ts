@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { STATE_ENTRIES, stateDirFor } from '../../state/paths.js';
 import { decisionProblem } from '../store/store.js';
-import type { DecideInput, ResponseRecord, SuperviseStore } from '../store/types.js';
+import { decisionActor, type DecideInput, type ResponseRecord, type SuperviseStore } from '../store/types.js';
 import { applyCapabilityChange, applyRouteChange, type BackendLookup, type RouteApplyResult } from './apply.js';
 import { withRoutesLock } from './routes-lock.js';
 
@@ -36,7 +36,7 @@ function failApply(store: SuperviseStore, bottle: string, input: DecideInput, er
   store.audit({
     bottle,
     proposalId: input.id,
-    actor: `operator:${input.operator}`,
+    actor: decisionActor(input),
     event: 'apply.failed',
     detail: { decision: input.decision, error: err instanceof Error ? err.message : String(err) },
   });
@@ -70,7 +70,7 @@ export async function decideAndApply(
       store.audit({
         bottle: p.bottle,
         proposalId: p.id,
-        actor: `operator:${input.operator}`,
+        actor: decisionActor(input),
         event: 'apply.succeeded',
         detail: { kind: p.kind, generation: routes.generation, hosts: routes.routes.map((r) => r.host), reload: routes.reload },
       });
@@ -90,7 +90,7 @@ export async function decideAndApply(
     store.audit({
       bottle: p.bottle,
       proposalId: p.id,
-      actor: `operator:${input.operator}`,
+      actor: decisionActor(input),
       event: 'apply.succeeded',
       detail: { kind: p.kind, dockerfile: 'written', rebuild: 'at the next launch of this slug' },
     });

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_ENTRIES, stateDirFor, stateRoot } from '../../state/paths.js';
 import type { SuperviseStore } from '../store/types.js';
+import { decideRemembered } from './remember.js';
 
 export interface RelayResult {
   readonly imported: string[];
@@ -51,6 +52,18 @@ export function relayOnce(store: SuperviseStore, home: string, opts: { slugs?: r
   return out;
 }
 
+/**
+ * relayOnce, then the newly imported proposals a remembered rule covers are approved through the
+ * normal apply path (docs/decisions/supervise-remember.md). Only new arrivals: a proposal whose
+ * auto-apply failed stays with the operator instead of being retried every second.
+ */
+export async function relayAndRemember(store: SuperviseStore, home: string, opts: { slugs?: readonly string[]; now?: Date } = {}): Promise<RelayResult & { remembered: string[] }> {
+  const r = relayOnce(store, home, opts);
+  if (r.imported.length === 0) return { ...r, remembered: [] };
+  const auto = await decideRemembered(store, home, r.imported);
+  return { ...r, remembered: auto.decided.map((d) => d.id), errors: [...r.errors, ...auto.errors] };
+}
+
 /** Seconds since the daemon's last heartbeat; null when it never wrote one. */
 export function heartbeatAgeSeconds(home: string, slug: string, now: Date = new Date()): number | null {
   try {
@@ -87,23 +100,40 @@ export function startRelay(o: {
 }): () => void {
   let store: SuperviseStore | null = null;
   let reported = false;
+  // Remembered approvals run async (their apply signals egress); one pass at a time, and the
+  // store is closed only after the last one settled.
+  let inflight: Promise<unknown> | null = null;
+  let stopped = false;
   const outbox = join(stateDirFor(o.home, o.slug), STATE_ENTRIES.superviseSpool, 'outbox');
   const tick = (): void => {
     try {
       // No store yet and nothing filed: nothing to do, and no database is created for nothing.
       if (!store && !o.storeExists() && !hasEntries(outbox)) return;
+      if (inflight) return;
       store ??= o.open();
-      relayOnce(store, o.home, { slugs: [o.slug] });
+      inflight = relayAndRemember(store, o.home, { slugs: [o.slug] })
+        .catch((err: unknown) => {
+          if (!reported) o.onError?.(`supervise relay: ${err instanceof Error ? err.message : String(err)}`);
+          reported = true;
+        })
+        .finally(() => {
+          inflight = null;
+          if (stopped) closeStore();
+        });
     } catch (err) {
       if (!reported) o.onError?.(`supervise relay: ${err instanceof Error ? err.message : String(err)}`);
       reported = true;
     }
   };
+  const closeStore = (): void => {
+    store?.close();
+    store = null;
+  };
   const timer = setInterval(tick, o.intervalMs ?? 1000);
   timer.unref();
   return () => {
     clearInterval(timer);
-    store?.close();
-    store = null;
+    stopped = true;
+    if (!inflight) closeStore();
   };
 }

@@ -20,6 +20,7 @@ import {
 import { immediate, type Database } from './sqlite.js';
 import { unsafeFindings } from './unsafe.js';
 import {
+  decisionActor,
   MODIFIABLE_KINDS,
   REASON_ON_APPROVE_KINDS,
   type AuditInput,
@@ -29,6 +30,9 @@ import {
   type OpenOptions,
   type Proposal,
   type ProposalWithResponse,
+  type RememberInput,
+  type RememberRule,
+  type RememberScopeStored,
   type ResponseRecord,
   type SuperviseStore,
 } from './types.js';
@@ -44,6 +48,30 @@ interface ProposalRow {
   created_at: string;
   expires_at: string;
   state: Proposal['state'];
+}
+
+interface RuleRow {
+  id: number;
+  scope: RememberScopeStored;
+  subject: string;
+  kind: Proposal['kind'];
+  rule: string;
+  source_proposal: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+function toRule(r: RuleRow): RememberRule {
+  return {
+    id: r.id,
+    scope: r.scope,
+    subject: r.subject,
+    kind: r.kind,
+    rule: parseJson(r.rule),
+    sourceProposal: r.source_proposal,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+  };
 }
 
 interface ResponseRow {
@@ -319,7 +347,7 @@ class SqliteStore implements SuperviseStore {
       this.audit({
         bottle: p.bottle,
         proposalId: p.id,
-        actor: `operator:${input.operator}`,
+        actor: decisionActor(input),
         event: 'decision.recorded',
         detail: { kind: p.kind, decision: row.decision, operator: row.operator, reason: row.reason, notes: row.notes },
         now,
@@ -354,6 +382,54 @@ class SqliteStore implements SuperviseStore {
       event: r.event,
       detail: (parseJson(r.detail) as Record<string, unknown> | null) ?? {},
     }));
+  }
+
+  addRememberRule(input: RememberInput): RememberRule {
+    const now = input.now ?? new Date();
+    const text = JSON.stringify(input.rule);
+    return immediate(this.db, () => {
+      const same = this.db
+        .prepare('SELECT * FROM remember_rules WHERE scope = ? AND subject = ? AND kind = ? AND rule = ?')
+        .get(input.scope, input.subject, input.kind, text) as RuleRow | undefined;
+      if (same) return toRule(same);
+      const r = this.db
+        .prepare('INSERT INTO remember_rules (scope, subject, kind, rule, source_proposal, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(input.scope, input.subject, input.kind, text, input.sourceProposal, input.createdBy, now.toISOString());
+      const row = this.db.prepare('SELECT * FROM remember_rules WHERE id = ?').get(Number(r.lastInsertRowid)) as RuleRow;
+      this.audit({
+        bottle: input.bottle,
+        proposalId: input.sourceProposal,
+        actor: input.createdBy,
+        event: 'remember.added',
+        detail: { rule: row.id, scope: row.scope, subject: row.subject, kind: row.kind },
+        now,
+      });
+      return toRule(row);
+    });
+  }
+
+  listRememberRules(opts: { scope?: RememberScopeStored; subject?: string; kind?: Proposal['kind'] } = {}): RememberRule[] {
+    const filters = (
+      [
+        ['scope', opts.scope],
+        ['subject', opts.subject],
+        ['kind', opts.kind],
+      ] as const
+    ).filter(([, v]) => v !== undefined);
+    const where = filters.map(([col]) => `${col} = ?`);
+    const args = filters.map(([, v]) => v);
+    const sql = `SELECT * FROM remember_rules${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return (this.db.prepare(sql).all(...args) as RuleRow[]).map(toRule);
+  }
+
+  forgetRememberRule(id: number, by: string, now: Date = new Date()): RememberRule | null {
+    return immediate(this.db, () => {
+      const row = this.db.prepare('SELECT * FROM remember_rules WHERE id = ?').get(id) as RuleRow | undefined;
+      if (!row) return null;
+      this.db.prepare('DELETE FROM remember_rules WHERE id = ?').run(id);
+      this.audit({ bottle: row.scope === 'bottle' ? row.subject : null, proposalId: row.source_proposal, actor: by, event: 'remember.forgotten', detail: { rule: row.id, scope: row.scope, subject: row.subject, kind: row.kind }, now });
+      return toRule(row);
+    });
   }
 
   close(): void {

@@ -55,11 +55,16 @@ export interface DecideInput {
   readonly notes?: string;
   readonly reason?: string | null;
   readonly modifiedPayload?: unknown;
-  /** `<user>` of `operator:<user>`. */
+  /** `<user>` of `operator:<user>`, or `remembered:<scope>` for a remembered rule's decision. */
   readonly operator: string;
   /** Set when the apply already happened (route changes): `applied_at` = decided_at. */
   readonly markApplied?: boolean;
   readonly now?: Date;
+}
+
+/** The audit actor of a decision: `operator:<user>`, or `remembered:<scope>` as it is. */
+export function decisionActor(input: Pick<DecideInput, 'operator'>): string {
+  return input.operator.startsWith('remembered:') ? input.operator : `operator:${input.operator}`;
 }
 
 export interface AuditInput {
@@ -84,7 +89,40 @@ export type AuditEvent =
   | 'apply.succeeded'
   | 'apply.failed'
   | 'response.delivered'
-  | 'capability.rebuilt';
+  | 'capability.rebuilt'
+  /** A proposal decided by a remembered rule (detail: rule id, scope). */
+  | 'decision.remembered'
+  | 'remember.added'
+  | 'remember.forgotten';
+
+/** Scopes a remembered rule is stored under (docs/decisions/supervise-remember.md). */
+export type RememberScopeStored = 'bottle' | 'agent';
+
+export interface RememberRule {
+  readonly id: number;
+  readonly scope: RememberScopeStored;
+  /** The slug (`bottle`) or the agent name (`agent`). */
+  readonly subject: string;
+  readonly kind: ProposalKind;
+  /** Parsed JSON (src/supervise/host/remember-match.ts); never a secret value. */
+  readonly rule: unknown;
+  readonly sourceProposal: string | null;
+  readonly createdBy: string;
+  readonly createdAt: string;
+}
+
+export interface RememberInput {
+  readonly scope: RememberScopeStored;
+  readonly subject: string;
+  readonly kind: ProposalKind;
+  readonly rule: unknown;
+  readonly sourceProposal: string | null;
+  /** `operator:<user>` */
+  readonly createdBy: string;
+  /** For the audit row. */
+  readonly bottle: string | null;
+  readonly now?: Date;
+}
 
 export interface AuditRow {
   readonly id: number;
@@ -133,5 +171,11 @@ export interface SuperviseStore {
   audit(entry: AuditInput): void;
   /** Newest first. */
   readAudit(opts?: { bottle?: string; limit?: number }): AuditRow[];
+  /** Stores a rule (an identical one is returned instead of a duplicate) and audits it. */
+  addRememberRule(input: RememberInput): RememberRule;
+  /** Rules, oldest first; filtered by scope/subject/kind when given. */
+  listRememberRules(opts?: { scope?: RememberScopeStored; subject?: string; kind?: ProposalKind }): RememberRule[];
+  /** Deletes a rule (audited); null when there is none with that id. */
+  forgetRememberRule(id: number, by: string, now?: Date): RememberRule | null;
   close(): void;
 }

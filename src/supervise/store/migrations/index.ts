@@ -4,6 +4,7 @@
  * here was written by a newer bot-bottle and is refused.
  */
 import { migration0001 } from './0001_initial.js';
+import { migration0002 } from './0002_remember.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,6 +12,6 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
