@@ -82,6 +82,11 @@ describe('egress-allow coverage', () => {
     expect(covers('egress-allow', r443, routes({ host: 'a.example.com' }))).toBe(false); // 443 and 80
     expect(covers('egress-allow', r443, routes({ host: 'a.example.com', port: 8443 }))).toBe(false);
     const any = rule('egress-allow', routes({ host: 'a.example.com' }));
+    // A route without a port serves 443 and 80 only: it covers those, never another port.
+    expect(covers('egress-allow', any, routes({ host: 'a.example.com', port: 443 }))).toBe(true);
+    expect(covers('egress-allow', any, routes({ host: 'a.example.com', port: 80 }))).toBe(true);
+    expect(covers('egress-allow', any, routes({ host: 'a.example.com', port: 22 }))).toBe(false);
+    expect(covers('egress-allow', any, routes({ host: 'a.example.com', port: 8443 }))).toBe(false);
     expect(covers('egress-allow', any, routes({ host: 'a.example.com', tls_passthrough: true }))).toBe(false);
     expect(covers('egress-allow', any, routes({ host: 'a.example.com', allow_private_cidrs: ['10.0.0.0/8'] }))).toBe(false);
     expect(covers('egress-allow', any, routes({ host: 'a.example.com', dlp: { outbound_detectors: false, inbound_detectors: false, outbound_on_match: 'block' } }))).toBe(false);

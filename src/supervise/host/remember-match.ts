@@ -154,12 +154,19 @@ function entryCovered(want: RoutesFileMatch, have: RoutesFileMatch): boolean {
   return true;
 }
 
+function portsOf(port: number | undefined): number[] {
+  return port === undefined ? [443, 80] : [port];
+}
+
 /** Is `want` equal to or narrower than `have`? */
 export function routeCovered(want: RoutesFileRoute, have: RoutesFileRoute): boolean {
   // Credentials: exact equality only (a route with auth is never "narrower" than another).
   if (want.auth || have.auth) return canonicalJson(want) === canonicalJson(have);
   if (want.host !== have.host) return false; // canonical already; a wildcard only covers itself
-  if (have.port !== undefined && want.port !== have.port) return false;
+  // A route without a port serves 443 and 80 (src/egress/route-table.ts portMatches), so it
+  // covers only those: a remembered `host` must not approve `host:22`.
+  const havePorts = portsOf(have.port);
+  if (!portsOf(want.port).every((p) => havePorts.includes(p))) return false;
   if ((want.tls_passthrough ?? false) !== (have.tls_passthrough ?? false)) return false;
   if (canonicalJson(want.dlp ?? null) !== canonicalJson(have.dlp ?? null)) return false;
   if (canonicalJson(want.git ?? null) !== canonicalJson(have.git ?? null)) return false;
