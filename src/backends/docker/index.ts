@@ -18,7 +18,7 @@ import { runCommand } from '../run-command.js';
 import { UndoStack } from '../undo-stack.js';
 import { withAllocLock } from '../netns/alloc-lock.js';
 import { pickSubnet, usedSubnets, type Subnet } from './alloc.js';
-import { agentCreateArgv, egressNetworkArgv, internalNetworkArgv, labels, sidecarCreateArgv, SIDECAR_STATE } from './argv.js';
+import { agentCreateArgv, egressNetworkArgv, internalNetworkArgv, labels, sidecarConnectArgv, sidecarCreateArgv, SIDECAR_STATE } from './argv.js';
 import { clientEnv, Docker } from './engine.js';
 import { firewallRuleset } from './firewall.js';
 import { buildSettings, ensureAgentImage, ensureSidecarImage, imageExists } from './images.js';
@@ -109,9 +109,11 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
       try {
         // Everything runs as soon as what it needs exists (docs/architecture.md §10.2): images
         // (checked, built when their inputs changed), engine facts and both networks (the internal
-        // one under the host-wide allocation lock) at once; then the sidecar container is created,
-        // wired and started, its secrets held back until the firewall exists; the agent container
-        // is created meanwhile and started only after the firewall, then given the bottle CA.
+        // one under the host-wide allocation lock) at once; the sidecar container is created on its
+        // egress network as soon as its address is picked (while the internal network is still
+        // being made), joined to the internal network when it exists and started, its secrets held
+        // back until the firewall exists; the agent container is created meanwhile, given the bottle CA before it
+        // starts, and started only after the firewall.
         hooks.onProgress('checking images');
         const buildLog = join(logs, 'build.log');
         const committed = committedImage(plan);
@@ -121,16 +123,25 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
         const sidecarImageP = ensureSidecarImage(docker, api, settings, buildLog, progress);
         const agentImageP = useCommitted ? Promise.resolve(committed) : ensureAgentImage(docker, api, plan, settings, buildLog, progress);
         const engP = cachedEngineInfo(api);
+        // The subnet's addresses are known (`picked`) before its network exists (`subnetP`): the
+        // sidecar container needs only its address to be created and started.
+        let pick!: { resolve(sn: Subnet): void; reject(e: unknown): void };
+        const pickedP = new Promise<Subnet>((resolve, reject) => (pick = { resolve, reject }));
         const subnetP = withAllocLock(flock, async (): Promise<Subnet> => {
           const sn = pickSubnet(usedSubnets(await usedCidrs(api)));
           if (!sn) throw new BottleError('LAUNCH_FAILED', 'no free /28 left in 10.251.0.0/16 for the bottle network', { fix: 'run "bot-bottle cleanup"' });
-          // Created under the lock: the network is what marks the subnet in use.
-          await must(docker, internalNetworkArgv(plan, names, sn), `creating network ${names.network}`);
+          // Registered before the sidecar container can be (it is created once the address is
+          // picked), so teardown removes that container first; removing a network that was never
+          // created is a harmless no-op.
           undo.push('internal network', async () => {
             await docker.run(['network', 'rm', names.network]);
           });
+          pick.resolve(sn);
+          // Created under the lock: the network is what marks the subnet in use.
+          await must(docker, internalNetworkArgv(plan, names, sn), `creating network ${names.network}`);
           return sn;
         });
+        subnetP.catch((e: unknown) => pick.reject(e)); // no effect once picked
         const egressP = must(docker, egressNetworkArgv(plan, names), `creating network ${names.egressNetwork}`).then(() =>
           undo.push('egress network', async () => {
             await docker.run(['network', 'rm', names.egressNetwork]);
@@ -156,10 +167,11 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           });
         });
 
-        // The sidecar container: created and wired once its image and both networks exist, then
-        // `docker start -ai` at once (the supervisor loads while the firewall is built; it is trusted
-        // code and has a way out anyway), its secrets written only when the firewall exists.
-        const sidecarP = Promise.all([sidecarImageP, subnetP, egressP]).then(async ([sidecarImage, subnet]) => {
+        // The sidecar container: created on its egress network once its image, that network and its
+        // address exist, joined to the internal network once that exists, then `docker start -ai`
+        // at once (the supervisor loads while the firewall is built; it is trusted code and has a
+        // way out anyway); its secrets written only when the firewall exists.
+        const sidecarP = Promise.all([sidecarImageP, pickedP, egressP]).then(async ([sidecarImage, subnet]) => {
           aborted();
           const relays: RelaySet = await loopbackRelays(plan.sidecar.env, docker, names.egressNetwork, join(plan.stateDir, 'run', 'upstream-ca'));
           undo.push('loopback relays', () => relays.close());
@@ -176,9 +188,12 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           undo.push('sidecar container', async () => {
             await docker.run(['rm', '-f', names.sidecars]);
           });
-          await must(docker, ['network', 'connect', names.egressNetwork, names.sidecars], 'connecting the sidecars to their egress network');
           aborted();
           progress('starting sidecars and agent container');
+          // Joined before start: the container never runs without the address its daemons listen on.
+          await subnetP;
+          await must(docker, sidecarConnectArgv(names, subnet), `connecting ${names.sidecars} to ${names.network}`);
+          aborted();
           const cli = docker.cli;
           const sc = await startHostSidecar(
             plan, secrets, subnet.sidecar, hooks.signal, () => ({ command: cli, args: ['start', '-a', '-i', names.sidecars] }),
@@ -233,7 +248,7 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           return subnet;
         });
 
-        const [sidecar, subnet] = await settleAll([sidecarP, agentP, sidecarImageP, agentImageP, engP, subnetP, egressP, firewallP] as const);
+        const [sidecar, subnet] = await settleAll([sidecarP, agentP, sidecarImageP, agentImageP, engP, subnetP, egressP, firewallP, pickedP] as const);
         aborted();
         const bottle = new DockerBottle({
           plan, docker, names, undo, sidecarAddr: subnet.sidecar, agentAddr: subnet.agent, runtime: rt.runtime, caTrusted,
