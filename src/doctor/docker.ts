@@ -5,6 +5,7 @@
  */
 import { isLinux } from '../backends/platform.js';
 import { Docker, engineSocket, findDockerCli, pingEngine } from '../backends/docker/engine.js';
+import { engineApi } from '../backends/docker/engine-api.js';
 import { engineInfo, findHostTool, hasNetAdmin } from '../backends/docker/probe.js';
 import { brokenNotePath, readBrokenNote, runscFix, runtimeMode } from '../backends/docker/runtime.js';
 import { fail, ok, skip, warn, type Check } from './check.js';
@@ -30,7 +31,7 @@ export async function dockerChecks(env: NodeJS.ProcessEnv = process.env): Promis
   const docker = new Docker(cli);
   let info;
   try {
-    info = await engineInfo(docker);
+    info = await engineInfo(engineApi(env));
   } catch (err) {
     checks.push(fail(S, 'docker.engine', `docker info failed: ${err instanceof Error ? err.message : String(err)}`, 'check DOCKER_HOST and your permission on the engine socket'));
     return checks;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickSubnet, subnetAt, usedSubnets } from '../../src/backends/docker/alloc.js';
 import { agentImageProbeScript } from '../../src/backends/docker/images.js';
-import { agentCreateArgv, execArgv, internalNetworkArgv, sidecarCreateArgv } from '../../src/backends/docker/argv.js';
+import { agentCreateArgv, execArgv, internalNetworkArgv, sidecarConnectArgv, sidecarCreateArgv } from '../../src/backends/docker/argv.js';
 import { firewallRuleset } from '../../src/backends/docker/firewall.js';
 import { loopbackTargets } from '../../src/backends/docker/loopback-relay.js';
 import { namesFor, TABLE_PREFIX } from '../../src/backends/docker/names.js';
@@ -88,8 +88,10 @@ describe('docker argv', () => {
     const s = a.join(' ');
     expect(a[0]).toBe('create');
     expect(a).toContain('-i');
-    expect(s).toContain(`--ip ${subnet.sidecar}`);
-    for (const n of ['egress', 'git-gate', 'supervise']) expect(s).toContain(`--network-alias ${n}`);
+    // Created on its egress network, joined to the internal one with its address and names.
+    expect(s).toContain(`--network ${names.egressNetwork} `);
+    expect(s).not.toContain(names.network + ' ');
+    expect(sidecarConnectArgv(names, subnet)).toEqual(['network', 'connect', '--ip', subnet.sidecar, '--alias', 'egress', '--alias', 'git-gate', '--alias', 'supervise', names.network, names.sidecars]);
     expect(s).toContain('--user 1234:1235');
     expect(s).toContain('--cap-drop ALL');
     expect(s).toContain('type=bind,src=/h/live-config,dst=/state/live-config,readonly');

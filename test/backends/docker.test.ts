@@ -165,12 +165,23 @@ describe.skipIf(skip)('docker backend (real engine)', () => {
     const slug = `dkc-${rnd()}`;
     const b = await launch(slug, false);
     expect((await b.exec(['/bin/sh', '-c', 'echo kept-across-commit > "$HOME/note.txt"'])).code).toBe(0);
+    // A link planted where the CA goes: the next launch must replace it, not write through it.
+    const passwd = (await b.exec(['/bin/sh', '-c', 'rm -f "$HOME/.bot-bottle-ca.pem" && ln -s /etc/passwd "$HOME/.bot-bottle-ca.pem" && cat /etc/passwd'])).stdout;
+    expect(passwd).toContain('node:x:1000');
     const r = await backend.commit!(slug);
     expect(r.image).toBe(namesFor(slug).committedImage);
     expect(readFileSync(join(home, 'state', slug, 'committed-image'), 'utf8').trim()).toBe(r.image);
     await open.splice(0).pop()!.close();
     const again = await launch(slug, false);
     expect((await again.exec(['/bin/sh', '-c', 'cat "$HOME/note.txt"'])).stdout).toBe('kept-across-commit\n');
+    // The CA was written before the container started (docs/decisions/docker-ca-at-create.md):
+    // this launch's CA, once, in the system store (the committed one's dropped) and in the home.
+    const ca = readFileSync(dockerPlan(home, slug, {}).ca.hostCertPath, 'utf8');
+    const trust = await again.exec(['/bin/sh', '-c', 'grep -c "^# bot-bottle: the bottle CA" /etc/ssl/certs/ca-certificates.crt; stat -c "%u %F" "$HOME/.bot-bottle-ca.pem" "$HOME/.bot-bottle-ca-bundle.pem"']);
+    expect(trust.stdout).toBe('1\n1000 regular file\n1000 regular file\n');
+    expect((await again.exec(['/bin/sh', '-c', 'cat "$HOME/.bot-bottle-ca.pem"'])).stdout).toBe(ca);
+    expect((await again.exec(['/bin/sh', '-c', 'cat /etc/ssl/certs/ca-certificates.crt'])).stdout.endsWith(ca.endsWith('\n') ? ca : `${ca}\n`)).toBe(true);
+    expect((await again.exec(['/bin/sh', '-c', 'cat /etc/passwd'])).stdout).toBe(passwd);
     await again.close();
     await execFileP('docker', ['rmi', '-f', r.image!]);
   }, 240_000);

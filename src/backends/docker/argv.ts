@@ -58,12 +58,15 @@ export interface SidecarRun {
   envNames: readonly string[];
 }
 
-/** `docker create` of the sidecar container; started later with `docker start -ai` (secrets on stdin). */
+/**
+ * `docker create` of the sidecar container on its egress network, so it can be created while the
+ * internal network is still being made; joined to that network (sidecarConnectArgv) before
+ * `docker start -ai` (secrets on stdin) (docs/decisions/docker-engine-api.md).
+ */
 export function sidecarCreateArgv(plan: BottlePlan, names: DockerNames, subnet: Subnet, s: SidecarRun): string[] {
   return [
     'create', '-i', '--name', names.sidecars, ...labels(plan, 'sidecars', { [LABEL.daemons]: plan.sidecar.daemons.join(',') }),
-    '--network', names.network, '--ip', subnet.sidecar,
-    ...SIDECAR_NAMES.flatMap((n) => ['--network-alias', n]),
+    '--network', names.egressNetwork,
     '--user', `${s.uid}:${s.gid}`,
     '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
     '--pids-limit', String(SIDECAR_PIDS_LIMIT), '--memory', SIDECAR_MEMORY,
@@ -73,6 +76,11 @@ export function sidecarCreateArgv(plan: BottlePlan, names: DockerNames, subnet: 
     s.image,
     'sidecar', '--tokens-from-stdin', '--config', SIDECAR_STATE, '--listen', subnet.sidecar, '--daemons', plan.sidecar.daemons.join(','),
   ];
+}
+
+/** The sidecar's place on the internal network: its fixed address and the names `egress`, `git-gate`, `supervise`. */
+export function sidecarConnectArgv(names: DockerNames, subnet: Subnet): string[] {
+  return ['network', 'connect', '--ip', subnet.sidecar, ...SIDECAR_NAMES.flatMap((n) => ['--alias', n]), names.network, names.sidecars];
 }
 
 export interface AgentRun {

@@ -15,12 +15,13 @@ import type { BottlePlan } from '../../plan/bottle-plan.js';
 import { compiledMain } from '../../sidecar/self-command.js';
 import { VERSION } from '../../version.js';
 import type { Docker } from './engine.js';
+import type { EngineApi } from './engine-api.js';
 import { distKey, productionPackages } from './package-files.js';
 
 export const SIDECAR_IMAGE = `bot-bottle-sidecars:${VERSION}`;
 const KEY_LABEL = 'bot-bottle.content';
 
-/** Package root of the running bot-bottle: dist/cli/main.js → the directory holding dist/. */
+/** Package root of the running bot-bottle: dist/bundle/sidecar.js → the directory holding dist/. */
 export function packageRoot(): string {
   return dirname(dirname(dirname(compiledMain())));
 }
@@ -45,13 +46,24 @@ export function buildSettings(env: NodeJS.ProcessEnv = process.env): BuildSettin
   return { baseImage: env.BOT_BOTTLE_BASE_IMAGE || null, agentSource: src };
 }
 
-async function imageKey(docker: Docker, tag: string): Promise<string | null> {
-  const r = await docker.run(['image', 'inspect', '--format', `{{index .Config.Labels "${KEY_LABEL}"}}`, tag]);
-  return r.code === 0 ? r.stdout.trim() : null;
+interface ImageDoc {
+  Id?: string;
+  Config?: { Labels?: Record<string, string> | null };
 }
 
-export async function imageExists(docker: Docker, ref: string): Promise<boolean> {
-  return (await docker.run(['image', 'inspect', '--format', '{{.Id}}', ref])).code === 0;
+/** The image's content-key label ('' when unlabelled), or null when the engine has no such image. */
+async function imageKey(api: EngineApi, tag: string): Promise<string | null> {
+  const j = await api.json<ImageDoc>(imagePath(tag));
+  return j === null ? null : j.Config?.Labels?.[KEY_LABEL] ?? '';
+}
+
+export async function imageExists(api: EngineApi, ref: string): Promise<boolean> {
+  return (await api.json<ImageDoc>(imagePath(ref))) !== null;
+}
+
+/** `/images/<ref>/json`: the route takes the reference as is, slashes and tag included. */
+export function imagePath(ref: string): string {
+  return `/images/${encodeURI(ref).replace(/[?#]/g, encodeURIComponent)}/json`;
 }
 
 interface BuildJob {
@@ -106,11 +118,11 @@ function hashOf(...parts: string[]): string {
 }
 
 /** Builds `bot-bottle-sidecars:<version>` unless the current one was built from this dist/. */
-export async function ensureSidecarImage(docker: Docker, s: BuildSettings, logPath: string, onProgress: (m: string) => void): Promise<string> {
+export async function ensureSidecarImage(docker: Docker, api: EngineApi, s: BuildSettings, logPath: string, onProgress: (m: string) => void): Promise<string> {
   const root = packageRoot();
   const dockerfile = join(assetsDir(), 'Dockerfile.sidecars');
   const key = hashOf(distKey(root), readFileSync(dockerfile, 'utf8'), s.baseImage ?? '');
-  if ((await imageKey(docker, SIDECAR_IMAGE)) === key) return SIDECAR_IMAGE;
+  if ((await imageKey(api, SIDECAR_IMAGE)) === key) return SIDECAR_IMAGE;
   const ctx = mkdtempSync(join(tmpdir(), 'bb-sidecar-ctx-'));
   try {
     const pkg = join(ctx, 'package');
@@ -128,11 +140,11 @@ export async function ensureSidecarImage(docker: Docker, s: BuildSettings, logPa
 }
 
 /** Builds the plan's agent image unless the current one was built from the same inputs. */
-export async function ensureAgentImage(docker: Docker, plan: BottlePlan, s: BuildSettings, logPath: string, onProgress: (m: string) => void): Promise<string> {
+export async function ensureAgentImage(docker: Docker, api: EngineApi, plan: BottlePlan, s: BuildSettings, logPath: string, onProgress: (m: string) => void): Promise<string> {
   const img = plan.agent.image;
   const dockerfile = img.dockerfile ?? img.defaultDockerfile ?? null;
   if (dockerfile === null) {
-    if (await imageExists(docker, img.tag)) return img.tag;
+    if (await imageExists(api, img.tag)) return img.tag;
     throw new BottleError('LAUNCH_FAILED', `agent image ${img.tag} is not present and the provider ships no Dockerfile`, { fix: `build or load ${img.tag}` });
   }
   let text: string;
@@ -144,7 +156,7 @@ export async function ensureAgentImage(docker: Docker, plan: BottlePlan, s: Buil
   const context = img.context ?? dirname(dockerfile);
   const args = { ...baseArgs(s), AGENT_SOURCE: s.agentSource };
   const key = hashOf(text, context, JSON.stringify(args));
-  if ((await imageKey(docker, img.tag)) === key) return img.tag;
+  if ((await imageKey(api, img.tag)) === key) return img.tag;
   await build(docker, { tag: img.tag, dockerfile, context, key, args, logPath, what: `agent ${plan.agentName}` }, onProgress);
   const missing = await probeAgentImage(docker, img.tag, plan.agent.interactiveArgv[0] ?? null);
   if (missing.length > 0) {

@@ -18,11 +18,13 @@ import { runCommand } from '../run-command.js';
 import { UndoStack } from '../undo-stack.js';
 import { withAllocLock } from '../netns/alloc-lock.js';
 import { pickSubnet, usedSubnets, type Subnet } from './alloc.js';
-import { agentCreateArgv, egressNetworkArgv, execArgv, internalNetworkArgv, labels, sidecarCreateArgv, SIDECAR_STATE } from './argv.js';
+import { agentCreateArgv, egressNetworkArgv, internalNetworkArgv, labels, sidecarConnectArgv, sidecarCreateArgv, SIDECAR_STATE } from './argv.js';
 import { clientEnv, Docker } from './engine.js';
 import { firewallRuleset } from './firewall.js';
 import { buildSettings, ensureAgentImage, ensureSidecarImage, imageExists } from './images.js';
-import { dockerAvailability, engineInfo, findHostTool, type EngineInfo } from './probe.js';
+import { cachedEngineInfo, dockerAvailability, findHostTool } from './probe.js';
+import { engineApi, type EngineApi } from './engine-api.js';
+import { writeCaTrust } from './ca-trust.js';
 import { LABEL, namesFor, TABLE_PREFIX } from './names.js';
 import { clientEnvConflicts, DockerBottle } from './running.js';
 import { agentSeccompProfile } from './seccomp-profile.js';
@@ -42,14 +44,10 @@ async function must(docker: Docker, args: string[], what: string, env?: Record<s
   return r.stdout;
 }
 
-/** Subnets in use on the host: every docker network's, and every host address. */
-async function usedCidrs(docker: Docker): Promise<string[]> {
-  const ids = (await docker.run(['network', 'ls', '-q'])).stdout.split(/\s+/).filter(Boolean);
-  const out: string[] = [];
-  if (ids.length > 0) {
-    const r = await docker.run(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}', ...ids]);
-    out.push(...r.stdout.split(/\s+/).filter((s) => s.includes('.')));
-  }
+/** Subnets in use on the host: every docker network's (one engine API query), and every host address. */
+async function usedCidrs(api: EngineApi): Promise<string[]> {
+  const nets = (await api.json<Array<{ IPAM?: { Config?: Array<{ Subnet?: string }> | null } }>>('/networks')) ?? [];
+  const out = nets.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter((s) => s.includes('.'));
   for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (i.family === 'IPv4') out.push(i.cidr ?? i.address);
   return out;
 }
@@ -76,9 +74,6 @@ export interface DockerBackendOptions {
 }
 
 export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
-  let info: Promise<EngineInfo> | null = null;
-  const engine = (docker: Docker) => (info ??= engineInfo(docker));
-
   const dockerOrThrow = async (): Promise<Docker> => {
     const avail = await dockerAvailability(opts.cli);
     if (!avail.ok) throw new BottleError('BACKEND_UNAVAILABLE', `docker: ${avail.reason}`, { fix: avail.fix });
@@ -96,6 +91,7 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
 
     async launch(plan: BottlePlan, secrets: SidecarSecrets, hooks: { onProgress(step: string): void; signal?: AbortSignal }): Promise<RunningBottle> {
       const docker = await dockerOrThrow();
+      const api = engineApi();
       const conflicts = clientEnvConflicts(plan.agent.env);
       if (conflicts.length > 0) {
         throw new BottleError('USAGE', `the docker backend cannot pass ${conflicts.join(', ')} to the agent (DOCKER_* variables configure the docker client itself)`, { fix: 'rename the variable in the bottle env' });
@@ -113,28 +109,39 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
       try {
         // Everything runs as soon as what it needs exists (docs/architecture.md §10.2): images
         // (checked, built when their inputs changed), engine facts and both networks (the internal
-        // one under the host-wide allocation lock) at once; then the sidecar container is created,
-        // wired and started, its secrets held back until the firewall exists; the agent container
-        // is created meanwhile and started only after the firewall, then given the bottle CA.
+        // one under the host-wide allocation lock) at once; the sidecar container is created on its
+        // egress network as soon as its address is picked (while the internal network is still
+        // being made), joined to the internal network when it exists and started, its secrets held
+        // back until the firewall exists; the agent container is created meanwhile, given the bottle CA before it
+        // starts, and started only after the firewall.
         hooks.onProgress('checking images');
         const buildLog = join(logs, 'build.log');
         const committed = committedImage(plan);
-        const useCommitted = committed !== null && (await imageExists(docker, committed));
+        const useCommitted = committed !== null && (await imageExists(api, committed));
         if (committed !== null && !useCommitted) progress(`warning: committed image ${committed} is gone; starting from the agent image`);
         const flock = findHostTool('flock') ?? 'flock';
-        const sidecarImageP = ensureSidecarImage(docker, settings, buildLog, progress);
-        const agentImageP = useCommitted ? Promise.resolve(committed) : ensureAgentImage(docker, plan, settings, buildLog, progress);
-        const engP = engine(docker);
+        const sidecarImageP = ensureSidecarImage(docker, api, settings, buildLog, progress);
+        const agentImageP = useCommitted ? Promise.resolve(committed) : ensureAgentImage(docker, api, plan, settings, buildLog, progress);
+        const engP = cachedEngineInfo(api);
+        // The subnet's addresses are known (`picked`) before its network exists (`subnetP`): the
+        // sidecar container needs only its address to be created and started.
+        let pick!: { resolve(sn: Subnet): void; reject(e: unknown): void };
+        const pickedP = new Promise<Subnet>((resolve, reject) => (pick = { resolve, reject }));
         const subnetP = withAllocLock(flock, async (): Promise<Subnet> => {
-          const sn = pickSubnet(usedSubnets(await usedCidrs(docker)));
+          const sn = pickSubnet(usedSubnets(await usedCidrs(api)));
           if (!sn) throw new BottleError('LAUNCH_FAILED', 'no free /28 left in 10.251.0.0/16 for the bottle network', { fix: 'run "bot-bottle cleanup"' });
-          // Created under the lock: the network is what marks the subnet in use.
-          await must(docker, internalNetworkArgv(plan, names, sn), `creating network ${names.network}`);
+          // Registered before the sidecar container can be (it is created once the address is
+          // picked), so teardown removes that container first; removing a network that was never
+          // created is a harmless no-op.
           undo.push('internal network', async () => {
             await docker.run(['network', 'rm', names.network]);
           });
+          pick.resolve(sn);
+          // Created under the lock: the network is what marks the subnet in use.
+          await must(docker, internalNetworkArgv(plan, names, sn), `creating network ${names.network}`);
           return sn;
         });
+        subnetP.catch((e: unknown) => pick.reject(e)); // no effect once picked
         const egressP = must(docker, egressNetworkArgv(plan, names), `creating network ${names.egressNetwork}`).then(() =>
           undo.push('egress network', async () => {
             await docker.run(['network', 'rm', names.egressNetwork]);
@@ -160,10 +167,11 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           });
         });
 
-        // The sidecar container: created and wired once its image and both networks exist, then
-        // `docker start -ai` at once (the supervisor loads while the firewall is built; it is trusted
-        // code and has a way out anyway), its secrets written only when the firewall exists.
-        const sidecarP = Promise.all([sidecarImageP, subnetP, egressP]).then(async ([sidecarImage, subnet]) => {
+        // The sidecar container: created on its egress network once its image, that network and its
+        // address exist, joined to the internal network once that exists, then `docker start -ai`
+        // at once (the supervisor loads while the firewall is built; it is trusted code and has a
+        // way out anyway); its secrets written only when the firewall exists.
+        const sidecarP = Promise.all([sidecarImageP, pickedP, egressP]).then(async ([sidecarImage, subnet]) => {
           aborted();
           const relays: RelaySet = await loopbackRelays(plan.sidecar.env, docker, names.egressNetwork, join(plan.stateDir, 'run', 'upstream-ca'));
           undo.push('loopback relays', () => relays.close());
@@ -180,9 +188,12 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           undo.push('sidecar container', async () => {
             await docker.run(['rm', '-f', names.sidecars]);
           });
-          await must(docker, ['network', 'connect', names.egressNetwork, names.sidecars], 'connecting the sidecars to their egress network');
           aborted();
           progress('starting sidecars and agent container');
+          // Joined before start: the container never runs without the address its daemons listen on.
+          await subnetP;
+          await must(docker, sidecarConnectArgv(names, subnet), `connecting ${names.sidecars} to ${names.network}`);
+          aborted();
           const cli = docker.cli;
           const sc = await startHostSidecar(
             plan, secrets, subnet.sidecar, hooks.signal, () => ({ command: cli, args: ['start', '-a', '-i', names.sidecars] }),
@@ -197,6 +208,7 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
         // The agent container: created as soon as its image, the subnet and the runtime choice are
         // known; started after the firewall; the bottle CA goes in while the sidecars still start.
         let rt: RuntimeChoice = { runtime: null, warning: null };
+        let caTrusted = false;
         const agentP = Promise.all([agentImageP, subnetP, engP]).then(async ([agentImage, subnet, eng]) => {
           rt = chooseRuntime(mode, eng.runtimes, readBrokenNote(eng.id));
           if (rt.warning) progress(`warning: ${rt.warning}`);
@@ -206,8 +218,11 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           // The docker CLI reads the profile from this file and sends it with the create request.
           const seccompProfile = join(plan.stateDir, 'run', 'agent-seccomp.json');
           writeFileSync(seccompProfile, `${JSON.stringify(agentSeccompProfile(), null, 1)}\n`, { mode: 0o644 });
-          const create = (runtime: string | null) =>
-            must(docker, agentCreateArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, seccompProfile, ownerPid: process.pid, startedAt: new Date().toISOString() }), `creating container ${names.agent}`);
+          // Created, then the bottle CA written into it before anything runs there (ca-trust.ts).
+          const create = async (runtime: string | null) => {
+            await must(docker, agentCreateArgv(plan, names, subnet, { image: agentImage, runtime, resolvConf, seccompProfile, ownerPid: process.pid, startedAt: new Date().toISOString() }), `creating container ${names.agent}`);
+            caTrusted = await writeCaTrust(api, names.agent, plan);
+          };
           undo.push('agent container', async () => {
             await docker.run(['rm', '-f', names.agent]);
           });
@@ -230,14 +245,13 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
           if (started.code !== 0) {
             throw new BottleError('LAUNCH_FAILED', `docker: starting the agent container failed: ${started.stderr.trim().split('\n').slice(-1)[0] ?? ''}`, { fix: 'run "bot-bottle doctor --backend docker"' });
           }
-          await installSystemCa(docker, names.agent, plan);
           return subnet;
         });
 
-        const [sidecar, subnet] = await settleAll([sidecarP, agentP, sidecarImageP, agentImageP, engP, subnetP, egressP, firewallP] as const);
+        const [sidecar, subnet] = await settleAll([sidecarP, agentP, sidecarImageP, agentImageP, engP, subnetP, egressP, firewallP, pickedP] as const);
         aborted();
         const bottle = new DockerBottle({
-          plan, docker, names, undo, sidecarAddr: subnet.sidecar, agentAddr: subnet.agent, runtime: rt.runtime,
+          plan, docker, names, undo, sidecarAddr: subnet.sidecar, agentAddr: subnet.agent, runtime: rt.runtime, caTrusted,
           sidecarLog: () => {
             try {
               return readFileSync(sidecar.logPath, 'utf8');
@@ -356,25 +370,4 @@ function ownerAlive(objs: readonly BottleObject[], slug: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The bottle CA in the image's system store too (docs/architecture.md §2 contract), as root in the
- * container with no capabilities (root owns the store, so none is needed). Appended to the
- * system bundle and dropped in /usr/local/share/ca-certificates (so a later
- * update-ca-certificates keeps it) rather than running update-ca-certificates, which rehashes
- * every root and took 14–24 s on a loaded machine.
- */
-async function installSystemCa(docker: Docker, container: string, plan: BottlePlan): Promise<void> {
-  let pem: string;
-  try {
-    pem = readFileSync(plan.ca.hostCertPath, 'utf8');
-  } catch {
-    return; // provisioning reports the missing CA
-  }
-  const script =
-    'pem=$(cat); b=/etc/ssl/certs/ca-certificates.crt; [ -w "$b" ] && printf "%s\\n" "$pem" >> "$b"; ' +
-    'd=/usr/local/share/ca-certificates; [ -d "$d" ] && printf "%s\\n" "$pem" > "$d/bot-bottle.crt"; exit 0';
-  const r = await docker.run(execArgv(container, ['/bin/sh', '-c', script], { user: '0', cwd: '/', envNames: [], tty: false, stdin: true }), { input: pem });
-  if (r.code !== 0) throw new BottleError('LAUNCH_FAILED', `docker: adding the bottle CA to the agent image's system store failed: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
 }

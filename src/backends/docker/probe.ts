@@ -7,6 +7,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { BottleError } from '../../errors.js';
 import { isLinux } from '../platform.js';
 import { Docker, engineSocket, findDockerCli, pingEngine } from './engine.js';
+import { engineApi, type EngineApi } from './engine-api.js';
 
 export type DockerAvailability = { ok: true; cli: string } | { ok: false; reason: string; fix: string };
 
@@ -41,20 +42,44 @@ export interface EngineInfo {
   operatingSystem: string;
 }
 
-export async function engineInfo(docker: Docker): Promise<EngineInfo> {
-  const r = await docker.run(['info', '--format', '{{json .}}']);
-  if (r.code !== 0) throw new BottleError('BACKEND_UNAVAILABLE', `docker info failed: ${r.stderr.trim().split('\n')[0] ?? ''}`, { fix: 'run "bot-bottle doctor --backend docker"' });
-  const j = JSON.parse(r.stdout) as { ID?: string; Runtimes?: Record<string, unknown>; ServerVersion?: string; OperatingSystem?: string };
-  const v = await docker.run(['version', '--format', '{{.Server.APIVersion}}']);
+interface InfoDoc {
+  ID?: string;
+  Runtimes?: Record<string, unknown>;
+  ServerVersion?: string;
+  OperatingSystem?: string;
+}
+
+/** GET /info and /version (the engine API, not `docker info`: no CLI process, ~10 ms here). */
+export async function engineInfo(api: EngineApi = engineApi()): Promise<EngineInfo> {
+  const [j, v] = await Promise.all([api.json<InfoDoc>('/info'), api.json<{ ApiVersion?: string }>('/version')]);
+  if (j === null) throw new BottleError('BACKEND_UNAVAILABLE', 'docker engine API: /info not found', { fix: 'run "bot-bottle doctor --backend docker"' });
   const os = j.OperatingSystem ?? '';
   return {
     id: j.ID ?? 'unknown',
     runtimes: Object.keys(j.Runtimes ?? {}),
     serverVersion: j.ServerVersion ?? '',
-    apiVersion: v.stdout.trim(),
+    apiVersion: v?.ApiVersion ?? '',
     desktop: /Docker Desktop/i.test(os),
     operatingSystem: os,
   };
+}
+
+const infoCache = new Map<string, Promise<EngineInfo>>();
+
+/**
+ * engineInfo once per engine endpoint for the life of this process (a launch, a test run): the
+ * facts a launch reads (engine id, registered runtimes, Desktop or not) change only when the engine
+ * is reconfigured and restarted. A failed query is not cached.
+ */
+export function cachedEngineInfo(api: EngineApi = engineApi()): Promise<EngineInfo> {
+  const key = JSON.stringify(api.endpoint);
+  let p = infoCache.get(key);
+  if (!p) {
+    p = engineInfo(api);
+    infoCache.set(key, p);
+    p.catch(() => infoCache.delete(key));
+  }
+  return p;
 }
 
 /** Absolute path of a root-side host tool in the system directories only, or null. */

@@ -23,6 +23,8 @@ export interface DockerBottleParts {
   sidecarAddr: string;
   agentAddr: string;
   runtime: string | null;
+  /** The bottle CA was written into the container before it started (ca-trust.ts). */
+  caTrusted: boolean;
   /** Reads the sidecar container's output so far (the live sidecar.log). */
   sidecarLog(): string;
 }
@@ -37,6 +39,7 @@ export class DockerBottle implements RunningBottle {
   readonly sidecarAddr: string;
   readonly agentAddr: string;
   readonly runtime: string | null;
+  readonly caTrusted: boolean;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly parts: DockerBottleParts) {
@@ -44,6 +47,7 @@ export class DockerBottle implements RunningBottle {
     this.sidecarAddr = parts.sidecarAddr;
     this.agentAddr = parts.agentAddr;
     this.runtime = parts.runtime;
+    this.caTrusted = parts.caTrusted;
   }
 
   get containerName(): string {
