@@ -16,6 +16,9 @@ import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
 import type { Backend, RunningBottle } from '../backends/backend.js';
 import { materializeState } from '../plan/materialize.js';
 import type { PreparedLaunch } from '../plan/prepare.js';
+import type { SuperviseStore } from '../supervise/store/types.js';
+import { markCapabilitiesRebuilt, unappliedCapabilityIds } from '../supervise/host/capability-state.js';
+import { CAPABILITY_GRACE_MS, readStateDockerfile } from './capability.js';
 import { provision, type ProvisionStep } from './provision.js';
 import { clearPreserve, readPreserveReason, removeSession, writePreserve, writeSession, type PreserveReason } from './state-files.js';
 
@@ -53,6 +56,13 @@ export interface LaunchOptions {
   readonly revoke?: () => Promise<void>;
   /** Keep the state dir after a clean exit too (`demo --keep`); no `.preserve` is written for it. */
   readonly keepState?: boolean;
+  /**
+   * The caller relaunches on an approved capability request (docs/supervise.md, "Applying
+   * approvals"): on a backend that builds custom images the bottle is stopped 3 s after the
+   * approval, preserved with reason `capability-approved`, and the result names the proposals.
+   * Without it (or on netns) an approval stays recorded for the next resume.
+   */
+  readonly capabilityRestart?: boolean;
 }
 
 export interface LaunchResult {
@@ -61,6 +71,8 @@ export interface LaunchResult {
   preserved: boolean;
   reason: PreserveReason | null;
   stateDir: string | null;
+  /** Set when the bottle stopped for approved capability requests: rebuild and resume it. */
+  capability?: { proposalIds: string[] };
 }
 
 const PROGRESS: Record<ProvisionStep, string> = {
@@ -99,6 +111,7 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
   };
 
   let running: RunningBottle | null = null;
+  let builtFrom: string | null = null;
   // Only a state dir this launch created is removed on failure (never a resumed or a clashing one).
   let ownsState = false;
   const failBeforeAgent = async (err: unknown): Promise<never> => {
@@ -131,6 +144,8 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     ownsState = !resume;
     if (!existsSync(plan.stateDir)) throw new BottleError('INTERNAL', `state dir ${plan.stateDir} was not created`);
     if (resume) clearPreserve(plan.stateDir);
+    // What this launch's image is built from: an approval of exactly this text is already applied.
+    builtFrom = plan.agent.image.source === 'state-override' ? readStateDockerfile(plan.stateDir) : null;
     writeSession(plan.stateDir);
     aborted();
     running = await opts.backend.launch(plan, prepared.secrets, {
@@ -156,20 +171,77 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     void bottle.close().catch(() => undefined);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const stopRelay = await startSuperviseRelay(plan, (message) => emit({ type: 'warning', message, slug }));
+  const capability = capabilityWatch(plan, opts, builtFrom, bottle, emit);
+  const stopRelay = await startSuperviseRelay(plan, (message) => emit({ type: 'warning', message, slug }), capability.onPass);
   try {
     const argv = agentArgv(plan, opts.prompt, resume);
     const headless = opts.prompt !== undefined;
     exitCode = await bottle.attach(argv, headless || opts.tty !== true ? { tty: false, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) } : { tty: true });
   } finally {
     stopRelay();
+    capability.cancel();
     opts.signal?.removeEventListener('abort', onAbort);
   }
   if (interrupted || opts.signal?.aborted) {
     interrupted = true;
     exitCode = abortCode(opts.signal);
   }
-  return teardown(prepared, opts, bottle, exitCode, interrupted, emit);
+  const result = await teardown(prepared, opts, bottle, exitCode, interrupted, emit);
+  const ids = capability.stoppedFor();
+  return ids !== null && result.reason === 'capability-approved' ? { ...result, capability: { proposalIds: ids } } : result;
+}
+
+/**
+ * Watches the bottle's approved capability requests on each relay pass (docs/supervise.md,
+ * "Applying approvals"). An approval whose Dockerfile this launch already runs is marked
+ * applied; a newer one, when the caller relaunches and the backend builds images, stops the
+ * bottle after the grace period with the state preserved (`capability-approved`).
+ */
+function capabilityWatch(
+  plan: BottlePlan,
+  opts: LaunchOptions,
+  builtFrom: string | null,
+  bottle: RunningBottle,
+  emit: (e: LaunchEvent) => void,
+): { onPass?: (store: SuperviseStore) => void; cancel(): void; stoppedFor(): string[] | null } {
+  const slug = plan.slug;
+  const restart = opts.capabilityRestart === true && opts.backend.buildsCustomImages === true;
+  let pending: string[] | null = null;
+  let stopped: string[] | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const stop = async (ids: string[]): Promise<void> => {
+    timer = null;
+    writePreserve(plan.stateDir, 'capability-approved', 0);
+    stopped = ids;
+    await bottle.close().catch(() => undefined);
+  };
+  const out = {
+    cancel: () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+    stoppedFor: () => stopped,
+  };
+  // Nothing to watch: no image is built from the state Dockerfile and no relaunch would follow.
+  if (!restart && builtFrom === null) return out;
+  return {
+    ...out,
+    onPass: (store) => {
+      if (pending) return;
+      const ids = unappliedCapabilityIds(store, slug);
+      if (ids.length === 0) return;
+      if (builtFrom !== null && readStateDockerfile(plan.stateDir) === builtFrom) {
+        markCapabilitiesRebuilt(store, slug, ids, { image: plan.agent.image.tag });
+        emit({ type: 'progress', message: `running the image approved in ${ids.join(', ')}`, slug });
+        return;
+      }
+      if (!restart) return;
+      pending = ids;
+      emit({ type: 'progress', message: `capability request ${ids.join(', ')} approved: ${slug} stops in ${CAPABILITY_GRACE_MS / 1000} s and resumes on the rebuilt image`, slug });
+      // The grace period lets the tool result reach the agent before its bottle stops.
+      timer = setTimeout(() => void stop(ids), CAPABILITY_GRACE_MS);
+    },
+  };
 }
 
 /**
@@ -177,7 +249,7 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
  * (docs/supervise.md, "Spool"). Loaded lazily (the store is a native addon); a store that
  * cannot open is one warning, never a failed launch.
  */
-async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => void): Promise<() => void> {
+async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => void, onPass?: (store: SuperviseStore) => void): Promise<() => void> {
   try {
     const [{ startRelay }, { openStore, storePath }] = await Promise.all([import('../supervise/host/relay.js'), import('../supervise/store/index.js')]);
     const home = dirname(dirname(plan.stateDir));
@@ -187,6 +259,7 @@ async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => 
       open: () => openStore(home, { onNotice: warn }),
       storeExists: () => existsSync(storePath(home)),
       onError: warn,
+      ...(onPass ? { onPass } : {}),
     });
   } catch (err) {
     warn(`supervise relay not started: ${err instanceof Error ? err.message : String(err)}`);
@@ -253,7 +326,10 @@ async function teardown(
   writePreserve(plan.stateDir, reason, agentExit);
   emit({
     type: 'finished',
-    message: `bottle ${slug} exited with ${agentExit}; state kept — resume with: bot-bottle resume ${slug}`,
+    message:
+      reason === 'capability-approved'
+        ? `bottle ${slug} stopped for an approved capability request; state kept (capability-approved)`
+        : `bottle ${slug} exited with ${agentExit}; state kept — resume with: bot-bottle resume ${slug}`,
     slug,
     preserved: true,
     exitCode,

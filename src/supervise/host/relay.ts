@@ -84,6 +84,8 @@ export function startRelay(o: {
   storeExists: () => boolean;
   intervalMs?: number;
   onError?: (line: string) => void;
+  /** After each pass, with the open store (the launcher watches its capability approvals here). */
+  onPass?: (store: SuperviseStore) => void;
 }): () => void {
   let store: SuperviseStore | null = null;
   let reported = false;
@@ -94,11 +96,14 @@ export function startRelay(o: {
       if (!store && !o.storeExists() && !hasEntries(outbox)) return;
       store ??= o.open();
       relayOnce(store, o.home, { slugs: [o.slug] });
+      o.onPass?.(store);
     } catch (err) {
       if (!reported) o.onError?.(`supervise relay: ${err instanceof Error ? err.message : String(err)}`);
       reported = true;
     }
   };
+  // The first pass at once: what was decided while no launcher ran is seen before a short agent ends.
+  tick();
   const timer = setInterval(tick, o.intervalMs ?? 1000);
   timer.unref();
   return () => {
