@@ -83,27 +83,28 @@ function agentRunning(slug: string): boolean {
 describe.skipIf(skip)('capability-block approved with the launcher running (case 11, docker)', () => {
   const home = makeHome();
   const env = { BOT_BOTTLE_HOME: home };
-  let slug = '';
+  const stateRoot = join(home, 'state');
+  const slugs: string[] = [];
   afterAll(async () => {
-    if (slug) {
-      await runCli(['cleanup', '--yes', '--include-preserved', slug], { env, timeoutMs: 120_000 });
+    if (slugs.length > 0) await runCli(['cleanup', '--yes', '--include-preserved', ...slugs], { env, timeoutMs: 120_000 });
+    for (const slug of slugs) {
       try {
         execFileSync('docker', ['image', 'rm', '-f', `bot-bottle-${slug}-agent:latest`], { stdio: 'ignore' });
       } catch {
-        // already gone
+        // never built, or already gone
       }
     }
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('Dockerfile written, state preserved as capability-approved, resumed on the new image, applied_at set, audited, nothing of the old run left', async () => {
+  /** Starts a headless bottle, files the agent's capability request and approves it with the CLI. */
+  async function startAndApprove(dockerfile: string): Promise<{ run: ReturnType<typeof runCli>; slug: string; id: string; state: string }> {
+    const before = new Set(existsSync(stateRoot) ? readdirSync(stateRoot) : []);
     const run = runCli(['start', 'runner', '--headless', '--backend', 'docker', '--prompt', 'echo first-run; sleep 600'], { env, timeoutMs: 900_000 });
-    const stateRoot = join(home, 'state');
-    slug = await until('the bottle state', () => (existsSync(stateRoot) ? readdirSync(stateRoot)[0] : undefined), 300_000);
+    const slug = await until('the bottle state', () => (existsSync(stateRoot) ? readdirSync(stateRoot).find((s) => !before.has(s)) : undefined), 300_000);
+    slugs.push(slug);
     const state = join(stateRoot, slug);
     await until('the agent container', () => agentRunning(slug) && existsSync(join(state, 'session.json')), 600_000);
-
-    const dockerfile = `FROM ${TAG}\nUSER root\nRUN echo cap-marker-ok > ${MARKER}\nUSER node\n`;
     const id = fileProposal(join(state, 'supervise', 'spool'), slug, {
       kind: 'capability-block',
       justification: 'the task needs a marker file installed system-wide in the image',
@@ -113,34 +114,65 @@ describe.skipIf(skip)('capability-block approved with the launcher running (case
     try {
       // The launcher's relay imports it; the operator approves with the real CLI.
       await until('the launcher to import the proposal', () => store.get(id), 60_000);
-      const approve = await runCli(['supervise', 'approve', id], { env, timeoutMs: 60_000 });
-      expect(approve.code, approve.stderr).toBe(0);
-      expect(readFileSync(join(state, 'Dockerfile'), 'utf8')).toBe(dockerfile);
+    } finally {
+      store.close();
+    }
+    const approve = await runCli(['supervise', 'approve', id], { env, timeoutMs: 60_000 });
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(readFileSync(join(state, 'Dockerfile'), 'utf8')).toBe(dockerfile);
+    return { run, slug, id, state };
+  }
 
-      const r = await run;
-      expect(r.code, r.stderr).toBe(7);
-      expect(r.stdout).toContain('first-run\n');
-      // The resumed container runs the image built from the approved Dockerfile, with the resume prompt.
-      expect(r.stdout).toContain('cap-marker-ok\n');
-      expect(r.stdout).toContain(`prompt: ${CAPABILITY_RESUME_PROMPT}\n`);
-      expect(r.stderr).toContain(`capability request ${id} approved: ${slug} stops in 3 s`);
-      expect(r.stderr).toContain(`bottle ${slug} stopped for an approved capability request; state kept (capability-approved)`);
-      expect(r.stderr).toContain(`rebuilding ${slug} on the approved Dockerfile`);
-      expect(r.stderr).toContain(`building image bot-bottle-${slug}-agent:latest`);
-      expect(r.stderr).toContain(`bottle ${slug} exited with 7; state kept`);
+  it('Dockerfile written, state preserved as capability-approved, resumed on the new image, applied_at set, audited, nothing of the old run left', async () => {
+    const { run, slug, id, state } = await startAndApprove(`FROM ${TAG}\nUSER root\nRUN echo cap-marker-ok > ${MARKER}\nUSER node\n`);
+    const r = await run;
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stdout).toContain('first-run\n');
+    // The resumed container runs the image built from the approved Dockerfile, with the resume prompt.
+    expect(r.stdout).toContain('cap-marker-ok\n');
+    expect(r.stdout).toContain(`prompt: ${CAPABILITY_RESUME_PROMPT}\n`);
+    expect(r.stderr).toContain(`capability request ${id} approved: ${slug} stops in 3 s`);
+    expect(r.stderr).toContain(`bottle ${slug} stopped for an approved capability request; state kept (capability-approved)`);
+    expect(r.stderr).toContain(`rebuilding ${slug} on the approved Dockerfile`);
+    expect(r.stderr).toContain(`building image bot-bottle-${slug}-agent:latest`);
+    expect(r.stderr).toContain(`bottle ${slug} exited with 7; state kept`);
 
+    const store = openStore(home, { onNotice: () => undefined });
+    try {
       const p = store.get(id);
       expect(p?.response?.decision).toBe('approved');
       expect(p?.response?.appliedAt).not.toBeNull();
-      const events = store.readAudit({ bottle: slug }).filter((a) => a.proposalId === id).map((a) => a.event);
-      expect(events).toContain('capability.rebuilt');
-      expect(events).not.toContain('apply.failed');
-      expect(store.readAudit({ bottle: slug }).find((a) => a.event === 'capability.rebuilt')?.detail).toMatchObject({ kind: 'capability-block', image: `bot-bottle-${slug}-agent:latest` });
+      const rows = store.readAudit({ bottle: slug }).filter((a) => a.proposalId === id);
+      expect(rows.map((a) => a.event)).toContain('capability.rebuilt');
+      expect(rows.map((a) => a.event)).not.toContain('apply.failed');
+      expect(rows.find((a) => a.event === 'capability.rebuilt')?.detail).toMatchObject({ kind: 'capability-block', image: `bot-bottle-${slug}-agent:latest` });
     } finally {
       store.close();
     }
     // The final run ended with 7: preserved for that; nothing of either run is left.
     expect(JSON.parse(readFileSync(join(state, '.preserve'), 'utf8'))).toMatchObject({ reason: 'exit-nonzero', exitCode: 7 });
+    expect(dockerLeftovers(slug)).toEqual([]);
+  }, 900_000);
+
+  it('a rebuild that fails (the Dockerfile COPYs state files: the build context is empty) keeps the state preserved, says how to resume in one line, audits apply.failed', async () => {
+    const { run, slug, id, state } = await startAndApprove(`FROM ${TAG}\nCOPY metadata.json /tmp/stolen-metadata.json\n`);
+    const r = await run;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain('first-run\n');
+    expect(r.stdout).not.toContain('prompt: ');
+    const lines = r.stderr.split('\n').filter((l) => l.includes(`rebuilding ${slug} for the approved capability request failed`));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`bot-bottle resume ${slug}`);
+    expect(lines[0]).toContain('building image');
+    expect(JSON.parse(readFileSync(join(state, '.preserve'), 'utf8'))).toMatchObject({ reason: 'capability-approved' });
+    const store = openStore(home, { onNotice: () => undefined });
+    try {
+      expect(store.get(id)?.response?.appliedAt).toBeNull();
+      const failed = store.readAudit({ bottle: slug }).find((a) => a.proposalId === id && a.event === 'apply.failed');
+      expect(failed?.detail).toMatchObject({ kind: 'capability-block', stage: 'rebuild' });
+    } finally {
+      store.close();
+    }
     expect(dockerLeftovers(slug)).toEqual([]);
   }, 900_000);
 });
