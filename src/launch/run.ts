@@ -20,6 +20,7 @@ import type { SuperviseStore } from '../supervise/store/types.js';
 import { markCapabilitiesRebuilt, unappliedCapabilityIds } from '../supervise/host/capability-state.js';
 import { CAPABILITY_GRACE_MS, readStateDockerfile } from './capability.js';
 import { provision, type ProvisionStep } from './provision.js';
+import { restoreTranscript, snapshotTranscript } from './transcript.js';
 import { clearPreserve, readPreserveReason, removeSession, writePreserve, writeSession, type PreserveReason } from './state-files.js';
 
 /** What runLaunch needs from the plan pipeline (src/plan/prepare.ts's PreparedLaunch fits). */
@@ -156,6 +157,13 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     aborted();
     const bottle = running;
     await provision(plan, bottle, (step) => progress(PROGRESS[step]), aborted, (message) => emit({ type: 'warning', message, slug }));
+    if (resume) {
+      // The conversation continues where the last teardown left it (a failure costs the history, not the launch).
+      await restoreTranscript(plan, bottle).then(
+        (restored) => restored && progress('restored the transcript'),
+        (err: unknown) => emit({ type: 'warning', message: `transcript not restored: ${err instanceof Error ? err.message : String(err)}`, slug }),
+      );
+    }
     aborted();
   } catch (err) {
     return failBeforeAgent(err);
@@ -186,8 +194,11 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     interrupted = true;
     exitCode = abortCode(opts.signal);
   }
-  const result = await teardown(prepared, opts, bottle, exitCode, interrupted, emit);
   const ids = capability.stoppedFor();
+  // Preserved runs keep the transcript (a capability stop took it before the bottle closed; an
+  // interrupted one is already closing).
+  const snapshot = ids === null && !interrupted && (exitCode !== 0 || readPreserveReason(plan.stateDir) !== null);
+  const result = await teardown(prepared, opts, bottle, exitCode, interrupted, emit, snapshot);
   return ids !== null && result.reason === 'capability-approved' ? { ...result, capability: { proposalIds: ids } } : result;
 }
 
@@ -211,6 +222,7 @@ function capabilityWatch(
   let timer: NodeJS.Timeout | null = null;
   const stop = async (ids: string[]): Promise<void> => {
     timer = null;
+    await keepTranscript(plan, bottle, emit);
     writePreserve(plan.stateDir, 'capability-approved', 0);
     stopped = ids;
     await bottle.close().catch(() => undefined);
@@ -267,6 +279,15 @@ async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => 
   }
 }
 
+/** Teardown's transcript snapshot: a failure is a warning (docs/cli.md, state directory). */
+async function keepTranscript(plan: BottlePlan, bottle: RunningBottle, emit: (e: LaunchEvent) => void): Promise<void> {
+  try {
+    await snapshotTranscript(plan, bottle);
+  } catch (err) {
+    emit({ type: 'warning', message: `transcript not saved: ${err instanceof Error ? err.message : String(err)}`, slug: plan.slug });
+  }
+}
+
 async function teardown(
   prepared: LaunchInput,
   opts: LaunchOptions,
@@ -274,11 +295,13 @@ async function teardown(
   agentExit: number,
   interrupted: boolean,
   emit: (e: LaunchEvent) => void,
+  snapshot: boolean,
 ): Promise<LaunchResult> {
   const { plan } = prepared;
   const slug = plan.slug;
   let exitCode = agentExit;
   let teardownError: unknown = null;
+  if (snapshot) await keepTranscript(plan, bottle, emit);
 
   // Logs first: close() may remove what they are read from.
   try {

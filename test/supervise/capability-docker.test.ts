@@ -4,7 +4,8 @@
  * with `bot-bottle supervise approve`; the launcher waits, preserves the state
  * (`capability-approved`), tears down, rebuilds the image from `state/<slug>/Dockerfile` and
  * resumes the same slug with the headless resume argv and the fixed prompt. The resumed agent
- * reads a file only the approved Dockerfile puts into the image. Skips with a printed reason
+ * reads a file only the approved Dockerfile puts into the image, and its transcript from before
+ * the stop. Skips with a printed reason
  * when no engine answers (.ci/run starts one).
  */
 import { execFileSync } from 'node:child_process';
@@ -35,11 +36,11 @@ function provider(): string {
     resumeArgv: ['/bin/sh'],
     headlessArgv: ['/bin/sh', '-c', '{{prompt}}'],
     // $0 is the prompt the launcher resumes with; exit 7 keeps the state for the checks below.
-    headlessResumeArgv: ['/bin/sh', '-c', `cat ${MARKER}; printf 'prompt: %s\\n' "$0"; exit 7`, '{{prompt}}'],
+    headlessResumeArgv: ['/bin/sh', '-c', `cat ${MARKER}; cat ~/.shtool/sessions/s.txt; printf 'prompt: %s\\n' "$0"; exit 7`, '{{prompt}}'],
     guestEnv: {},
     hiddenEnvNames: [],
     files: [],
-    transcriptPaths: [],
+    transcriptPaths: ['/home/node/.shtool/sessions'],
     mcpRegisterArgv: null,
     egressRoutes: [],
     provisionedEnv: {},
@@ -100,7 +101,7 @@ describe.skipIf(skip)('capability-block approved with the launcher running (case
   /** Starts a headless bottle, files the agent's capability request and approves it with the CLI. */
   async function startAndApprove(dockerfile: string): Promise<{ run: ReturnType<typeof runCli>; slug: string; id: string; state: string }> {
     const before = new Set(existsSync(stateRoot) ? readdirSync(stateRoot) : []);
-    const run = runCli(['start', 'runner', '--headless', '--backend', 'docker', '--prompt', 'echo first-run; sleep 600'], { env, timeoutMs: 900_000 });
+    const run = runCli(['start', 'runner', '--headless', '--backend', 'docker', '--prompt', 'mkdir -p ~/.shtool/sessions; echo conversation-so-far > ~/.shtool/sessions/s.txt; echo first-run; sleep 600'], { env, timeoutMs: 900_000 });
     const slug = await until('the bottle state', () => (existsSync(stateRoot) ? readdirSync(stateRoot).find((s) => !before.has(s)) : undefined), 300_000);
     slugs.push(slug);
     const state = join(stateRoot, slug);
@@ -131,6 +132,9 @@ describe.skipIf(skip)('capability-block approved with the launcher running (case
     // The resumed container runs the image built from the approved Dockerfile, with the resume prompt.
     expect(r.stdout).toContain('cap-marker-ok\n');
     expect(r.stdout).toContain(`prompt: ${CAPABILITY_RESUME_PROMPT}\n`);
+    // The transcript was snapshotted before the stop and restored into the rebuilt bottle.
+    expect(r.stdout).toContain('conversation-so-far\n');
+    expect(r.stderr).toContain('restored the transcript');
     expect(r.stderr).toContain(`capability request ${id} approved: ${slug} stops in 3 s`);
     expect(r.stderr).toContain(`bottle ${slug} stopped for an approved capability request; state kept (capability-approved)`);
     expect(r.stderr).toContain(`rebuilding ${slug} on the approved Dockerfile`);
