@@ -16,12 +16,9 @@ import { runLaunch, type LaunchEvent, type LaunchResult } from '../launch/run.js
 import { writePreserve } from '../launch/state-files.js';
 import { resolveHome } from '../manifest/home.js';
 import type { PreparedLaunch } from '../plan/prepare.js';
-import { stateDirFor } from '../state/paths.js';
+import { STATE_ENTRIES, stateDirFor } from '../state/paths.js';
 import { warn } from './output.js';
 import { prepareResume } from './resume-plan.js';
-
-/** The docker backend's snapshot record (docs/cli.md, `commit`); a rebuilt image replaces it. */
-const COMMITTED_IMAGE_FILE = 'committed-image';
 
 function printEvent(e: LaunchEvent): void {
   if (e.type === 'warning') warn(e.message);
@@ -91,18 +88,18 @@ async function auditFailure(slug: string, ids: readonly string[], error: string)
 async function relaunchForCapability(slug: string, ids: readonly string[], headless: boolean): Promise<LaunchResult> {
   const stateDir = stateDirFor(resolveHome(process.env), slug);
   // A committed snapshot would win over the Dockerfile at resume (docs/cli.md, `resume`).
-  rmSync(join(stateDir, COMMITTED_IMAGE_FILE), { force: true });
+  rmSync(join(stateDir, STATE_ENTRIES.committedImage), { force: true });
   process.stderr.write(`bot-bottle: rebuilding ${slug} on the approved Dockerfile and resuming it\n`);
   try {
     const { prepared, backend } = await prepareResume(slug, { headless, dryRun: false });
-    if (prepared.plan.agent.image.source !== 'state-override') throw new BottleError('STATE_NOT_FOUND', `${join(stateDir, 'Dockerfile')} is gone`);
+    if (prepared.plan.agent.image.source !== 'state-override') throw new BottleError('STATE_NOT_FOUND', `${join(stateDir, STATE_ENTRIES.dockerfile)} is gone`);
     return await launchOnce(prepared, backend, { resume: true, prompt: headless ? CAPABILITY_RESUME_PROMPT : undefined });
   } catch (err) {
     const line = err instanceof BottleError ? err.message : err instanceof Error ? err.message : String(err);
     if (existsSync(stateDir)) writePreserve(stateDir, 'capability-approved', 0);
     await auditFailure(slug, ids, line);
     process.stderr.write(
-      `bot-bottle: error: rebuilding ${slug} for the approved capability request failed: ${line}; state kept — fix or remove ${join(stateDir, 'Dockerfile')}, then: bot-bottle resume ${slug}\n`,
+      `bot-bottle: error: rebuilding ${slug} for the approved capability request failed: ${line}; state kept — fix or remove ${join(stateDir, STATE_ENTRIES.dockerfile)}, then: bot-bottle resume ${slug}\n`,
     );
     const exitCode = err instanceof BottleError && err.code === 'ABORTED' ? err.exitCode : EXIT.error;
     return { slug, exitCode, preserved: true, reason: 'capability-approved', stateDir };

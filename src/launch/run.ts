@@ -15,6 +15,7 @@ import { BottleError, EXIT } from '../errors.js';
 import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
 import type { Backend, RunningBottle } from '../backends/backend.js';
 import { materializeState } from '../plan/materialize.js';
+import { STATE_ENTRIES } from '../state/paths.js';
 import type { PreparedLaunch } from '../plan/prepare.js';
 import type { SuperviseStore } from '../supervise/store/types.js';
 import { markCapabilitiesRebuilt, unappliedCapabilityIds } from '../supervise/host/capability-state.js';
@@ -145,8 +146,9 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     ownsState = !resume;
     if (!existsSync(plan.stateDir)) throw new BottleError('INTERNAL', `state dir ${plan.stateDir} was not created`);
     if (resume) clearPreserve(plan.stateDir);
-    // What this launch's image is built from: an approval of exactly this text is already applied.
-    builtFrom = plan.agent.image.source === 'state-override' ? readStateDockerfile(plan.stateDir) : null;
+    // What this launch's image is built from: an approval of exactly this text is already applied
+    // (a committed snapshot, when recorded, is what runs instead).
+    builtFrom = plan.agent.image.source === 'state-override' && !existsSync(join(plan.stateDir, STATE_ENTRIES.committedImage)) ? readStateDockerfile(plan.stateDir) : null;
     writeSession(plan.stateDir);
     aborted();
     running = await opts.backend.launch(plan, prepared.secrets, {

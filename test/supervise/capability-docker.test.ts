@@ -8,7 +8,7 @@
  * the stop. Skips with a printed reason
  * when no engine answers (.ci/run starts one).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { CAPABILITY_RESUME_PROMPT } from '../../src/launch/capability.js';
 import { BUNDLED_DOCKER_DIR } from '../../src/providers/paths.js';
 import { openStore } from '../../src/supervise/store/index.js';
 import { dockerLeftovers, dockerSkipReason } from '../backends/helpers/docker.js';
-import { runCli } from '../helpers/cli.js';
+import { pathToFileURL } from 'node:url';
+import { CLI_MAIN, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { fileProposal } from './store-helpers.js';
 
 const skip = await dockerSkipReason();
@@ -33,7 +34,8 @@ function provider(): string {
     template: 'shtool',
     image: { tag: TAG, dockerfile: null, context: null, buildArgs: {} },
     interactiveArgv: ['/bin/sh'],
-    resumeArgv: ['/bin/sh'],
+    // Interactive resume: show what only the new image has, then the shell again.
+    resumeArgv: ['/bin/sh', '-c', `cat ${MARKER}; exec /bin/sh`],
     headlessArgv: ['/bin/sh', '-c', '{{prompt}}'],
     // $0 is the prompt the launcher resumes with; exit 7 keeps the state for the checks below.
     headlessResumeArgv: ['/bin/sh', '-c', `cat ${MARKER}; cat ~/.shtool/sessions/s.txt; printf 'prompt: %s\\n' "$0"; exit 7`, '{{prompt}}'],
@@ -98,14 +100,27 @@ describe.skipIf(skip)('capability-block approved with the launcher running (case
     rmSync(home, { recursive: true, force: true });
   });
 
-  /** Starts a headless bottle, files the agent's capability request and approves it with the CLI. */
-  async function startAndApprove(dockerfile: string): Promise<{ run: ReturnType<typeof runCli>; slug: string; id: string; state: string }> {
-    const before = new Set(existsSync(stateRoot) ? readdirSync(stateRoot) : []);
-    const run = runCli(['start', 'runner', '--headless', '--backend', 'docker', '--prompt', 'mkdir -p ~/.shtool/sessions; echo conversation-so-far > ~/.shtool/sessions/s.txt; echo first-run; sleep 600'], { env, timeoutMs: 900_000 });
+  /** The slug of the bottle `start` creates, once its agent container runs. */
+  async function newBottle(before: ReadonlySet<string>): Promise<{ slug: string; state: string }> {
     const slug = await until('the bottle state', () => (existsSync(stateRoot) ? readdirSync(stateRoot).find((s) => !before.has(s)) : undefined), 300_000);
     slugs.push(slug);
     const state = join(stateRoot, slug);
     await until('the agent container', () => agentRunning(slug) && existsSync(join(state, 'session.json')), 600_000);
+    return { slug, state };
+  }
+
+  const stateNames = (): Set<string> => new Set(existsSync(stateRoot) ? readdirSync(stateRoot) : []);
+
+  /** Starts a headless bottle, files the agent's capability request and approves it with the CLI. */
+  async function startAndApprove(dockerfile: string): Promise<{ run: ReturnType<typeof runCli>; slug: string; id: string; state: string }> {
+    const before = stateNames();
+    const run = runCli(['start', 'runner', '--headless', '--backend', 'docker', '--prompt', 'mkdir -p ~/.shtool/sessions; echo conversation-so-far > ~/.shtool/sessions/s.txt; echo first-run; sleep 600'], { env, timeoutMs: 900_000 });
+    const { slug, state } = await newBottle(before);
+    const id = await approveCapability(slug, state, dockerfile);
+    return { run, slug, id, state };
+  }
+
+  async function approveCapability(slug: string, state: string, dockerfile: string): Promise<string> {
     const id = fileProposal(join(state, 'supervise', 'spool'), slug, {
       kind: 'capability-block',
       justification: 'the task needs a marker file installed system-wide in the image',
@@ -121,7 +136,7 @@ describe.skipIf(skip)('capability-block approved with the launcher running (case
     const approve = await runCli(['supervise', 'approve', id], { env, timeoutMs: 60_000 });
     expect(approve.code, approve.stderr).toBe(0);
     expect(readFileSync(join(state, 'Dockerfile'), 'utf8')).toBe(dockerfile);
-    return { run, slug, id, state };
+    return id;
   }
 
   it('Dockerfile written, state preserved as capability-approved, resumed on the new image, applied_at set, audited, nothing of the old run left', async () => {
@@ -178,5 +193,39 @@ describe.skipIf(skip)('capability-block approved with the launcher running (case
       store.close();
     }
     expect(dockerLeftovers(slug)).toEqual([]);
+  }, 900_000);
+
+  const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasTmux)('interactive: the terminal is re-attached to the resumed agent on the new image', async () => {
+    const sock = `bbcap-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+    const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
+    const screen = (): string => tmux('capture-pane', '-p', '-S', '-200', '-t', 'cap');
+    const type = (line: string): void => void tmux('send-keys', '-t', 'cap', line, 'Enter');
+    const loader = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    const passEnv = ['DOCKER_HOST', 'BOT_BOTTLE_BASE_IMAGE', 'BOT_BOTTLE_AGENT_SOURCE'].filter((k) => process.env[k]).map((k) => `${k}='${process.env[k]}'`).join(' ');
+    const cmd = `env BOT_BOTTLE_HOME='${home}' ${passEnv} NO_COLOR=1 TERM=xterm '${process.execPath}' --import '${loader}' '${CLI_MAIN}' start runner --backend docker -y; echo START-EXIT=$?; sleep 120`;
+    const before = stateNames();
+    try {
+      tmux('new-session', '-d', '-s', 'cap', '-x', '160', '-y', '50', cmd);
+      const { slug, state } = await newBottle(before);
+      type('echo typed-$((2+3))');
+      await until('the first shell to answer', () => screen().includes('typed-5'), 60_000);
+      const id = await approveCapability(slug, state, `FROM ${TAG}\nUSER root\nRUN echo cap-marker-ok > ${MARKER}\nUSER node\n`);
+      await until('the resumed agent on the new image', () => screen().includes('cap-marker-ok'), 600_000);
+      type('echo again-$((3+4))');
+      await until('the resumed shell to answer', () => screen().includes('again-7'), 60_000);
+      type('exit 6');
+      await until('start to exit', () => screen().includes('START-EXIT='), 120_000);
+      expect(screen()).toContain('START-EXIT=6');
+      const store = openStore(home, { onNotice: () => undefined });
+      try {
+        expect(store.get(id)?.response?.appliedAt).not.toBeNull();
+      } finally {
+        store.close();
+      }
+      expect(dockerLeftovers(slug)).toEqual([]);
+    } finally {
+      spawnSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
+    }
   }, 900_000);
 });
