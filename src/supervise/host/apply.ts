@@ -80,7 +80,7 @@ export async function capabilityRebuildNote(stateDir: string, slug: string, back
   } catch {
     return 'recorded for the next resume of this slug';
   }
-  if (!builds) return `recorded for the next resume; the ${name} backend cannot build images`;
+  if (!builds) return `recorded only: the ${name} backend cannot build images, and refuses to resume this slug until ${STATE_ENTRIES.dockerfile} is removed from its state`;
   let live = false;
   try {
     live = pidRunning((JSON.parse(readFileSync(join(stateDir, STATE_ENTRIES.session), 'utf8')) as { pid?: unknown }).pid);
