@@ -18,8 +18,8 @@ import { materializeState } from '../plan/materialize.js';
 import { STATE_ENTRIES } from '../state/paths.js';
 import type { PreparedLaunch } from '../plan/prepare.js';
 import type { SuperviseStore } from '../supervise/store/types.js';
-import { markCapabilitiesRebuilt, unappliedCapabilityIds } from '../supervise/host/capability-state.js';
-import { CAPABILITY_GRACE_MS, readStateDockerfile } from './capability.js';
+import { readStateDockerfile } from './capability.js';
+import { capabilityWatch } from './capability-watch.js';
 import { provision, type ProvisionStep } from './provision.js';
 import { restoreTranscript, snapshotTranscript } from './transcript.js';
 import { clearPreserve, readPreserveReason, removeSession, writePreserve, writeSession, type PreserveReason } from './state-files.js';
@@ -181,7 +181,14 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     void bottle.close().catch(() => undefined);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const capability = capabilityWatch(plan, opts, builtFrom, bottle, emit);
+  const capability = capabilityWatch({
+    plan,
+    bottle,
+    builtFrom,
+    restart: opts.capabilityRestart === true && opts.backend.buildsCustomImages === true,
+    beforeStop: () => keepTranscript(plan, bottle, emit),
+    progress,
+  });
   const stopRelay = await startSuperviseRelay(plan, (message) => emit({ type: 'warning', message, slug }), capability.onPass);
   try {
     const argv = agentArgv(plan, opts.prompt, resume);
@@ -192,6 +199,8 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     capability.cancel();
     opts.signal?.removeEventListener('abort', onAbort);
   }
+  // A stop that began as the agent ended on its own finishes before teardown.
+  await capability.settled();
   if (interrupted || opts.signal?.aborted) {
     interrupted = true;
     exitCode = abortCode(opts.signal);
@@ -204,59 +213,6 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
   return ids !== null && result.reason === 'capability-approved' ? { ...result, capability: { proposalIds: ids } } : result;
 }
 
-/**
- * Watches the bottle's approved capability requests on each relay pass (docs/supervise.md,
- * "Applying approvals"). An approval whose Dockerfile this launch already runs is marked
- * applied; a newer one, when the caller relaunches and the backend builds images, stops the
- * bottle after the grace period with the state preserved (`capability-approved`).
- */
-function capabilityWatch(
-  plan: BottlePlan,
-  opts: LaunchOptions,
-  builtFrom: string | null,
-  bottle: RunningBottle,
-  emit: (e: LaunchEvent) => void,
-): { onPass?: (store: SuperviseStore) => void; cancel(): void; stoppedFor(): string[] | null } {
-  const slug = plan.slug;
-  const restart = opts.capabilityRestart === true && opts.backend.buildsCustomImages === true;
-  let pending: string[] | null = null;
-  let stopped: string[] | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  const stop = async (ids: string[]): Promise<void> => {
-    timer = null;
-    await keepTranscript(plan, bottle, emit);
-    writePreserve(plan.stateDir, 'capability-approved', 0);
-    stopped = ids;
-    await bottle.close().catch(() => undefined);
-  };
-  const out = {
-    cancel: () => {
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
-    stoppedFor: () => stopped,
-  };
-  // Nothing to watch: no image is built from the state Dockerfile and no relaunch would follow.
-  if (!restart && builtFrom === null) return out;
-  return {
-    ...out,
-    onPass: (store) => {
-      if (pending) return;
-      const ids = unappliedCapabilityIds(store, slug);
-      if (ids.length === 0) return;
-      if (builtFrom !== null && readStateDockerfile(plan.stateDir) === builtFrom) {
-        markCapabilitiesRebuilt(store, slug, ids, { image: plan.agent.image.tag });
-        emit({ type: 'progress', message: `running the image approved in ${ids.join(', ')}`, slug });
-        return;
-      }
-      if (!restart) return;
-      pending = ids;
-      emit({ type: 'progress', message: `capability request ${ids.join(', ')} approved: ${slug} stops in ${CAPABILITY_GRACE_MS / 1000} s and resumes on the rebuilt image`, slug });
-      // The grace period lets the tool result reach the agent before its bottle stops.
-      timer = setTimeout(() => void stop(ids), CAPABILITY_GRACE_MS);
-    },
-  };
-}
 
 /**
  * The launcher relays its bottle's supervise spool every second while the agent runs
