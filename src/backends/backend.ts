@@ -56,6 +56,12 @@ export interface Backend {
    * (docs/decisions/agent-cli-preflight.md). null = the backend brings its own agent runtime.
    */
   readonly agentBinaryFromHost: { readonly path: string; readonly visibleRoots: readonly string[] } | null;
+  /**
+   * True when the backend builds the agent image from a custom Dockerfile (per-bottle, manifest,
+   * plugin). The launcher then applies an approved `capability-block` by rebuilding and resuming
+   * the bottle (docs/supervise.md, "Applying approvals"); elsewhere it is recorded for later.
+   */
+  readonly buildsCustomImages?: boolean;
   available(): Promise<Availability>;
   launch(plan: BottlePlan, secrets: SidecarSecrets, hooks: { onProgress(step: string): void; signal?: AbortSignal }): Promise<RunningBottle>;
   listActive(): Promise<ActiveBottle[]>;

@@ -15,8 +15,13 @@ import { BottleError, EXIT } from '../errors.js';
 import type { BottlePlan, SidecarSecrets } from '../plan/bottle-plan.js';
 import type { Backend, RunningBottle } from '../backends/backend.js';
 import { materializeState } from '../plan/materialize.js';
+import { STATE_ENTRIES } from '../state/paths.js';
 import type { PreparedLaunch } from '../plan/prepare.js';
+import type { SuperviseStore } from '../supervise/store/types.js';
+import { readStateDockerfile } from './capability.js';
+import { capabilityWatch } from './capability-watch.js';
 import { provision, type ProvisionStep } from './provision.js';
+import { restoreTranscript, snapshotTranscript } from './transcript.js';
 import { clearPreserve, readPreserveReason, removeSession, writePreserve, writeSession, type PreserveReason } from './state-files.js';
 
 /** What runLaunch needs from the plan pipeline (src/plan/prepare.ts's PreparedLaunch fits). */
@@ -53,6 +58,13 @@ export interface LaunchOptions {
   readonly revoke?: () => Promise<void>;
   /** Keep the state dir after a clean exit too (`demo --keep`); no `.preserve` is written for it. */
   readonly keepState?: boolean;
+  /**
+   * The caller relaunches on an approved capability request (docs/supervise.md, "Applying
+   * approvals"): on a backend that builds custom images the bottle is stopped 3 s after the
+   * approval, preserved with reason `capability-approved`, and the result names the proposals.
+   * Without it (or on netns) an approval stays recorded for the next resume.
+   */
+  readonly capabilityRestart?: boolean;
 }
 
 export interface LaunchResult {
@@ -61,6 +73,8 @@ export interface LaunchResult {
   preserved: boolean;
   reason: PreserveReason | null;
   stateDir: string | null;
+  /** Set when the bottle stopped for approved capability requests: rebuild and resume it. */
+  capability?: { proposalIds: string[] };
 }
 
 const PROGRESS: Record<ProvisionStep, string> = {
@@ -99,6 +113,7 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
   };
 
   let running: RunningBottle | null = null;
+  let builtFrom: string | null = null;
   // Only a state dir this launch created is removed on failure (never a resumed or a clashing one).
   let ownsState = false;
   const failBeforeAgent = async (err: unknown): Promise<never> => {
@@ -131,6 +146,9 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     ownsState = !resume;
     if (!existsSync(plan.stateDir)) throw new BottleError('INTERNAL', `state dir ${plan.stateDir} was not created`);
     if (resume) clearPreserve(plan.stateDir);
+    // What this launch's image is built from: an approval of exactly this text is already applied
+    // (a committed snapshot, when recorded, is what runs instead).
+    builtFrom = plan.agent.image.source === 'state-override' && !existsSync(join(plan.stateDir, STATE_ENTRIES.committedImage)) ? readStateDockerfile(plan.stateDir) : null;
     writeSession(plan.stateDir);
     aborted();
     running = await opts.backend.launch(plan, prepared.secrets, {
@@ -141,6 +159,13 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     aborted();
     const bottle = running;
     await provision(plan, bottle, (step) => progress(PROGRESS[step]), aborted, (message) => emit({ type: 'warning', message, slug }));
+    if (resume) {
+      // The conversation continues where the last teardown left it (a failure costs the history, not the launch).
+      await restoreTranscript(plan, bottle).then(
+        (restored) => restored && progress('restored the transcript'),
+        (err: unknown) => emit({ type: 'warning', message: `transcript not restored: ${err instanceof Error ? err.message : String(err)}`, slug }),
+      );
+    }
     aborted();
   } catch (err) {
     return failBeforeAgent(err);
@@ -156,28 +181,45 @@ export async function runLaunch(prepared: LaunchInput, opts: LaunchOptions): Pro
     void bottle.close().catch(() => undefined);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const stopRelay = await startSuperviseRelay(plan, (message) => emit({ type: 'warning', message, slug }));
+  const capability = capabilityWatch({
+    plan,
+    bottle,
+    builtFrom,
+    restart: opts.capabilityRestart === true && opts.backend.buildsCustomImages === true,
+    beforeStop: () => keepTranscript(plan, bottle, emit),
+    progress,
+  });
+  const stopRelay = await startSuperviseRelay(plan, (message) => emit({ type: 'warning', message, slug }), capability.onPass);
   try {
     const argv = agentArgv(plan, opts.prompt, resume);
     const headless = opts.prompt !== undefined;
     exitCode = await bottle.attach(argv, headless || opts.tty !== true ? { tty: false, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) } : { tty: true });
   } finally {
     stopRelay();
+    capability.cancel();
     opts.signal?.removeEventListener('abort', onAbort);
   }
+  // A stop that began as the agent ended on its own finishes before teardown.
+  await capability.settled();
   if (interrupted || opts.signal?.aborted) {
     interrupted = true;
     exitCode = abortCode(opts.signal);
   }
-  return teardown(prepared, opts, bottle, exitCode, interrupted, emit);
+  const ids = capability.stoppedFor();
+  // Preserved runs keep the transcript (a capability stop took it before the bottle closed; an
+  // interrupted one is already closing).
+  const snapshot = ids === null && !interrupted && (exitCode !== 0 || readPreserveReason(plan.stateDir) !== null);
+  const result = await teardown(prepared, opts, bottle, exitCode, interrupted, emit, snapshot);
+  return ids !== null && result.reason === 'capability-approved' ? { ...result, capability: { proposalIds: ids } } : result;
 }
+
 
 /**
  * The launcher relays its bottle's supervise spool every second while the agent runs
  * (docs/supervise.md, "Spool"). Loaded lazily (the store is a native addon); a store that
  * cannot open is one warning, never a failed launch.
  */
-async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => void): Promise<() => void> {
+async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => void, onPass?: (store: SuperviseStore) => void): Promise<() => void> {
   try {
     const [{ startRelay }, { openStore, storePath }] = await Promise.all([import('../supervise/host/relay.js'), import('../supervise/store/index.js')]);
     const home = dirname(dirname(plan.stateDir));
@@ -187,10 +229,20 @@ async function startSuperviseRelay(plan: BottlePlan, warn: (message: string) => 
       open: () => openStore(home, { onNotice: warn }),
       storeExists: () => existsSync(storePath(home)),
       onError: warn,
+      ...(onPass ? { onPass } : {}),
     });
   } catch (err) {
     warn(`supervise relay not started: ${err instanceof Error ? err.message : String(err)}`);
     return () => undefined;
+  }
+}
+
+/** Teardown's transcript snapshot: a failure is a warning (docs/cli.md, state directory). */
+async function keepTranscript(plan: BottlePlan, bottle: RunningBottle, emit: (e: LaunchEvent) => void): Promise<void> {
+  try {
+    await snapshotTranscript(plan, bottle);
+  } catch (err) {
+    emit({ type: 'warning', message: `transcript not saved: ${err instanceof Error ? err.message : String(err)}`, slug: plan.slug });
   }
 }
 
@@ -201,11 +253,13 @@ async function teardown(
   agentExit: number,
   interrupted: boolean,
   emit: (e: LaunchEvent) => void,
+  snapshot: boolean,
 ): Promise<LaunchResult> {
   const { plan } = prepared;
   const slug = plan.slug;
   let exitCode = agentExit;
   let teardownError: unknown = null;
+  if (snapshot) await keepTranscript(plan, bottle, emit);
 
   // Logs first: close() may remove what they are read from.
   try {
@@ -253,7 +307,10 @@ async function teardown(
   writePreserve(plan.stateDir, reason, agentExit);
   emit({
     type: 'finished',
-    message: `bottle ${slug} exited with ${agentExit}; state kept — resume with: bot-bottle resume ${slug}`,
+    message:
+      reason === 'capability-approved'
+        ? `bottle ${slug} stopped for an approved capability request; state kept (capability-approved)`
+        : `bottle ${slug} exited with ${agentExit}; state kept — resume with: bot-bottle resume ${slug}`,
     slug,
     preserved: true,
     exitCode,

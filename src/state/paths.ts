@@ -29,4 +29,6 @@ export const STATE_ENTRIES = {
   logsDir: 'logs',
   providerDir: 'provider',
   dockerfile: 'Dockerfile',
+  /** `commit`'s image record (docker); at resume it wins over `Dockerfile` (docs/cli.md, `resume`). */
+  committedImage: 'committed-image',
 } as const;

@@ -153,11 +153,19 @@ export async function ensureAgentImage(docker: Docker, api: EngineApi, plan: Bot
   } catch {
     throw new BottleError('LAUNCH_FAILED', `agent Dockerfile ${dockerfile} cannot be read`, { fix: 'check the path the bottle names' });
   }
-  const context = img.context ?? dirname(dockerfile);
+  // An approved capability Dockerfile lives in state/<slug>/, next to deploy keys and the CA: it
+  // builds with an empty context, so no COPY can bake host state into the image the agent runs.
+  const emptyContext = img.source === 'state-override';
+  const context = emptyContext ? null : (img.context ?? dirname(dockerfile));
   const args = { ...baseArgs(s), AGENT_SOURCE: s.agentSource };
-  const key = hashOf(text, context, JSON.stringify(args));
+  const key = hashOf(text, context ?? '(empty context)', JSON.stringify(args));
   if ((await imageKey(api, img.tag)) === key) return img.tag;
-  await build(docker, { tag: img.tag, dockerfile, context, key, args, logPath, what: `agent ${plan.agentName}` }, onProgress);
+  const ctx = context ?? mkdtempSync(join(tmpdir(), 'bb-agent-ctx-'));
+  try {
+    await build(docker, { tag: img.tag, dockerfile, context: ctx, key, args, logPath, what: `agent ${plan.agentName}` }, onProgress);
+  } finally {
+    if (context === null) rmSync(ctx, { recursive: true, force: true });
+  }
   const missing = await probeAgentImage(docker, img.tag, plan.agent.interactiveArgv[0] ?? null);
   if (missing.length > 0) {
     // Unlabel, so the next launch rebuilds instead of trusting an image that lacks the basics.

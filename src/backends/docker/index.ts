@@ -83,6 +83,7 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
   const backend: Backend & { commit(slug: string): Promise<{ image?: string }> } = {
     name: 'docker',
     agentBinaryFromHost: null,
+    buildsCustomImages: true,
 
     async available(): Promise<Availability> {
       const a = await dockerAvailability(opts.cli);

@@ -10,10 +10,9 @@ import type { Backend } from '../../backends/backend.js';
 import { BACKEND_NAMES, DEFAULT_CANDIDATES, getBackend } from '../../backends/registry.js';
 import { resolveHome, userHome } from '../../manifest/home.js';
 import { indexManifests, loadAgent, loadBottles, selectBottleNames, sourceLabel, type ManifestIndex } from '../../manifest/loader.js';
-import { preparePlan, type PreparedLaunch } from '../../plan/prepare.js';
-// THE single launch call site (below, in launch()). Backends and the lifecycle live in src/launch.
-import { runLaunch, type LaunchEvent } from '../../launch/run.js';
-import { deployKeyHooks } from '../../launch/deploy-keys.js';
+import { preparePlan } from '../../plan/prepare.js';
+// The launch (and its capability relaunches) runs in src/cli/bottle-session.ts; the lifecycle lives in src/launch.
+import { runBottleSession } from '../bottle-session.js';
 import { agentCliProblem } from '../../launch/agent-cli-check.js';
 import { printJson, warn } from '../output.js';
 import { askHidden, askLine, confirmLaunch, isInteractive, renderPreflight } from '../preflight.js';
@@ -161,43 +160,6 @@ function readPrompt(f: StartFlags): string | undefined {
   return text;
 }
 
-function printEvent(e: LaunchEvent): void {
-  if (e.type === 'warning') warn(e.message);
-  else process.stderr.write(`bot-bottle: ${e.message}\n`);
-}
-
-/** Launches a confirmed plan through src/launch and returns the exit code (the agent's). */
-async function launch(prepared: PreparedLaunch, backend: Backend, prompt: string | undefined, f: StartFlags): Promise<number> {
-  const controller = new AbortController();
-  let sessionInteractive = false;
-  const handlers: Array<[NodeJS.Signals, () => void]> = [
-    // While the agent runs interactively, Ctrl-C belongs to the agent (docs/architecture.md §4.7).
-    ['SIGINT', () => (sessionInteractive ? undefined : controller.abort(EXIT.sigint))],
-    ['SIGTERM', () => controller.abort(EXIT.sigterm)],
-    ['SIGHUP', () => controller.abort(EXIT.sighup)],
-  ];
-  for (const [sig, h] of handlers) process.on(sig, h);
-  try {
-    const tty = prompt === undefined && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
-    const result = await runLaunch(prepared, {
-      backend,
-      ...deployKeyHooks(prepared, process.env),
-      ...(prompt !== undefined ? { prompt } : { tty }),
-      signal: controller.signal,
-      onEvent: (e) => {
-        if (e.type === 'ready') sessionInteractive = prompt === undefined && !f.headless;
-        printEvent(e);
-      },
-      onOutput: (stream, chunk) => {
-        (stream === 'stdout' ? process.stdout : process.stderr).write(chunk);
-      },
-    });
-    return result.exitCode;
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  }
-}
-
 export async function runStart(agentArg: string | undefined, f: StartFlags): Promise<number> {
   validateStartArgs(agentArg, f);
   const prompt = readPrompt(f);
@@ -267,7 +229,7 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
     }
   }
   if (backend.backend === null) throw new BottleError('BACKEND_UNAVAILABLE', 'no backend is available on this machine', { fix: 'run "bot-bottle doctor"' });
-  return launch(prepared, backend.backend, prompt, f);
+  return runBottleSession(prepared, backend.backend, { resume: false, prompt });
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

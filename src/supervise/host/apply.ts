@@ -10,6 +10,7 @@ import { getBackend } from '../../backends/registry.js';
 import type { Backend } from '../../backends/backend.js';
 import { parseRoutesFile, renderRoutesFile } from '../../egress/routes-file.js';
 import type { RoutesFile, RoutesFileRoute } from '../../egress/routes-file-types.js';
+import { pidRunning } from '../../launch/live.js';
 import { readMetadata } from '../../state/metadata.js';
 import { STATE_ENTRIES } from '../../state/paths.js';
 import { appendApprovedRoutes } from './approved-routes.js';
@@ -65,7 +66,31 @@ export async function applyRouteChange(o: {
   return { generation: next.generation, routes: applied, reload };
 }
 
-/** Writes the approved Dockerfile; the image is rebuilt when the bottle is next launched. */
+/**
+ * When the approved Dockerfile takes effect (docs/supervise.md, "Applying approvals"): a running
+ * bottle on a backend that builds images is rebuilt and resumed by its launcher within seconds;
+ * otherwise at the next resume, and never on a backend that cannot build images.
+ */
+export async function capabilityRebuildNote(stateDir: string, slug: string, backendOf: (name: string) => Promise<Pick<Backend, 'buildsCustomImages'>> = getBackend): Promise<string> {
+  let name: string;
+  let builds: boolean;
+  try {
+    name = (await readMetadata(stateDir, slug)).backend;
+    builds = (await backendOf(name)).buildsCustomImages === true;
+  } catch {
+    return 'recorded for the next resume of this slug';
+  }
+  if (!builds) return `recorded only: the ${name} backend cannot build images, and refuses to resume this slug until ${STATE_ENTRIES.dockerfile} is removed from its state`;
+  let live = false;
+  try {
+    live = pidRunning((JSON.parse(readFileSync(join(stateDir, STATE_ENTRIES.session), 'utf8')) as { pid?: unknown }).pid);
+  } catch {
+    // no session: not running
+  }
+  return live ? 'the running launcher stops the bottle, rebuilds its image and resumes it within seconds' : 'rebuilt at the next resume of this slug';
+}
+
+/** Writes the approved Dockerfile, the top of the image cascade. */
 export function applyCapabilityChange(o: { stateDir: string; payload: unknown }): { path: string } {
   const text = validateDockerfile(o.payload);
   const path = join(o.stateDir, STATE_ENTRIES.dockerfile);

@@ -9,13 +9,15 @@ import { BottleError } from '../../errors.js';
 import { STATE_ENTRIES, stateDirFor } from '../../state/paths.js';
 import { decisionProblem } from '../store/store.js';
 import { decisionActor, type DecideInput, type ResponseRecord, type SuperviseStore } from '../store/types.js';
-import { applyCapabilityChange, applyRouteChange, type BackendLookup, type RouteApplyResult } from './apply.js';
+import { applyCapabilityChange, applyRouteChange, capabilityRebuildNote, type BackendLookup, type RouteApplyResult } from './apply.js';
 import { withRoutesLock } from './routes-lock.js';
 
 export interface DecisionOutcome {
   readonly response: ResponseRecord;
   readonly routes?: RouteApplyResult;
   readonly dockerfile?: string;
+  /** capability-block: when the new image takes effect (apply.ts capabilityRebuildNote). */
+  readonly rebuild?: string;
 }
 
 export class ApplyFailedError extends BottleError {
@@ -87,14 +89,15 @@ export async function decideAndApply(
     } catch (err) {
       failApply(store, p.bottle, input, err);
     }
+    const rebuild = await capabilityRebuildNote(stateDir, p.bottle);
     store.audit({
       bottle: p.bottle,
       proposalId: p.id,
       actor: decisionActor(input),
       event: 'apply.succeeded',
-      detail: { kind: p.kind, dockerfile: 'written', rebuild: 'at the next launch of this slug' },
+      detail: { kind: p.kind, dockerfile: 'written', rebuild },
     });
-    outcome = { response: store.decide(input), dockerfile };
+    outcome = { response: store.decide(input), dockerfile, rebuild };
   } else {
     outcome = { response: store.decide(input) };
   }

@@ -97,6 +97,8 @@ export function startRelay(o: {
   storeExists: () => boolean;
   intervalMs?: number;
   onError?: (line: string) => void;
+  /** After each pass, with the open store (the launcher watches its capability approvals here). */
+  onPass?: (store: SuperviseStore) => void;
 }): () => void {
   let store: SuperviseStore | null = null;
   let reported = false;
@@ -111,7 +113,11 @@ export function startRelay(o: {
       if (!store && !o.storeExists() && !hasEntries(outbox)) return;
       if (inflight) return;
       store ??= o.open();
-      inflight = relayAndRemember(store, o.home, { slugs: [o.slug] })
+      const open = store;
+      inflight = relayAndRemember(open, o.home, { slugs: [o.slug] })
+        .then(() => {
+          if (!stopped) o.onPass?.(open);
+        })
         .catch((err: unknown) => {
           if (!reported) o.onError?.(`supervise relay: ${err instanceof Error ? err.message : String(err)}`);
           reported = true;
@@ -129,6 +135,8 @@ export function startRelay(o: {
     store?.close();
     store = null;
   };
+  // The first pass at once: what was decided while no launcher ran is seen before a short agent ends.
+  tick();
   const timer = setInterval(tick, o.intervalMs ?? 1000);
   timer.unref();
   return () => {

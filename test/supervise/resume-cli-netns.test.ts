@@ -1,0 +1,79 @@
+/**
+ * Spec case 23 through the real CLI on netns: a bottle started with `bot-bottle start`, an
+ * `egress-allow` approved with `bot-bottle supervise approve` after the bottle was torn down, then
+ * `bot-bottle resume <slug>` — the running egress of the resumed bottle serves the approved route
+ * (its `/allowlist`, asked from inside the bottle) and the new live table holds it.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseRoutesFile } from '../../src/egress/routes-file.js';
+import { leftovers } from '../backends/helpers/leftovers.js';
+import { skipReason } from '../helpers/capabilities.js';
+import { runCli } from '../helpers/cli.js';
+import { fileProposal } from './store-helpers.js';
+
+const PROVIDER = `export default {
+  apiVersion: 1,
+  name: 'shtool',
+  async plan(ctx) {
+    return {
+      template: 'shtool',
+      image: { tag: 'none', dockerfile: null, context: null, buildArgs: {} },
+      interactiveArgv: ['/bin/sh'], resumeArgv: ['/bin/sh'],
+      headlessArgv: ['/bin/sh', '-c', '{{prompt}}'], headlessResumeArgv: ['/bin/sh', '-c', '{{prompt}}'],
+      guestEnv: {}, hiddenEnvNames: [], files: [], skillsDir: ctx.guestHome + '/.shtool/skills',
+      transcriptPaths: [], mcpRegisterArgv: null, egressRoutes: [], provisionedEnv: {}, notes: [],
+    };
+  },
+};
+`;
+
+const APPROVED_HOST = 'pkg.case23.bot-bottle.test';
+
+function makeHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'bb-case23-'));
+  for (const d of ['bottles', 'agents', 'contrib/shtool']) mkdirSync(join(home, d), { recursive: true });
+  writeFileSync(join(home, 'contrib', 'shtool', 'provider.mjs'), PROVIDER);
+  for (const d of ['contrib', 'contrib/shtool']) chmodSync(join(home, d), 0o755);
+  chmodSync(join(home, 'contrib', 'shtool', 'provider.mjs'), 0o644);
+  writeFileSync(join(home, 'bottles', 'sh.md'), '---\nagent_provider:\n  template: shtool\n---\nshell bottle\n');
+  writeFileSync(join(home, 'agents', 'runner.md'), '---\ndescription: runs a shell command\nbottle: sh\n---\nYou run shell.\n');
+  chmodSync(home, 0o700);
+  return home;
+}
+
+describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('resume re-applies approved routes through the CLI (case 23, netns)', () => {
+  const home = makeHome();
+  const env = { BOT_BOTTLE_HOME: home };
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('start → torn down → supervise approve → bot-bottle resume: the approved route is in the new live table', async () => {
+    const first = await runCli(['start', 'runner', '--headless', '--backend', 'netns', '--prompt', 'exit 3'], { env, timeoutMs: 150_000 });
+    expect(first.code, first.stderr).toBe(3);
+    const slug = /^bot-bottle: started (runner-[0-9a-z]{5})$/m.exec(first.stderr)?.[1];
+    expect(slug, first.stderr).toBeDefined();
+    const state = join(home, 'state', slug!);
+    expect(leftovers(slug!)).toEqual([]);
+
+    // The agent's request, as the daemon files it; the operator approves it with the bottle down.
+    const id = fileProposal(join(state, 'supervise', 'spool'), slug!, {
+      payload: { routes: [{ host: APPROVED_HOST, matches: [{ paths: [{ type: 'prefix', value: '/simple/' }], methods: ['GET'] }] }] },
+    });
+    const approve = await runCli(['supervise', 'approve', id], { env, timeoutMs: 60_000 });
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(readFileSync(join(state, 'approved-routes.yaml'), 'utf8')).toContain(APPROVED_HOST);
+
+    // The resumed bottle's egress is asked from inside: it serves the table it loaded at start.
+    const resumed = await runCli(['resume', slug!, '--headless', '--prompt', "curl -sS --noproxy '*' --max-time 20 http://egress:9099/allowlist; exit 4"], { env, timeoutMs: 150_000 });
+    expect(resumed.code, resumed.stderr).toBe(4);
+    const allowlist = JSON.parse(resumed.stdout) as { routes: Array<{ host: string; matches?: unknown }> };
+    expect(allowlist.routes.map((r) => r.host)).toContain(APPROVED_HOST);
+    expect(allowlist.routes.find((r) => r.host === APPROVED_HOST)).toMatchObject({ matches: [{ paths: [{ type: 'prefix', value: '/simple/' }], methods: ['GET'] }] });
+    const table = parseRoutesFile(readFileSync(join(state, 'live-config', 'routes.yaml'), 'utf8'));
+    expect(table.routes.find((r) => r.host === APPROVED_HOST)).toMatchObject({ origin: 'approved' });
+    expect(leftovers(slug!)).toEqual([]);
+    await runCli(['cleanup', '--yes', '--include-preserved', slug!], { env, timeoutMs: 60_000 });
+  }, 360_000);
+});
