@@ -8,7 +8,6 @@ import type { Kind } from './proposal-kinds.js';
 import type { Decision, RouteView } from './proposal-schemas.js';
 
 export const expiredNotes = (timeoutSeconds: number): string => `no operator decision within ${timeoutSeconds}s; you may propose again`;
-export const CAPABILITY_APPROVED_NOTE = 'The bottle will stop and resume with the new image within seconds.';
 export const GENERATION_LAG_NOTE = 'The change may take a moment to reach egress; retry shortly if a request is still denied.';
 
 /** The decision an agent tool returns; `generationSeen` says whether egress reported the applied generation. */
@@ -29,13 +28,14 @@ export function decisionResult(
     if (o.appliedGeneration !== null) out.generation = o.appliedGeneration;
     if (!generationSeen) out.notes = joinNotes(out.notes, GENERATION_LAG_NOTE);
   } else if (kind === 'capability-block') {
+    // The host's notes say when the image takes effect (src/supervise/host/decide.ts).
     if (typeof applied.dockerfile === 'string') out.dockerfile = applied.dockerfile;
-    out.notes = joinNotes(out.notes, CAPABILITY_APPROVED_NOTE);
   }
   return out;
 }
 
-function joinNotes(a: string, b: string): string {
+/** Two notes as one sentence sequence. */
+export function joinNotes(a: string, b: string): string {
   if (!a) return b;
   if (!b) return a;
   return `${a}${/[.!?]$/.test(a) ? '' : '.'} ${b}`;

@@ -170,7 +170,7 @@ describe('supervise approve / reject / modify', () => {
     expect(inbox('alpha-1', tok)).toMatchObject({ decision: 'approved', reason: 'ok' });
   }, 60_000);
 
-  it('capability-block: show diffs against the bottle Dockerfile, approve writes it (rebuild at next launch); audit --json newest first', async () => {
+  it('capability-block: show diffs against the bottle Dockerfile, approve writes it and says when it takes effect; audit --json newest first', async () => {
     t = testHome();
     bottleState(t, 'alpha-1', LIVE_ROUTES);
     writeFileSync(join(t.stateDir('alpha-1'), 'Dockerfile'), 'FROM node:20\n');
@@ -182,7 +182,10 @@ describe('supervise approve / reject / modify', () => {
     expect(doc.warnings).toEqual(['FROM changes: node:20 → node:22']);
     const r = await cli(['approve', id]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('the image is rebuilt when the bottle is next launched');
+    // A netns bottle builds no images: the operator and the agent are told so.
+    const note = 'recorded but not built: the netns backend cannot build images, and refuses to resume this slug until Dockerfile is removed from its state';
+    expect(r.stdout).toContain(`the image is ${note}`);
+    expect(inbox('alpha-1', id)).toMatchObject({ decision: 'approved', notes: `The approved image is ${note}.` });
     expect(readFileSync(join(t.stateDir('alpha-1'), 'Dockerfile'), 'utf8')).toBe('FROM node:22\nRUN apt-get install -y jq\n');
     expect(stored(id)?.response).toMatchObject({ decision: 'approved', appliedAt: null });
     const audit = await cli(['audit', '--bottle', 'alpha-1', '--limit', '3', '--json']);

@@ -57,10 +57,10 @@ describe('capability approvals on the host', () => {
     bottleState(t, 'alpha-1', LIVE_ROUTES);
     const dir = t.stateDir('alpha-1');
     const builds = (yes: boolean) => () => Promise.resolve({ buildsCustomImages: yes });
-    expect(await capabilityRebuildNote(dir, 'alpha-1', builds(false))).toBe('recorded only: the netns backend cannot build images, and refuses to resume this slug until Dockerfile is removed from its state');
-    expect(await capabilityRebuildNote(dir, 'alpha-1', builds(true))).toBe('rebuilt at the next resume of this slug');
+    expect(await capabilityRebuildNote(dir, 'alpha-1', builds(false))).toBe('recorded but not built: the netns backend cannot build images, and refuses to resume this slug until Dockerfile is removed from its state');
+    expect(await capabilityRebuildNote(dir, 'alpha-1', builds(true))).toBe('built at the next resume of this slug');
     writeFileSync(join(dir, 'session.json'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
-    expect(await capabilityRebuildNote(dir, 'alpha-1', builds(true))).toMatch(/^the running launcher stops the bottle, rebuilds its image and resumes it/);
-    expect(await capabilityRebuildNote(join(t.home, 'state', 'nope'), 'nope', builds(true))).toBe('recorded for the next resume of this slug');
+    expect(await capabilityRebuildNote(dir, 'alpha-1', builds(true))).toMatch(/^built by the running launcher, which stops the bottle, rebuilds its image and resumes it/);
+    expect(await capabilityRebuildNote(join(t.home, 'state', 'nope'), 'nope', builds(true))).toBe('built at the next resume of this slug');
   });
 });

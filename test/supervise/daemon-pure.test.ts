@@ -158,9 +158,11 @@ describe('tool results', () => {
     expect(m.routes).toEqual(edited);
     expect(m.notes).toMatch(/may take a moment/);
   });
-  it('rejection carries the reason; capability approval says the bottle restarts', () => {
+  it('rejection carries the reason; capability approval passes on the host note when the image takes effect', () => {
     expect(decisionResult('egress-allow', 'I', {}, { ...o, state: 'rejected', reason: 'too broad' }, 600, true).notes).toBe('too broad');
-    expect(decisionResult('capability-block', 'I', { dockerfile: 'FROM x' }, { ...o, state: 'approved' }, 600, true).notes).toMatch(/stop and resume with the new image/);
+    // The host's notes say when the image takes effect; the daemon passes them through as they are.
+    const note = 'The approved image is recorded but not built: the netns backend cannot build images.';
+    expect(decisionResult('capability-block', 'I', { dockerfile: 'FROM x' }, { ...o, state: 'approved', notes: note }, 600, true)).toEqual({ status: 'approved', notes: note, proposal_id: 'I', dockerfile: 'FROM x' });
   });
   it('route views never carry slot names', () => {
     const v = routeViewFromFile({ host: 'api.test', port: 443, auth: { scheme: 'Bearer', token_env: 'EGRESS_TOKEN_0' }, dlp: { outbound_detectors: ['token_patterns'], inbound_detectors: false, outbound_on_match: 'redact' } });

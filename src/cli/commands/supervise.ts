@@ -175,6 +175,7 @@ function decisionDoc(o: DecisionOutcome & { remembered?: RememberOutcome }): unk
     routes: o.routes?.routes ?? null,
     reload: o.routes?.reload ?? null,
     dockerfile: o.dockerfile ?? null,
+    rebuild: o.rebuild ?? null,
     remembered: rememberedDoc(o.remembered),
   };
 }
@@ -190,7 +191,7 @@ function reportDecision(o: DecisionOutcome & { remembered?: RememberOutcome }, j
     lines.push(`routes generation ${o.routes.generation}: ${o.routes.routes.map((x) => x.host).join(', ') || 'no change'}`);
     if (o.routes.reload !== 'signalled') lines.push(`egress ${o.routes.reload}`);
   }
-  if (o.dockerfile) lines.push(`wrote ${o.dockerfile}; the image is rebuilt when the bottle is next launched (bot-bottle resume)`);
+  if (o.dockerfile) lines.push(`wrote ${o.dockerfile}; the image is ${o.rebuild ?? 'built at the next resume of this slug'}`);
   const m = o.remembered;
   if (m?.rule) lines.push(`remembered as rule ${m.rule.id} (${m.scope} ${m.rule.subject}); "bot-bottle supervise forget ${m.rule.id}" undoes it`);
   if (m?.file) lines.push(`added to ${m.file}`);

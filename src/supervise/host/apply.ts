@@ -78,16 +78,16 @@ export async function capabilityRebuildNote(stateDir: string, slug: string, back
     name = (await readMetadata(stateDir, slug)).backend;
     builds = (await backendOf(name)).buildsCustomImages === true;
   } catch {
-    return 'recorded for the next resume of this slug';
+    return 'built at the next resume of this slug';
   }
-  if (!builds) return `recorded only: the ${name} backend cannot build images, and refuses to resume this slug until ${STATE_ENTRIES.dockerfile} is removed from its state`;
+  if (!builds) return `recorded but not built: the ${name} backend cannot build images, and refuses to resume this slug until ${STATE_ENTRIES.dockerfile} is removed from its state`;
   let live = false;
   try {
     live = pidRunning((JSON.parse(readFileSync(join(stateDir, STATE_ENTRIES.session), 'utf8')) as { pid?: unknown }).pid);
   } catch {
     // no session: not running
   }
-  return live ? 'the running launcher stops the bottle, rebuilds its image and resumes it within seconds' : 'rebuilt at the next resume of this slug';
+  return live ? 'built by the running launcher, which stops the bottle, rebuilds its image and resumes it within seconds' : 'built at the next resume of this slug';
 }
 
 /** Writes the approved Dockerfile, the top of the image cascade. */

@@ -9,6 +9,7 @@ import { BottleError } from '../../errors.js';
 import { STATE_ENTRIES, stateDirFor } from '../../state/paths.js';
 import { decisionProblem } from '../store/store.js';
 import { decisionActor, type DecideInput, type ResponseRecord, type SuperviseStore } from '../store/types.js';
+import { joinNotes } from '../tool-results.js';
 import { applyCapabilityChange, applyRouteChange, capabilityRebuildNote, type BackendLookup, type RouteApplyResult } from './apply.js';
 import { withRoutesLock } from './routes-lock.js';
 
@@ -97,7 +98,9 @@ export async function decideAndApply(
       event: 'apply.succeeded',
       detail: { kind: p.kind, dockerfile: 'written', rebuild },
     });
-    outcome = { response: store.decide(input), dockerfile, rebuild };
+    // The agent's tool result carries when the image takes effect, as the host knows it (the
+    // sidecar cannot tell a live launcher on a building backend from a netns bottle).
+    outcome = { response: store.decide({ ...input, notes: joinNotes(input.notes ?? '', `The approved image is ${rebuild}.`) }), dockerfile, rebuild };
   } else {
     outcome = { response: store.decide(input) };
   }
