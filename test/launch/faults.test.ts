@@ -251,9 +251,13 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl') || distMissing(
   }, 120_000);
 
   it('8 parallel launches through `start` all succeed with distinct names and addresses, and all go away', async () => {
-    const prompt = `grep -w egress /etc/hosts | cut -d' ' -f1; ${curlLine('ok', `http://127.0.0.1:${ok.port}/`)}`;
+    // Each bottle holds its address until all 8 have printed theirs: a bottle that finished early
+    // frees its block, and a later launch may rightly take it again.
+    const prompt = `grep -w egress /etc/hosts | cut -d' ' -f1; ${curlLine('ok', `http://127.0.0.1:${ok.port}/`)}; ${gate('all-up')}`;
     const runs = Array.from({ length: 8 }, () => start(prompt));
     const names = await Promise.all(runs.map(slugOf));
+    await Promise.all(runs.map((r) => r.waitFor('stdout', /^ok \S+$/m, 240_000)));
+    for (const n of names) writeFileSync(join(home, 'state', n, 'home', 'all-up'), '');
     const codes = await Promise.all(runs.map((r) => r.exited));
     runs.forEach((r, i) => expect(codes[i], r.stderr()).toBe(0));
     expect(new Set(names).size).toBe(8);

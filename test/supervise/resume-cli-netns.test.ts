@@ -2,7 +2,8 @@
  * Spec case 23 through the real CLI on netns: a bottle started with `bot-bottle start`, an
  * `egress-allow` approved with `bot-bottle supervise approve` after the bottle was torn down, then
  * `bot-bottle resume <slug>` — the running egress of the resumed bottle serves the approved route
- * (its `/allowlist`, asked from inside the bottle) and the new live table holds it.
+ * (its `/allowlist`, asked from inside the bottle), a request on the approved path passes its policy
+ * while another path is denied, and the new live table holds it.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,13 +67,23 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('resume re-app
     expect(readFileSync(join(state, 'approved-routes.yaml'), 'utf8')).toContain(APPROVED_HOST);
 
     // The resumed bottle's egress is asked from inside: it serves the table it loaded at start.
-    const resumed = await runCli(['resume', slug!, '--headless', '--prompt', "curl -sS --noproxy '*' --max-time 20 http://egress:9099/allowlist; exit 4"], { env, timeoutMs: 150_000 });
+    // Then requests through it: the approved path passes policy (the host does not exist, so the
+    // upstream step fails), a path outside the approval is denied by policy.
+    const probe = (path: string) => `curl -s -o /dev/null --max-time 20 https://${APPROVED_HOST}${path}`;
+    const resumed = await runCli(['resume', slug!, '--headless', '--prompt', `curl -sS --noproxy '*' --max-time 20 http://egress:9099/allowlist; ${probe('/simple/pkg/')}; ${probe('/private/')}; exit 4`], { env, timeoutMs: 150_000 });
     expect(resumed.code, resumed.stderr).toBe(4);
     const allowlist = JSON.parse(resumed.stdout) as { routes: Array<{ host: string; matches?: unknown }> };
     expect(allowlist.routes.map((r) => r.host)).toContain(APPROVED_HOST);
     expect(allowlist.routes.find((r) => r.host === APPROVED_HOST)).toMatchObject({ matches: [{ paths: [{ type: 'prefix', value: '/simple/' }], methods: ['GET'] }] });
     const table = parseRoutesFile(readFileSync(join(state, 'live-config', 'routes.yaml'), 'utf8'));
     expect(table.routes.find((r) => r.host === APPROVED_HOST)).toMatchObject({ origin: 'approved' });
+    const log = await runCli(['log', slug!, '--json'], { env });
+    expect(log.code, log.stderr).toBe(0);
+    const rows = log.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.host === APPROVED_HOST);
+    // The approved path matched the approved route (then failed upstream: the host does not exist);
+    // the other path was denied by policy.
+    expect(rows).toContainEqual(expect.objectContaining({ path: '/simple/pkg/', rule: `${APPROVED_HOST}#0`, decision: 'error', reason: 'upstream_unreachable' }));
+    expect(rows).toContainEqual(expect.objectContaining({ path: '/private/', decision: 'deny', reason: 'no_match', status: 403 }));
     expect(leftovers(slug!)).toEqual([]);
     await runCli(['cleanup', '--yes', '--include-preserved', slug!], { env, timeoutMs: 60_000 });
   }, 360_000);
