@@ -19,7 +19,7 @@ import { awaitDecision, fileProposal } from '../../src/supervise/internal-client
 import { writeInboxFile } from '../../src/supervise/store/spool.js';
 import { parseOutbox, type InboxRecord } from '../../src/supervise/spool-format.js';
 import { CREDENTIALS_REFUSED } from '../../src/supervise/proposal-schemas.js';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { startTlsUpstream, type TlsUpstream } from '../helpers/tls-upstream.js';
 
 const JUST = 'the task needs the package index to install its test dependencies';
@@ -399,9 +399,11 @@ describe('case 12 end to end: an egress DLP hold through the real supervise daem
     await upstream?.close();
   });
 
-  it('held request → egress-token-allow in the outbox (masked) → approved with a reason → egress forwards it', async () => {
+  it('held request → egress-token-allow in the outbox (masked) → `supervise approve --reason` → egress forwards it', async () => {
     upstream = await startTlsUpstream({ names: ['hold.example.test'] });
-    const dir = await stateDir('hold');
+    // Laid out as BOT_BOTTLE_HOME/state/<slug>, so the operator's CLI finds the bottle's spool.
+    const home = join(root, 'hold-home');
+    const dir = await stateDir('hold-home/state/sv-test');
     await writeFile(join(dir, 'upstream-ca.pem'), upstream.ca.certPem);
     await writeFile(join(dir, 'live-config/routes.yaml'), `version: 1
 generation: 1
@@ -426,7 +428,12 @@ routes:
     if (!rec.ok) throw new Error(rec.message);
     expect(rec.value).toMatchObject({ kind: 'egress-token-allow', origin: 'egress', bottle: 'sv-test', payload: { host: 'hold.example.test', method: 'POST' } });
     expect(upstream.requests).toHaveLength(0);
-    writeInboxFile(join(dir, 'supervise/spool'), decision(rec.value.id, { notes: 'ok', reason: 'ok' }));
+    // The operator's CLI imports it from the spool; a token release needs a reason (exit 2 without).
+    const env = { BOT_BOTTLE_HOME: home };
+    expect((await runCli(['supervise', 'approve', rec.value.id], { env, timeoutMs: 60_000 })).code).toBe(2);
+    const approve = await runCli(['supervise', 'approve', rec.value.id, '--reason', 'ok'], { env, timeoutMs: 60_000 });
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(`${approve.stdout}${approve.stderr}`).not.toContain(GHP);
     expect(await curl).toBe('200');
     expect(upstream.requests).toHaveLength(1);
     expect(upstream.requests[0]!.url).toBe('/upload');
