@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRoutesFile } from '../../src/egress/routes-file.js';
 import { openStore } from '../../src/supervise/store/index.js';
+import { openDatabase } from '../../src/supervise/store/sqlite.js';
 import { runCli } from '../helpers/cli.js';
 import { bottleState, fileProposal, LIVE_ROUTES, testHome, type TestHome } from '../supervise/store-helpers.js';
 
@@ -216,6 +217,12 @@ describe('supervise approve / reject / modify', () => {
     expect([a, b].find((x) => x.code === 1)?.stderr).toMatch(/already decided/);
     expect(live('alpha-1').generation).toBe(5);
     expect(auditEvents(id).filter((e) => e === 'decision.recorded')).toHaveLength(1);
+    const db = openDatabase(join(t.home, 'bot-bottle.db'));
+    try {
+      expect(db.prepare('SELECT COUNT(*) AS n FROM responses WHERE proposal_id = ?').get(id)).toEqual({ n: 1 });
+    } finally {
+      db.close();
+    }
   }, 60_000);
 
   it('routes file unwritable during approve: exit 1, proposal still pending, apply.failed (case 21)', async () => {
