@@ -61,9 +61,13 @@ export function capabilityWatch(o: {
     ...base,
     onPass: (store) => {
       if (pending) return;
+      // Every approval writes the state Dockerfile before it is recorded: without one there is
+      // nothing to look up, and the pass (every second) costs a failed read, not an audit query.
+      const dockerfile = readStateDockerfile(plan.stateDir);
+      if (dockerfile === null) return;
       const ids = unappliedCapabilityIds(store, slug);
       if (ids.length === 0) return;
-      if (o.builtFrom !== null && readStateDockerfile(plan.stateDir) === o.builtFrom) {
+      if (o.builtFrom !== null && dockerfile === o.builtFrom) {
         markCapabilitiesRebuilt(store, slug, ids, { image: plan.agent.image.tag });
         o.progress(`running the image approved in ${ids.join(', ')}`);
         return;

@@ -4,34 +4,20 @@
  * rule; an identical proposal arriving while the view runs is approved by the view's own relay
  * and never shows up as pending; a broader one does.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/supervise/store/index.js';
-import { CLI_MAIN, REPO_ROOT } from '../helpers/cli.js';
+import { CLI_MAIN, TSX_LOADER } from '../helpers/cli.js';
+import { hasTmux, tmuxServer, until } from '../helpers/tmux.js';
 import { bottleState, fileProposal, LIVE_ROUTES, testHome } from '../supervise/store-helpers.js';
-
-const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
-const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return cond();
-}
 
 describe.skipIf(!hasTmux)('bot-bottle supervise (TUI): A remembers', () => {
   const t = testHome('bb-tui-rem-');
-  const sock = `bbtuirem-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
-  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
+  const server = tmuxServer('bbtuirem');
+  const tmux = server.tmux;
   const screen = (): string => tmux('capture-pane', '-p', '-t', 'tui');
   const keys = (...k: string[]): void => void tmux('send-keys', '-t', 'tui', ...k);
   afterAll(() => {
-    spawnSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
+    server.kill();
     t.cleanup();
   });
 

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 /** Absolute loader URL: a bare `--import tsx` would be resolved from the child's cwd (temp dirs). */
-const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+export const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 export interface CliResult {
   code: number;

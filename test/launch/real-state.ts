@@ -27,3 +27,11 @@ export function routesFor(slug: string, host: string, port: number): string {
     '',
   ].join('\n');
 }
+
+/** metadata.json as `start` writes it for a headless netns bottle: how the CLI finds the bottle's backend. */
+export function writeNetnsMetadata(plan: BottlePlan): void {
+  writeFileSync(
+    join(plan.stateDir, 'metadata.json'),
+    JSON.stringify({ schema_version: 1, identity: plan.slug, agent_name: 'a', bottle_names: [], backend: 'netns', label: plan.slug, color: 'none', cwd: '/', copy_cwd: false, started_at: new Date().toISOString(), headless: true, template: 'claude', bot_bottle_version: '0.1.0' }),
+  );
+}

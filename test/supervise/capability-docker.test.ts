@@ -18,8 +18,8 @@ import { CAPABILITY_RESUME_PROMPT } from '../../src/launch/capability.js';
 import { BUNDLED_DOCKER_DIR } from '../../src/providers/paths.js';
 import { openStore } from '../../src/supervise/store/index.js';
 import { dockerLeftovers, dockerSkipReason } from '../backends/helpers/docker.js';
-import { pathToFileURL } from 'node:url';
-import { CLI_MAIN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { CLI_MAIN, runCli, TSX_LOADER } from '../helpers/cli.js';
+import { hasTmux } from '../helpers/tmux.js';
 import { fileProposal } from './store-helpers.js';
 
 const skip = await dockerSkipReason();
@@ -195,15 +195,13 @@ describe.skipIf(skip)('capability-block approved with the launcher running (case
     expect(dockerLeftovers(slug)).toEqual([]);
   }, 900_000);
 
-  const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
   it.skipIf(!hasTmux)('interactive: the terminal is re-attached to the resumed agent on the new image', async () => {
     const sock = `bbcap-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
     const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
     const screen = (): string => tmux('capture-pane', '-p', '-S', '-200', '-t', 'cap');
     const type = (line: string): void => void tmux('send-keys', '-t', 'cap', line, 'Enter');
-    const loader = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
     const passEnv = ['DOCKER_HOST', 'BOT_BOTTLE_BASE_IMAGE', 'BOT_BOTTLE_AGENT_SOURCE'].filter((k) => process.env[k]).map((k) => `${k}='${process.env[k]}'`).join(' ');
-    const cmd = `env BOT_BOTTLE_HOME='${home}' ${passEnv} NO_COLOR=1 TERM=xterm '${process.execPath}' --import '${loader}' '${CLI_MAIN}' start runner --backend docker -y; echo START-EXIT=$?; sleep 120`;
+    const cmd = `env BOT_BOTTLE_HOME='${home}' ${passEnv} NO_COLOR=1 TERM=xterm '${process.execPath}' --import '${TSX_LOADER}' '${CLI_MAIN}' start runner --backend docker -y; echo START-EXIT=$?; sleep 120`;
     const before = stateNames();
     try {
       tmux('new-session', '-d', '-s', 'cap', '-x', '160', '-y', '50', cmd);

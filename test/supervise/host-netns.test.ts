@@ -16,7 +16,7 @@ import { leftovers } from '../backends/helpers/leftovers.js';
 import { makePlan, tempHome } from '../backends/helpers/plan.js';
 import { skipReason } from '../helpers/capabilities.js';
 import { startTlsUpstream, type TlsUpstream } from '../helpers/tls-upstream.js';
-import { routesFor, writeRealState } from '../launch/real-state.js';
+import { routesFor, writeNetnsMetadata, writeRealState } from '../launch/real-state.js';
 import { fileProposal } from './store-helpers.js';
 
 const API = 'api.bot-bottle.test';
@@ -47,10 +47,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('approve throu
       sidecarEnv: { EGRESS_RESOLVE: `${API}=127.0.0.1,${PKG}=127.0.0.1`, EGRESS_UPSTREAM_CA_FILE: upstreamCa },
     });
     await writeRealState(plan, routesFor(slug, API, upstream.port));
-    writeFileSync(
-      join(plan.stateDir, 'metadata.json'),
-      JSON.stringify({ schema_version: 1, identity: slug, agent_name: 'a', bottle_names: [], backend: 'netns', label: slug, color: 'none', cwd: '/', copy_cwd: false, started_at: new Date().toISOString(), headless: true, template: 'claude', bot_bottle_version: '0.1.0' }),
-    );
+    writeNetnsMetadata(plan);
     const backend = createNetnsBackend();
     const b = (await backend.launch(plan, { EGRESS_TOKEN_0: 'marker-sup-secret-0a1b2c3d' }, { onProgress: () => undefined })) as NetnsBottle;
     const store = openStore(home, { onNotice: () => undefined });

@@ -5,45 +5,17 @@
  * (its `/allowlist`, asked from inside the bottle), a request on the approved path passes its policy
  * while another path is denied, and the new live table holds it.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRoutesFile } from '../../src/egress/routes-file.js';
 import { leftovers } from '../backends/helpers/leftovers.js';
 import { skipReason } from '../helpers/capabilities.js';
 import { runCli } from '../helpers/cli.js';
+import { makeHome } from '../launch/faults-cli.js';
 import { fileProposal } from './store-helpers.js';
 
-const PROVIDER = `export default {
-  apiVersion: 1,
-  name: 'shtool',
-  async plan(ctx) {
-    return {
-      template: 'shtool',
-      image: { tag: 'none', dockerfile: null, context: null, buildArgs: {} },
-      interactiveArgv: ['/bin/sh'], resumeArgv: ['/bin/sh'],
-      headlessArgv: ['/bin/sh', '-c', '{{prompt}}'], headlessResumeArgv: ['/bin/sh', '-c', '{{prompt}}'],
-      guestEnv: {}, hiddenEnvNames: [], files: [], skillsDir: ctx.guestHome + '/.shtool/skills',
-      transcriptPaths: [], mcpRegisterArgv: null, egressRoutes: [], provisionedEnv: {}, notes: [],
-    };
-  },
-};
-`;
-
 const APPROVED_HOST = 'pkg.case23.bot-bottle.test';
-
-function makeHome(): string {
-  const home = mkdtempSync(join(tmpdir(), 'bb-case23-'));
-  for (const d of ['bottles', 'agents', 'contrib/shtool']) mkdirSync(join(home, d), { recursive: true });
-  writeFileSync(join(home, 'contrib', 'shtool', 'provider.mjs'), PROVIDER);
-  for (const d of ['contrib', 'contrib/shtool']) chmodSync(join(home, d), 0o755);
-  chmodSync(join(home, 'contrib', 'shtool', 'provider.mjs'), 0o644);
-  writeFileSync(join(home, 'bottles', 'sh.md'), '---\nagent_provider:\n  template: shtool\n---\nshell bottle\n');
-  writeFileSync(join(home, 'agents', 'runner.md'), '---\ndescription: runs a shell command\nbottle: sh\n---\nYou run shell.\n');
-  chmodSync(home, 0o700);
-  return home;
-}
 
 describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('resume re-applies approved routes through the CLI (case 23, netns)', () => {
   const home = makeHome();

@@ -19,7 +19,7 @@ import { makePlan, tempHome } from '../backends/helpers/plan.js';
 import { skipReason } from '../helpers/capabilities.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { startTlsUpstream, type TlsUpstream } from '../helpers/tls-upstream.js';
-import { routesFor, writeRealState } from '../launch/real-state.js';
+import { routesFor, writeNetnsMetadata, writeRealState } from '../launch/real-state.js';
 
 const API = 'api.rt.bot-bottle.test';
 const PKG = 'pkg.rt.bot-bottle.test';
@@ -63,11 +63,7 @@ describe.skipIf(skipReason('root', 'bwrap', 'nft', 'ip', 'curl'))('approval roun
       sidecarEnv: { EGRESS_RESOLVE: `${API}=127.0.0.1,${PKG}=127.0.0.1`, EGRESS_UPSTREAM_CA_FILE: upstreamCa },
     });
     await writeRealState(plan, routesFor(slug, API, upstream.port));
-    // The CLI finds the bottle's backend (for the egress reload) in its metadata, as after `start`.
-    writeFileSync(
-      join(plan.stateDir, 'metadata.json'),
-      JSON.stringify({ schema_version: 1, identity: slug, agent_name: 'a', bottle_names: [], backend: 'netns', label: slug, color: 'none', cwd: '/', copy_cwd: false, started_at: new Date().toISOString(), headless: true, template: 'claude', bot_bottle_version: '0.1.0' }),
-    );
+    writeNetnsMetadata(plan);
     const b = (await createNetnsBackend().launch(plan, { EGRESS_TOKEN_0: SECRET }, { onProgress: () => undefined })) as NetnsBottle;
     const outbox = join(plan.stateDir, 'supervise', 'spool', 'outbox');
     const seen = new Set<string>();
