@@ -18,7 +18,7 @@ export async function netnsAgentLookup(): Promise<Required<CommandLookup>> {
 function fixFor(r: Extract<CommandCheck, { ok: false }>, install: string, npmPackage: string): string {
   switch (r.reason) {
     case 'missing':
-      return `install it on the host (${install}) or use a backend that ships it in its image (not available in this version)`;
+      return `install it on the host (${install}) or use --backend docker, whose agent image ships it`;
     case 'invisible':
       return `install it under /usr, which the sandbox sees (npm install -g --prefix /usr/local ${npmPackage})`;
     case 'interpreter':

@@ -217,7 +217,7 @@ describe('bot-bottle doctor', () => {
       scope: 'agents',
       status: 'fail',
       message: expect.stringContaining('agent impl: claude is not installed on the host'),
-      fix: 'install it on the host (npm install -g @anthropic-ai/claude-code) or use a backend that ships it in its image (not available in this version)',
+      fix: 'install it on the host (npm install -g @anthropic-ai/claude-code) or use --backend docker, whose agent image ships it',
     });
     // A user-level install (~/.local/bin style) is on the operator's PATH, not in the sandbox.
     const bin = join(e.userHome, '.local', 'bin');
