@@ -5,7 +5,7 @@
  * in reverse (containers, firewall table, networks).
  */
 import { attachedExit, signalCode } from '../attach-child.js';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { basename, dirname, posix } from 'node:path';
 import { BottleError } from '../../errors.js';
 import { GUEST_HOME, GUEST_USER, type BottlePlan } from '../../plan/bottle-plan.js';
@@ -41,6 +41,8 @@ export class DockerBottle implements RunningBottle {
   readonly runtime: string | null;
   readonly caTrusted: boolean;
   private closing: Promise<void> | null = null;
+  /** Every docker client this bottle started that has not exited (exec, attach, copy-in). */
+  private readonly clients = new Set<ChildProcess>();
 
   constructor(private readonly parts: DockerBottleParts) {
     this.slug = parts.plan.slug;
@@ -69,9 +71,18 @@ export class DockerBottle implements RunningBottle {
     };
   }
 
+  /** Starts a docker client and tracks it until it exits, so close() can end one the engine left hanging. */
+  private spawnClient(args: readonly string[], env: Record<string, string>, stdio: Parameters<Docker['spawn']>[1]['stdio']): ChildProcess {
+    const child = this.parts.docker.spawn(args, { env, stdio });
+    this.clients.add(child);
+    child.once('close', () => this.clients.delete(child));
+    child.once('error', () => this.clients.delete(child));
+    return child;
+  }
+
   exec(argv: readonly string[], opts: { user?: string; env?: Record<string, string>; stdin?: string; cwd?: string } = {}): Promise<ExecResult> {
     const { args, env } = this.args(argv, { ...opts, tty: false, stdin: true });
-    const child = this.parts.docker.spawn(args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = this.spawnClient(args, env, ['pipe', 'pipe', 'pipe']);
     return new Promise((resolve) => {
       let stdout = '';
       let stderr = '';
@@ -91,7 +102,7 @@ export class DockerBottle implements RunningBottle {
 
   attach(argv: readonly string[], opts: { tty: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void }): Promise<number> {
     const { args, env } = this.args(argv, { cwd: this.parts.plan.workdir, tty: opts.tty, stdin: opts.tty });
-    const child = this.parts.docker.spawn(args, { env, stdio: opts.tty ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    const child = this.spawnClient(args, env, opts.tty ? 'inherit' : ['ignore', 'pipe', 'pipe']);
     return attachedExit(child, opts);
   }
 
@@ -111,7 +122,7 @@ export class DockerBottle implements RunningBottle {
     let tarErr = '';
     tar.stderr.on('data', (c: Buffer) => (tarErr += c.toString()));
     const { args, env } = this.args(['/bin/sh', '-c', 'mkdir -p "$1" && exec tar -xf - -C "$1" --no-same-owner', 'copy-in', destDir], { tty: false, stdin: true });
-    const inner = this.parts.docker.spawn(args, { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    const inner = this.spawnClient(args, env, ['pipe', 'ignore', 'pipe']);
     let innerErr = '';
     inner.stderr!.on('data', (c: Buffer) => (innerErr += c.toString()));
     inner.stdin!.on('error', () => undefined);
@@ -133,13 +144,35 @@ export class DockerBottle implements RunningBottle {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const failed = await this.parts.undo.run();
+      await this.endClients();
       if (failed.length > 0) {
         throw new BottleError('TEARDOWN_FAILED', `teardown of ${this.slug} could not remove: ${failed.join(', ')}`, { fix: 'run "bot-bottle cleanup"' });
       }
     })();
     return this.closing;
   }
+
+  /**
+   * The containers are gone, so every exec stream has ended; a client still running is one the
+   * engine never told (seen with gVisor 2022-12: `docker exec` hangs after its container is
+   * removed). It gets SIGTERM, then SIGKILL after CLIENT_GRACE_MS, so no launcher waits on it
+   * forever and no process outlives the bottle.
+   */
+  private async endClients(): Promise<void> {
+    const left = [...this.clients].filter((c) => c.exitCode === null && c.signalCode === null);
+    if (left.length === 0) return;
+    const gone = Promise.all(left.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('close', () => r())))));
+    const wait = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
+    if ((await Promise.race([gone, wait(CLIENT_GRACE_MS)])) !== 'timeout') return;
+    for (const c of left) c.kill('SIGTERM');
+    if ((await Promise.race([gone, wait(CLIENT_GRACE_MS)])) !== 'timeout') return;
+    for (const c of left) c.kill('SIGKILL');
+    await gone;
+  }
 }
+
+/** How long a docker client may outlive its removed container before it is killed. */
+export const CLIENT_GRACE_MS = 2000;
 
 function escapeSed(s: string): string {
   return s.replace(/[\\,.*[\]^$]/g, (c) => `\\${c}`);
