@@ -14,9 +14,12 @@ export const secretAttacks: Attack[] = [
       const script = [
         'printenv',
         'cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n"',
-        'cat /proc/*/cmdline 2>/dev/null | tr "\\0" " "',
-        `for f in ${sq(caKey)} /etc/bot-bottle/egress/ca-key.pem ${sq(`${stateDir}/supervise`)} ${sq(stateDir)} /root/.bot-bottle /root /home/node/.bot-bottle; do if cat "$f" >/dev/null 2>&1 || ls "$f" >/dev/null 2>&1; then echo "readable=$f"; fi; done`,
-        'ls /home | sed "s/^/homeentry=/"',
+        // Ends with a newline: the lines after it must start lines of their own to be parsed.
+        'cat /proc/*/cmdline 2>/dev/null | tr "\\0" " "; echo',
+        `for f in ${sq(caKey)} /etc/bot-bottle/egress/ca-key.pem ${sq(`${stateDir}/supervise`)} ${sq(stateDir)} /root/.bot-bottle /root /home/node/.bot-bottle; do if cat "$f" >/dev/null 2>&1 || ls "$f" >/dev/null 2>&1 || { [ -d "$f" ] && [ -r "$f" ] && [ -x "$f" ]; }; then echo "readable=$f"; fi; done`,
+        // Globs and test(1), not ls: gVisor 2022-12 answers coreutils' statx with EINVAL, which
+        // would hide a readable directory or a host home.
+        'for h in /home/* /home/.[!.]*; do { [ -e "$h" ] || [ -L "$h" ]; } && echo "homeentry=${h#/home/}"; done',
         'echo "cacert_present=$(test -r "$CURL_CA_BUNDLE" && echo yes || echo no)"',
       ].join('\n');
       const r = await ctx.sh(script);
@@ -25,7 +28,7 @@ export const secretAttacks: Attack[] = [
       const readable = r.stdout.split('\n').filter((l) => l.startsWith('readable='));
       const homes = r.stdout.split('\n').filter((l) => l.startsWith('homeentry=')).map((l) => l.slice(10));
       const canaryVisible = r.stdout.includes(ctx.fixture.canary); // by design (the agent's BOT_BOTTLE_CANARY)
-      const ok = hits.length === 0 && readable.length === 0 && homes.every((h) => h === 'node') && kv(r).cacert_present === 'yes' && canaryVisible;
+      const ok = hits.length === 0 && readable.length === 0 && homes.includes('node') && homes.every((h) => h === 'node') && kv(r).cacert_present === 'yes' && canaryVisible;
       return pass(`secret forms found: ${hits.length}; readable paths: ${readable.map((l) => l.slice(9)).join(',') || 'none'}; /home: ${homes.join(',')}; (control: canary visible in env ${canaryVisible})`, ok);
     },
   },
