@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { BottleError } from '../errors.js';
 import { ALLOC_LOCK_PATH, withAllocLock } from './netns/alloc-lock.js';
 import { findSystemTool } from './platform.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 export const MKDIR_LOCK_PATH = `${ALLOC_LOCK_PATH}.d`;
 
@@ -21,13 +22,7 @@ function ownerAlive(dir: string): boolean {
     // No owner file yet: the holder is between mkdir and write; treat as alive.
     return true;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pidAlive(pid);
 }
 
 /** The mkdir lock (exported for tests; the backends call withHostLock). */

@@ -16,6 +16,7 @@ import { canConnect } from '../util/can-connect.js';
 import { readJsonDir, writeJsonAtomic } from '../util/json-dir.js';
 import { withHostLock } from './host-lock.js';
 import { aliasPool, exhaustedMessage, isPoolAlias, pickAlias } from './loopback-alias.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 export const CLAIM_DIR = join(tmpdir(), 'bot-bottle-loopback-aliases');
 
@@ -45,15 +46,6 @@ export interface ClaimOptions {
   isBusy?: (alias: string) => Promise<boolean>;
 }
 
-export function pidAlive(pid: number | null | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A claim is live while its launcher or its sidecar supervisor runs. */
 export const claimLive = (c: AliasClaim): boolean => pidAlive(c.ownerPid) || pidAlive(c.sidecarPid);

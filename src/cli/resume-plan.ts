@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BottleError } from '../errors.js';
 import type { Backend } from '../backends/backend.js';
 import { BACKEND_NAMES, getBackend } from '../backends/registry.js';
-import { pidRunning } from '../launch/live.js';
+import { pidAlive } from '../util/pid-alive.js';
 import { resolveHome, userHome } from '../manifest/home.js';
 import { indexManifests, loadAgent, loadBottles, sourceLabel } from '../manifest/loader.js';
 import { preparePlan, type PreparedLaunch } from '../plan/prepare.js';
@@ -19,7 +19,7 @@ import { warn } from './output.js';
 
 function sessionLive(stateDir: string): boolean {
   try {
-    return pidRunning((JSON.parse(readFileSync(join(stateDir, 'session.json'), 'utf8')) as { pid?: unknown }).pid);
+    return pidAlive((JSON.parse(readFileSync(join(stateDir, 'session.json'), 'utf8')) as { pid?: unknown }).pid);
   } catch {
     return false;
   }

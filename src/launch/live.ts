@@ -4,16 +4,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidAlive } from '../util/pid-alive.js';
 
-export function pidRunning(pid: unknown): boolean {
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface StateDirInfo {
   slug: string;
@@ -34,7 +26,7 @@ export function scanStateDirs(home: string): StateDirInfo[] {
     const dir = join(root, slug);
     let live = false;
     try {
-      live = pidRunning((JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as { pid?: unknown }).pid);
+      live = pidAlive((JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as { pid?: unknown }).pid);
     } catch {
       // no session: not live
     }

@@ -14,6 +14,7 @@ import { namesFor } from '../../src/backends/docker/names.js';
 import { CLIENT_GRACE_MS, DockerBottle } from '../../src/backends/docker/running.js';
 import { UndoStack } from '../../src/backends/undo-stack.js';
 import { dockerPlan } from './helpers/docker.js';
+import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bb-docker-clients-'));
 afterAll(() => {
@@ -51,14 +52,6 @@ function bottle(cli: string, undo = new UndoStack()): DockerBottle {
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('docker bottle close()', () => {
   it('kills an exec client that outlives its removed container (SIGTERM ignored → SIGKILL), and the exec resolves', async () => {

@@ -5,12 +5,11 @@
  * Apple's container) the suite is skipped with the backend's own reason printed — never a silent
  * pass — and that reason is checked to be the backend's availability verdict.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { containerAvailability, probeContainerHost } from '../../src/backends/macos-container/tools.js';
 import { probeSmolHost, smolAvailability } from '../../src/backends/smolmachines/tools.js';
 import { adapterFor } from './backends/index.js';
-import { ATTACKS, formatTable, runEscapeSuite } from './suite.js';
-import type { SuiteResult } from './types.js';
+import { describeEscapeSuite } from './describe-suite.js';
 
 const VERDICTS = {
   smolmachines: () => smolAvailability(probeSmolHost()),
@@ -30,24 +29,5 @@ for (const name of Object.keys(VERDICTS) as Array<keyof typeof VERDICTS>) {
     });
   });
 
-  describe.skipIf(skip)(`sandbox-escape suite (${name})`, () => {
-    let result: SuiteResult;
-    beforeAll(async () => {
-      if ('skip' in choice) return;
-      result = await runEscapeSuite(choice.adapter);
-      process.stdout.write(`\n${formatTable(result)}\n`);
-    }, 600_000);
-
-    for (const a of ATTACKS) {
-      it(`${a.id}: ${a.title} → ${a.expected}`, () => {
-        const r = result.results.find((x) => x.id === a.id);
-        expect(r, `attack ${a.id} produced no result`).toBeDefined();
-        expect(r!.pass, `${a.id} ${a.title}: observed ${r!.observed}`).toBe(true);
-      });
-    }
-
-    it('no stand-in upstream received the secret or the canary', () => {
-      expect(result.upstreamLeaks).toEqual([]);
-    });
-  });
+  describeEscapeSuite(name, choice, 600_000);
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LIFELINE_EXIT } from '../../src/sidecar/lifeline.js';
+import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 const LIFELINE = fileURLToPath(new URL('../../src/sidecar/lifeline.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
@@ -14,14 +15,6 @@ const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', impo
 // A "daemon" that watches the lifeline, reports whether it found one, and otherwise runs forever.
 const DAEMON = `import(${JSON.stringify(LIFELINE)}).then((m) => { const on = m.watchLifeline(); process.stdout.write((on ? 'watching' : 'none') + '\\n'); setInterval(() => {}, 1000); });`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('sidecar lifeline', () => {
   it('a daemon exits with 75 when its supervisor is SIGKILLed; the pipe is the only signal it gets', async () => {

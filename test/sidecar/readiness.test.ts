@@ -10,6 +10,7 @@ import { buildChildEnv } from '../../src/sidecar/daemons.js';
 import { SidecarReadyTimeout, SidecarStartError, Supervisor, type ChildSpec } from '../../src/sidecar/supervisor.js';
 import type { DaemonName } from '../../src/plan/bottle-plan.js';
 import { canConnect } from '../../src/util/can-connect.js';
+import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 const DAEMON = fileURLToPath(new URL('./fixtures/test-daemon.mjs', import.meta.url));
 const LISTEN_VAR: Record<DaemonName, string> = { egress: 'EGRESS_LISTEN', 'git-gate': 'GIT_GATE_LISTEN', supervise: 'SUPERVISE_LISTEN' };
@@ -27,14 +28,6 @@ function spec(daemon: DaemonName, listen: string, mode = 'normal', code = 0, del
   };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const started: Supervisor[] = [];
 afterEach(async () => {

@@ -32,6 +32,7 @@ import { sidecarIdentity } from './sidecar-user.js';
 import { chooseRuntime, isRuntimeFailure, readBrokenNote, runscFix, runtimeMode, writeBrokenNote, type RuntimeChoice } from './runtime.js';
 import { loopbackRelays, type RelaySet } from './loopback-relay.js';
 import { listBottleObjects, type BottleObject } from './objects.js';
+import { pidAlive } from '../../util/pid-alive.js';
 
 /** The file `commit` writes and `resume` reads (docs/cli.md, state directory). */
 export const COMMITTED_IMAGE_FILE = 'committed-image';
@@ -363,12 +364,5 @@ async function settleAll<T extends readonly unknown[]>(ps: { [K in keyof T]: Pro
 
 /** A bottle whose launcher (label owner-pid) still runs on this host is live even before its session file exists. */
 function ownerAlive(objs: readonly BottleObject[], slug: string): boolean {
-  const pid = Number(objs.find((o) => o.slug === slug && o.labels[LABEL.ownerPid])?.labels[LABEL.ownerPid] ?? NaN);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return pidAlive(Number(objs.find((o) => o.slug === slug && o.labels[LABEL.ownerPid])?.labels[LABEL.ownerPid] ?? NaN));
 }

@@ -14,7 +14,7 @@ import { CliBottle } from '../cli-bottle.js';
 import { firstLine, realRunner, type Argv, type CommandRunner } from '../command-runner.js';
 import { GUEST_RESOLV_CONF, guestHosts } from '../guest-env.js';
 import { startHostSidecar } from '../host-sidecar.js';
-import { pidAlive } from '../loopback-alias-claims.js';
+import { pidAlive } from '../../util/pid-alive.js';
 import { UndoStack } from '../undo-stack.js';
 import {
   agentRunArgv, containerListArgv, deleteArgv, execArgv, hupArgv, imageInspectArgv, inspectArgv, internalNetworkArgv, NAME_PREFIX, namesFor,

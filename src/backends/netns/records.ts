@@ -70,12 +70,3 @@ export function isSidecarOf(rec: Pick<NetnsRecord, 'sidecarPid' | 'stateDir' | '
   }
 }
 
-export function pidAlive(pid: number | null | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

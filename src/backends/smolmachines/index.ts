@@ -16,7 +16,8 @@ import { firstLine, realRunner, type CommandRunner } from '../command-runner.js'
 import { startHostSidecar, type SidecarCommand } from '../host-sidecar.js';
 import { aliasesUp } from '../loopback-alias.js';
 import { CliBottle } from '../cli-bottle.js';
-import { allocateAlias, CLAIM_DIR, pidAlive, readClaims, releaseClaim, writeClaim, type AliasClaim } from '../loopback-alias-claims.js';
+import { allocateAlias, CLAIM_DIR, readClaims, releaseClaim, writeClaim, type AliasClaim } from '../loopback-alias-claims.js';
+import { pidAlive } from '../../util/pid-alive.js';
 import { pollUntil } from '../poll-ready.js';
 import { UndoStack } from '../undo-stack.js';
 import {

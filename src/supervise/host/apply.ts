@@ -10,7 +10,7 @@ import { getBackend } from '../../backends/registry.js';
 import type { Backend } from '../../backends/backend.js';
 import { parseRoutesFile, renderRoutesFile } from '../../egress/routes-file.js';
 import type { RoutesFile, RoutesFileRoute } from '../../egress/routes-file-types.js';
-import { pidRunning } from '../../launch/live.js';
+import { pidAlive } from '../../util/pid-alive.js';
 import { readMetadata } from '../../state/metadata.js';
 import { STATE_ENTRIES } from '../../state/paths.js';
 import { appendApprovedRoutes } from './approved-routes.js';
@@ -83,7 +83,7 @@ export async function capabilityRebuildNote(stateDir: string, slug: string, back
   if (!builds) return `recorded but not built: the ${name} backend cannot build images, and refuses to resume this slug until ${STATE_ENTRIES.dockerfile} is removed from its state`;
   let live = false;
   try {
-    live = pidRunning((JSON.parse(readFileSync(join(stateDir, STATE_ENTRIES.session), 'utf8')) as { pid?: unknown }).pid);
+    live = pidAlive((JSON.parse(readFileSync(join(stateDir, STATE_ENTRIES.session), 'utf8')) as { pid?: unknown }).pid);
   } catch {
     // no session: not running
   }
