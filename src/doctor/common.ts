@@ -1,15 +1,16 @@
 /**
  * Backend-independent checks of `doctor` (docs/cli.md, scope `common`): Node, the home
- * directory, manifests, repo bottles, the gitea-key tool and the host variables bottles reference.
+ * directory, manifests, repo bottles, the database, the gitea-key tool and the host variables bottles reference.
  * Variable values are only tested for presence, never copied into a message.
  */
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable } from '../backends/platform.js';
 import { BottleError } from '../errors.js';
-import { displayPath, resolveHome, userHome } from '../manifest/home.js';
+import { displayPath, resolveHome, shellPath, userHome } from '../manifest/home.js';
 import { indexManifests } from '../manifest/loader.js';
 import { fail, ok, skip, warn, type Check } from './check.js';
+import { databaseCheck } from './database.js';
 import { manifestChecks, type ManifestFacts } from './manifests.js';
 
 export const MIN_NODE_MAJOR = 20;
@@ -24,12 +25,6 @@ export interface CommonInput {
 
 type Env = CommonInput['env'];
 
-/** A path for a fix line a person pastes: `~/x` when safe, else the absolute path, quoted when needed. */
-function shellPath(abs: string, home: string): string {
-  const shown = displayPath(abs, home);
-  if (/^[\w./~-]+$/.test(shown)) return shown;
-  return `'${abs.replace(/'/g, `'\\''`)}'`;
-}
 
 export function nodeCheck(version: string): Check {
   const major = Number(/^v?(\d+)/.exec(version)?.[1] ?? 0);
@@ -141,7 +136,7 @@ export function commonChecks(input: CommonInput): CommonResult {
     checks.push(fail('common', 'manifests', e.message, e.fix ?? 'check the permissions of the home directory'));
   }
   checks.push(repoBottlesCheck(input.cwd, home, uh));
-  checks.push(skip('common', 'database', 'database: no database in this version'));
+  checks.push(databaseCheck(home, uh));
   if (facts !== null) {
     checks.push(sshKeygenCheck(facts, input.env));
     checks.push(...variableChecks(facts, input.env));

@@ -30,6 +30,13 @@ export function displayPath(file: string, home: string = userHome()): string {
   return file;
 }
 
+/** A path for a fix line a person pastes: `~/x` when safe, else the absolute path, quoted when needed. */
+export function shellPath(abs: string, home: string = userHome()): string {
+  const shown = displayPath(abs, home);
+  if (/^[\w./~-]+$/.test(shown)) return shown;
+  return `'${abs.replace(/'/g, `'\\''`)}'`;
+}
+
 /** `~` / `~/x` expansion against the user's home; other forms unchanged. */
 export function expandTilde(p: string, home: string = userHome()): string {
   if (p === '~') return home;

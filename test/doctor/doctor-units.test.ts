@@ -102,7 +102,7 @@ describe('text rendering', () => {
     checks: [
       ok('common', 'node', 'Node v20'),
       warn('common', 'host-variable.X', 'X is not set', 'export X'),
-      skip('common', 'database', 'no database in this version'),
+      skip('common', 'ssh-keygen', 'ssh-keygen: no bottle uses gitea keys'),
       ok('netns', 'netns.root', 'running as root'),
       fail('docker', 'docker.available', 'docker: not implemented', 'use --backend netns'),
     ],
@@ -115,7 +115,7 @@ describe('text rendering', () => {
         'common',
         '  ok   Node v20',
         '  warn X is not set — export X',
-        '  skip no database in this version',
+        '  skip ssh-keygen: no bottle uses gitea keys',
         '',
         'netns',
         '  ok   running as root',
