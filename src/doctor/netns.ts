@@ -132,7 +132,7 @@ export interface NetnsCheckOptions {
 
 export async function netnsChecks(opts: NetnsCheckOptions = {}): Promise<Check[]> {
   if (!isLinux()) {
-    return [fail(S, 'netns.linux', 'netns needs Linux', 'use another backend (none other is implemented in this version)')];
+    return [fail(S, 'netns.linux', 'netns needs Linux', 'use --backend docker (Docker Desktop), or --backend macos-container on macOS 26')];
   }
   const checks: Check[] = [ok(S, 'netns.linux', 'Linux')];
   checks.push(

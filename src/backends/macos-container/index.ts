@@ -74,7 +74,7 @@ export function createMacosContainerBackend(opts: MacosContainerOptions = {}): B
         if (hooks.signal?.aborted) throw new BottleError('ABORTED', `launch of ${plan.slug} interrupted`);
       };
       try {
-        await needImage(SIDECAR_IMAGE, `build it: container build --tag ${SIDECAR_IMAGE} <bot-bottle sidecar Dockerfile> (not shipped in this version)`);
+        await needImage(SIDECAR_IMAGE, `build it: container build --tag ${SIDECAR_IMAGE} --file <bot-bottle package>/assets/docker/Dockerfile.sidecars <context> (the context holds package/ with package.json, dist/ and the production node_modules; this version does not stage it for macos-container)`);
         await needImage(plan.agent.image.tag, `build it: container build --tag ${plan.agent.image.tag} --file <Dockerfile> <context> (this version does not build agent images)`);
         aborted();
         hooks.onProgress('creating networks');
