@@ -128,8 +128,8 @@ export function block(label: string, lines: readonly string[] | string): string[
 }
 
 /**
- * The image part of the provider block. While no backend builds images it says so instead of
- * naming a Dockerfile that nothing builds (docs/decisions/supervise-not-available.md).
+ * The image part of the provider block. Where the backend builds no image it says so (the note)
+ * instead of naming a Dockerfile that nothing builds (docs/decisions/supervise-not-available.md).
  */
 export function formatProviderImage(p: {
   readonly image: string;
@@ -137,9 +137,10 @@ export function formatProviderImage(p: {
   readonly dockerfile: string | null;
   /** `manifest`, `plugin`, `state-override`; ignored without a custom Dockerfile. */
   readonly source: string;
-  readonly buildAvailable: boolean;
+  readonly build: { available: boolean; note: string | null };
 }): string {
-  if (p.buildAvailable) return `image ${p.image} (${p.dockerfile === null ? 'bundled Dockerfile' : `${p.source} Dockerfile ${p.dockerfile}`})`;
-  if (p.dockerfile === null) return `(agent image: ${NOT_AVAILABLE})`;
-  return `${p.source} Dockerfile ${p.dockerfile} (building agent images: ${NOT_AVAILABLE})`;
+  const note = p.build.note === null ? '' : `; ${p.build.note}`;
+  if (p.build.available) return `image ${p.image} (${p.dockerfile === null ? 'bundled Dockerfile' : `${p.source} Dockerfile ${p.dockerfile}`}${note})`;
+  if (p.dockerfile === null) return `(agent image: ${p.build.note ?? NOT_AVAILABLE})`;
+  return `${p.source} Dockerfile ${p.dockerfile} (${p.build.note ?? `building agent images: ${NOT_AVAILABLE}`})`;
 }

@@ -59,7 +59,7 @@ export function renderPreflight(p: PreparedLaunch): string {
     image: d.provider.image,
     dockerfile: d.provider.imageSource === 'bundled' ? null : d.provider.dockerfile,
     source: d.provider.imageSource,
-    buildAvailable: d.provider.imageBuild.available,
+    build: d.provider.imageBuild,
   });
   lines.push(...block('provider', `${d.provider.template}  ${image}`));
   lines.push(...block('bottles', formatBottleSelection(v.selected.trees)));

@@ -52,6 +52,7 @@ export async function prepareResume(slug: string, f: { headless: boolean; dryRun
     agent: loadAgent(index, meta.agentName),
     selected: loadBottles(index, meta.bottleNames),
     backend: meta.backend,
+    backendBuildsImages: backend.buildsCustomImages === true,
     label: meta.label, labelIsExplicit: true, color: meta.color,
     headless: f.headless, dryRun: f.dryRun, hostEnv: env,
     slug,

@@ -15,8 +15,14 @@ export const NOT_AVAILABLE = 'not available in this version';
 export const SUPERVISE_AVAILABLE: boolean = true;
 
 /**
- * Building agent images (the image cascade, docs/plan-json.md `provider.imageSource`). No backend
- * of this version builds images: netns runs the host's binaries, the image backends are not
- * implemented.
+ * Whether the agent image the cascade picks gets built (docs/plan-json.md `provider.imageBuild`).
+ * It depends on the backend, which the caller asks (`Backend.buildsCustomImages`; the plan never
+ * loads a backend): docker builds it; netns runs the host's agent CLI; smolmachines and
+ * macos-container use an image built beforehand. Without a backend (`info`), it says which one
+ * builds it.
  */
-export const IMAGE_BUILD_AVAILABLE: boolean = false;
+export function imageBuildAvailability(backend: string | null, builds: boolean): { available: boolean; note: string | null } {
+  if (builds) return { available: true, note: null };
+  if (backend === null) return { available: true, note: 'built by the docker backend' };
+  return { available: false, note: `the ${backend} backend does not build agent images` };
+}

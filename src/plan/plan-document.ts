@@ -129,7 +129,7 @@ export interface PlanDocumentInput {
   readonly backend: { name: string; runtime: string | null };
   readonly mcp: SuperviseMcp;
   readonly superviseAvailable: boolean;
-  readonly imageBuildAvailable: boolean;
+  readonly imageBuild: Availability;
   readonly credentials: readonly PlanCredential[];
   readonly headless: boolean;
   readonly label: string;
@@ -180,7 +180,7 @@ export function buildPlanDocument(i: PlanDocumentInput): PlanDocument {
       image: i.image.tag,
       dockerfile: i.image.source === 'bundled' ? null : i.image.dockerfile,
       imageSource: i.image.source,
-      imageBuild: availability(i.imageBuildAvailable),
+      imageBuild: { ...i.imageBuild },
       notes: [...i.providerNotes],
     },
     bottles: i.selected.trees.map((t) => ({ name: t.name, source: i.display(i.selected.sources[t.name] ?? ''), extends: t.parents.map((p) => p.name) })),

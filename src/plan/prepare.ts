@@ -38,7 +38,7 @@ import {
 } from './bottle-plan.js';
 import { deepFreeze } from './freeze.js';
 import { chooseImage } from './image.js';
-import { IMAGE_BUILD_AVAILABLE, SUPERVISE_AVAILABLE } from './availability.js';
+import { imageBuildAvailability, SUPERVISE_AVAILABLE } from './availability.js';
 import { buildPlanDocument, type PlanCredential, type PlanDocument, type SuperviseMcp } from './plan-document.js';
 import { credentialStatus, resolveTokenValues, TokenResolutionError } from './resolve-token-values.js';
 import { mergeRoutes, type MergedRoute } from './route-merge.js';
@@ -58,6 +58,8 @@ export interface PrepareOptions {
   readonly selected: SelectedBottles;
   readonly backend: string;
   readonly backendRuntime?: string | null;
+  /** The chosen backend builds the agent image (`Backend.buildsCustomImages`). */
+  readonly backendBuildsImages?: boolean;
   /** null = default (agent name). */
   readonly label: string | null;
   /** Label from the modal or `--label` without `--headless` (slug verbatim, no suffix). */
@@ -328,7 +330,7 @@ export async function preparePlan(o: PrepareOptions): Promise<PreparedLaunch> {
     backend: { name: o.backend, runtime: o.backendRuntime ?? null },
     mcp,
     superviseAvailable: SUPERVISE_AVAILABLE,
-    imageBuildAvailable: IMAGE_BUILD_AVAILABLE,
+    imageBuild: imageBuildAvailability(o.backend, o.backendBuildsImages === true),
     credentials,
     headless: o.headless,
     label,

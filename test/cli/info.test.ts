@@ -68,11 +68,10 @@ describe('bot-bottle info', () => {
     expect(lines).toContain('                gitea.example.com    [auth:token] GET,POST,PATCH /api/v1/repos/acme/* [dlp:block]');
     expect(lines).toContain('                registry.npmjs.org   GET,HEAD');
     expect(lines).toContain('  env           TZ, NPM_CONFIG_REGISTRY (host), STAGING_DB_PASSWORD (prompted), LITERAL_CFG');
-    // Honest surface (docs/decisions/supervise-not-available.md): no Dockerfile that nothing builds;
-    // supervise runs (docs/decisions/supervise-daemon-available.md).
-    expect(lines).toContain('  provider      claude  (agent image: not available in this version)  auth_token BOT_BOTTLE_CLAUDE_OAUTH_TOKEN');
+    // Honest surface: info names no backend, so it says which one builds the image
+    // (docs/decisions/supervise-not-available.md); supervise runs (docs/decisions/supervise-daemon-available.md).
+    expect(lines).toContain('  provider      claude  image bot-bottle-claude:latest (bundled Dockerfile; built by the docker backend)  auth_token BOT_BOTTLE_CLAUDE_OAUTH_TOKEN');
     expect(lines).toContain('  supervise     on');
-    expect(r.stdout).not.toMatch(/bundled Dockerfile/);
     for (const m of [MARK_ENV, MARK_TOKEN, MARK_LIT]) {
       expect(r.stdout).not.toContain(m);
       expect(r.stderr).not.toContain(m);
@@ -93,7 +92,7 @@ describe('bot-bottle info', () => {
     expect(doc).not.toHaveProperty('backend');
     expect(doc).not.toHaveProperty('workspace');
     expect(doc.agent).toMatchObject({ name: 'implementer', origin: 'repo', skills: ['run-tests'], promptChars: 51, defaultBottles: ['gitea-dev'] });
-    expect(doc.provider).toMatchObject({ template: 'claude', image: 'bot-bottle-claude:latest', dockerfile: null, imageBuild: { available: false, note: 'not available in this version' } });
+    expect(doc.provider).toMatchObject({ template: 'claude', image: 'bot-bottle-claude:latest', dockerfile: null, imageBuild: { available: true, note: 'built by the docker backend' } });
     expect(doc.supervise).toEqual({ available: true, note: null });
     expect(doc.bottles).toEqual([{ name: 'gitea-dev', source: join(e.home, 'bottles', 'gitea-dev.md'), extends: ['claude'] }]);
     expect(doc.gitIdentity.name).toMatchObject({ value: 'Implementer Bot', from: 'agent' });

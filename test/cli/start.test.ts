@@ -282,23 +282,34 @@ describe('start --dry-run', () => {
     expect(resume.stderr).toContain('--json is only valid with --dry-run');
   });
 
-  it('honest surface: supervise is on (MCP registered/configured); agent images are not available in this version — no Dockerfile claims', async () => {
+  it('honest surface: supervise is on (MCP registered/configured); the agent image is built on docker only — no Dockerfile claims elsewhere', async () => {
     const e = setup();
-    const text = await start(e, ['implementer', '--dry-run']);
+    const text = await start(e, ['implementer', '--dry-run', '--backend', 'netns']);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain('  provider      claude  (agent image: not available in this version)\n');
+    expect(text.stdout).toContain('  provider      claude  (agent image: the netns backend does not build agent images)\n');
     expect(text.stdout).toContain('  supervise     on (MCP registered with claude)\n');
-    const json = await start(e, ['implementer', '--dry-run', '--json']);
+    const json = await start(e, ['implementer', '--dry-run', '--json', '--backend', 'netns']);
     const doc = JSON.parse(json.stdout) as { supervise: unknown; provider: { imageBuild: unknown } };
     expect(doc.supervise).toEqual({ enabled: true, mcp: 'registered', available: true, note: null });
-    expect(doc.provider.imageBuild).toEqual({ available: false, note: 'not available in this version' });
-    const codex = await start(e, ['coder', '--dry-run']);
+    expect(doc.provider.imageBuild).toEqual({ available: false, note: 'the netns backend does not build agent images' });
+    // docker builds it (a dry run plans for docker even where no engine answers).
+    const docker = await start(e, ['implementer', '--dry-run', '--backend', 'docker']);
+    expect(docker.code, docker.stderr).toBe(0);
+    expect(docker.stdout).toContain('  provider      claude  image bot-bottle-claude:latest (bundled Dockerfile)\n');
+    const dockerJson = JSON.parse((await start(e, ['implementer', '--dry-run', '--json', '--backend', 'docker'])).stdout) as { provider: { imageBuild: unknown } };
+    expect(dockerJson.provider.imageBuild).toEqual({ available: true, note: null });
+    const codex = await start(e, ['coder', '--dry-run', '--backend', 'netns']);
     expect(codex.stdout).toContain("supervise     on (MCP configured in codex's settings)");
     writeFileSync(join(e.root, 'Dockerfile.custom'), 'FROM debian\n');
     writeFileSync(join(e.home, 'bottles', 'custom.md'), `---\nagent_provider: {template: claude, auth_token: BOT_BOTTLE_CLAUDE_OAUTH_TOKEN, dockerfile: ${join(e.root, 'Dockerfile.custom')}}\n---\n`);
-    const custom = await start(e, ['implementer', '--bottle', 'custom', '--dry-run']);
+    const custom = await start(e, ['implementer', '--bottle', 'custom', '--dry-run', '--backend', 'netns']);
     expect(custom.code, custom.stderr).toBe(0);
-    expect(custom.stdout).toContain(`manifest Dockerfile ${join(e.root, 'Dockerfile.custom')} (building agent images: not available in this version)`);
+    expect(custom.stdout).toContain(`manifest Dockerfile ${join(e.root, 'Dockerfile.custom')} (the netns backend does not build agent images)`);
+    const customDocker = await start(e, ['implementer', '--bottle', 'custom', '--dry-run', '--backend', 'docker']);
+    // A custom Dockerfile gets its own tag (the cascade's content hash).
+    expect(customDocker.stdout).toContain(`(manifest Dockerfile ${join(e.root, 'Dockerfile.custom')})\n`);
+    expect(customDocker.stdout).toMatch(/ {2}provider {6}claude {2}image bot-bottle-claude-[0-9a-f]{10}:latest \(manifest Dockerfile /);
+    for (const secret of [GH, OAUTH, DOCS]) expect(docker.stdout + docker.stderr + customDocker.stdout + customDocker.stderr).not.toContain(secret);
     for (const r of [text, json, codex, custom]) {
       expect(r.stdout).not.toMatch(/bundled Dockerfile/);
       for (const secret of [GH, OAUTH, DOCS]) expect(r.stdout + r.stderr).not.toContain(secret);

@@ -200,7 +200,9 @@ describe('preparePlan (backend-neutral plan, no side effects)', () => {
     expect(p.plan.agent.mcpRegisterArgv).toEqual(['claude', 'mcp', 'add', '--scope', 'user', '--transport', 'http', 'supervise', 'http://supervise:9100/mcp']);
     expect(p.plan.agent.env.MCP_TOOL_TIMEOUT).toBe('660000');
     expect(p.document.supervise).toEqual({ enabled: true, mcp: 'registered', available: true, note: null });
-    expect(p.document.provider.imageBuild).toEqual({ available: false, note: 'not available in this version' });
+    expect(p.document.provider.imageBuild).toEqual({ available: false, note: 'the netns backend does not build agent images' });
+    const onDocker = await preparePlan(h.options('a', { dryRun: true, backend: 'docker', backendBuildsImages: true, hostEnv: { BOT_BOTTLE_CLAUDE_OAUTH_TOKEN: OAUTH } }));
+    expect(onDocker.document.provider.imageBuild).toEqual({ available: true, note: null });
     expect(p.plan.sidecar.daemons).toEqual(['egress', 'git-gate', 'supervise']);
     expect(p.document.credentials).toEqual([{ name: 'BOT_BOTTLE_CLAUDE_OAUTH_TOKEN', usedBy: 'egress', status: 'set' }]);
   });

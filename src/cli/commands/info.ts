@@ -7,7 +7,7 @@ import type { Agent, EnvEntry, GitIdentity, OnMatch, Route, SelectedBottles } fr
 import { indexManifests, loadAgent, loadBottles, resolveIdentity, selectBottleNames, sourceLabel, type ManifestIndex } from '../../manifest/loader.js';
 import { resolveHome, displayPath } from '../../manifest/home.js';
 import { MANIFEST_DLP_DEFAULTS } from '../../manifest/route-schema.js';
-import { IMAGE_BUILD_AVAILABLE, NOT_AVAILABLE, SUPERVISE_AVAILABLE } from '../../plan/availability.js';
+import { imageBuildAvailability, NOT_AVAILABLE, SUPERVISE_AVAILABLE } from '../../plan/availability.js';
 import { printJson, warn } from '../output.js';
 import {
   block,
@@ -117,7 +117,7 @@ export function buildInfoDocument(input: InfoInput, extras: InfoExtras = {}): Re
       image: extras.image ?? imageFor(cfg.agentProvider.template),
       dockerfile: cfg.agentProvider.dockerfile,
       // Same shape as the plan's provider.imageBuild (docs/plan-json.md).
-      imageBuild: { available: IMAGE_BUILD_AVAILABLE, note: IMAGE_BUILD_AVAILABLE ? null : NOT_AVAILABLE },
+      imageBuild: imageBuildAvailability(null, false),
       authToken: cfg.agentProvider.authToken,
       notes: [...(extras.providerNotes ?? [])],
     },
@@ -154,7 +154,7 @@ export function renderInfoText(input: InfoInput, extras: InfoExtras = {}): strin
     image: extras.image ?? imageFor(provider.template),
     dockerfile: provider.dockerfile === null ? null : displayPath(provider.dockerfile, index.userHome),
     source: 'manifest',
-    buildAvailable: IMAGE_BUILD_AVAILABLE,
+    build: imageBuildAvailability(null, false),
   });
   const providerBits = [provider.template, `  ${image}`];
   if (provider.authToken) providerBits.push(`  auth_token ${provider.authToken}`);

@@ -194,6 +194,7 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
     agent,
     selected,
     backend: backend.name,
+    backendBuildsImages: backend.backend?.buildsCustomImages === true,
     label,
     labelIsExplicit: explicit,
     color,
