@@ -63,6 +63,12 @@ export interface Backend {
    */
   readonly buildsCustomImages?: boolean;
   available(): Promise<Availability>;
+  /**
+   * The runtime a launch would use now, for the preflight's backend line (docs/cli.md, preflight):
+   * null when the backend cannot tell (not available); absent when it has only one. Throws what
+   * the launch would throw (a required runtime missing).
+   */
+  plannedRuntime?(): Promise<{ runtime: string; warning: string | null } | null>;
   launch(plan: BottlePlan, secrets: SidecarSecrets, hooks: { onProgress(step: string): void; signal?: AbortSignal }): Promise<RunningBottle>;
   listActive(): Promise<ActiveBottle[]>;
   reloadEgress(slug: string): Promise<void>;

@@ -16,6 +16,7 @@ import { preparePlan, type PreparedLaunch } from '../plan/prepare.js';
 import { readMetadata } from '../state/metadata.js';
 import { stateDirFor } from '../state/paths.js';
 import { warn } from './output.js';
+import { plannedRuntime } from './planned-runtime.js';
 
 function sessionLive(stateDir: string): boolean {
   try {
@@ -44,6 +45,8 @@ export async function prepareResume(slug: string, f: { headless: boolean; dryRun
   if (!avail.ok && !f.dryRun) {
     throw new BottleError('BACKEND_UNAVAILABLE', `backend ${meta.backend} (recorded for ${slug}) is not available: ${avail.reason}`, { fix: `run "bot-bottle doctor --backend ${meta.backend}"` });
   }
+  const runtime = await plannedRuntime(backend, f.dryRun);
+  for (const w of runtime.warnings) warn(w);
   const cwd = meta.cwd || process.cwd();
   const index = indexManifests({ home, cwd, userHome: uhome });
   for (const w of index.warnings) warn(w);
@@ -53,6 +56,7 @@ export async function prepareResume(slug: string, f: { headless: boolean; dryRun
     selected: loadBottles(index, meta.bottleNames),
     backend: meta.backend,
     backendBuildsImages: backend.buildsCustomImages === true,
+    backendRuntime: runtime.runtime,
     label: meta.label, labelIsExplicit: true, color: meta.color,
     headless: f.headless, dryRun: f.dryRun, hostEnv: env,
     slug,

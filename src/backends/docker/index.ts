@@ -91,6 +91,13 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): Backend {
       return a.ok ? { ok: true } : { ok: false, reason: a.reason, fix: a.fix };
     },
 
+    async plannedRuntime(): Promise<{ runtime: string; warning: string | null } | null> {
+      if (!(await dockerAvailability(opts.cli)).ok) return null;
+      const eng = await cachedEngineInfo(engineApi());
+      const rt = chooseRuntime(runtimeMode(), eng.runtimes, readBrokenNote(eng.id));
+      return { runtime: rt.runtime ?? eng.defaultRuntime, warning: rt.warning };
+    },
+
     async launch(plan: BottlePlan, secrets: SidecarSecrets, hooks: { onProgress(step: string): void; signal?: AbortSignal }): Promise<RunningBottle> {
       const docker = await dockerOrThrow();
       const api = engineApi();

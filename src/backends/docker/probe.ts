@@ -40,6 +40,8 @@ export interface EngineInfo {
   /** Docker Desktop: the engine runs in a VM, whose boundary stands in for the host firewall. */
   desktop: boolean;
   operatingSystem: string;
+  /** The runtime a container gets without `--runtime` (runc unless the engine says otherwise). */
+  defaultRuntime: string;
 }
 
 interface InfoDoc {
@@ -47,6 +49,7 @@ interface InfoDoc {
   Runtimes?: Record<string, unknown>;
   ServerVersion?: string;
   OperatingSystem?: string;
+  DefaultRuntime?: string;
 }
 
 /** GET /info and /version (the engine API, not `docker info`: no CLI process, ~10 ms here). */
@@ -61,6 +64,7 @@ export async function engineInfo(api: EngineApi = engineApi()): Promise<EngineIn
     apiVersion: v?.ApiVersion ?? '',
     desktop: /Docker Desktop/i.test(os),
     operatingSystem: os,
+    defaultRuntime: j.DefaultRuntime || 'runc',
   };
 }
 

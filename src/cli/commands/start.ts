@@ -11,6 +11,7 @@ import { BACKEND_NAMES, DEFAULT_CANDIDATES, getBackend } from '../../backends/re
 import { resolveHome, userHome } from '../../manifest/home.js';
 import { indexManifests, loadAgent, loadBottles, selectBottleNames, sourceLabel, type ManifestIndex } from '../../manifest/loader.js';
 import { preparePlan } from '../../plan/prepare.js';
+import { plannedRuntime } from '../planned-runtime.js';
 // The launch (and its capability relaunches) runs in src/cli/bottle-session.ts; the lifecycle lives in src/launch.
 import { runBottleSession } from '../bottle-session.js';
 import { agentCliProblem } from '../../launch/agent-cli-check.js';
@@ -185,6 +186,7 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
     if (problem) throw problem;
   }
   const { label, explicit, color } = await chooseLabel(agent.name, f);
+  const runtime = await plannedRuntime(backend.backend, f.dryRun === true);
 
   const prepared = await preparePlan({
     home,
@@ -195,6 +197,7 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
     selected,
     backend: backend.name,
     backendBuildsImages: backend.backend?.buildsCustomImages === true,
+    backendRuntime: runtime.runtime,
     label,
     labelIsExplicit: explicit,
     color,
@@ -211,7 +214,7 @@ export async function runStart(agentArg: string | undefined, f: StartFlags): Pro
       ? null
       : agentCliProblem({ backend: backend.backend, agentName: agent.name, template, argv: f.headless ? prepared.plan.agent.headlessArgv : prepared.plan.agent.interactiveArgv });
   if (cliProblem && !f.dryRun) throw cliProblem;
-  const doc = { ...prepared.document, warnings: [...backend.warnings, ...(cliProblem ? [cliProblem.oneLine()] : []), ...prepared.document.warnings] };
+  const doc = { ...prepared.document, warnings: [...backend.warnings, ...runtime.warnings, ...(cliProblem ? [cliProblem.oneLine()] : []), ...prepared.document.warnings] };
 
   if (f.dryRun) {
     if (planFormat(f) === 'json') printJson(doc);
